@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libdtrec: decode, merge, filter, audit and export Dovetail recorder
+ * snapshots. One implementation for every front end: the CLI and the
+ * crash extension link it, the gdb and drgn scripts load libdtrec.so
+ * through ctypes. No function here prints to stdout or exits; errors
+ * come back as a negative errno plus a one-line message in err[].
+ */
+#ifndef DTREC_H
+#define DTREC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <linux/dovetail_recorder.h>
+
+#define DTREC_ERRLEN 256
+
+/* Per-record verdict of the consistency check. */
+enum dtrec_status {
+	DTREC_OK = 0,
+	DTREC_TORN,		/* seq == 0: written when the snapshot/crash hit */
+	DTREC_STALE,		/* seq from an older lap: overwritten in flight */
+};
+
+/* One decoded record, in merged (time) order. */
+struct dtrec_ev {
+	uint64_t pos;		/* position in its CPU's ring (0-based) */
+	uint64_t ts;		/* raw cycles */
+	uint64_t ns;		/* ts converted with the snapshot clock, from ref */
+	uint32_t cpu;
+	uint32_t pid;
+	uint32_t arg;
+	uint32_t arg2;
+	uint16_t event;
+	uint16_t state;
+	uint8_t status;		/* enum dtrec_status */
+};
+
+struct dtrec_cpu_info {
+	uint32_t cpu;
+	uint32_t nr_records;
+	uint64_t head;		/* records ever written on this CPU */
+	uint64_t lost;		/* head - nr_records when wrapped, else 0 */
+	uint64_t torn;
+	uint64_t stale;
+};
+
+/* A parsed snapshot: header fields and every valid-looking event merged. */
+struct dtrec_snapshot {
+	struct dtrec_snap_header hdr;
+	uint32_t nr_cpus;
+	struct dtrec_cpu_info *cpus;
+	size_t nr_events;
+	struct dtrec_ev *events;	/* sorted by ts, then cpu, then pos */
+};
+
+/* Parse a snapshot stream (debugfs file or front-end extraction). */
+int dtrec_parse(const void *buf, size_t len, struct dtrec_snapshot **out,
+		char *err, size_t errlen);
+void dtrec_free(struct dtrec_snapshot *s);
+
+/*
+ * Build a snapshot stream from a dump or a live target: desc is the
+ * raw descriptor (dovetail_recorder_desc) as read from memory, and
+ * read() fetches memory of the target (one call per ring). The
+ * descriptor is validated (magic, version, sizes, CPU count, ring
+ * magic and cpu field) before any ring is read. Returns a malloc'ed
+ * stream in *out/*outlen.
+ */
+typedef int (*dtrec_read_fn)(void *ctx, uint64_t addr, void *buf, size_t len);
+int dtrec_build_snapshot(const void *desc, size_t desc_len, dtrec_read_fn read,
+			 void *ctx, const char *release, void **out,
+			 size_t *outlen, char *err, size_t errlen);
+void dtrec_free_buf(void *p);
+
+/* Event selection shared by every front end. */
+struct dtrec_filter {
+	uint64_t cpu_mask;	/* 0: all CPUs */
+	uint32_t class_mask;	/* 0: all classes (1 << enum dtrec_class) */
+	int64_t pid;		/* -1: any */
+	uint64_t from_ns, to_ns;	/* to_ns 0: no upper bound */
+	uint64_t last;		/* 0: all, else the last N selected events */
+	int include_bad;	/* also list torn and stale records (flagged) */
+};
+
+void dtrec_filter_init(struct dtrec_filter *f);
+/* Parse "--cpu 1,3 --class irq,stage --pid 12 --from 1000 --to 2000 --last 50". */
+int dtrec_filter_parse(struct dtrec_filter *f, int argc, char **argv,
+		       char *err, size_t errlen);
+int dtrec_filter_match(const struct dtrec_filter *f, const struct dtrec_ev *e);
+
+const char *dtrec_event_name(unsigned int event);
+const char *dtrec_class_name(unsigned int cls);
+int dtrec_event_class(unsigned int event);
+/* "IS|OS|OOB|PIPE|HOFF|NMI|HIRQ|TOOB"-style flags into buf. */
+const char *dtrec_state_str(uint16_t state, char *buf, size_t len);
+
+/*
+ * Output. Each writes to a FILE; dtrec_*_str variants return a malloc'ed
+ * string (for ctypes), freed with dtrec_free_buf().
+ */
+int dtrec_print_trace(FILE *out, const struct dtrec_snapshot *s,
+		      const struct dtrec_filter *f, int json);
+char *dtrec_trace_str(const struct dtrec_snapshot *s,
+		      const struct dtrec_filter *f, int json);
+int dtrec_print_stats(FILE *out, const struct dtrec_snapshot *s, int json);
+
+/* Audit (docs/audit.md). Returns the number of violations, < 0 on error. */
+struct dtrec_audit_opts {
+	uint64_t max_oob_stall_ns;	/* thresholds; 0: defaults */
+	uint64_t max_inband_stall_pending_ns;
+	uint64_t max_hard_off_ns;
+	int context;			/* events shown around a violation */
+};
+int dtrec_audit(FILE *out, const struct dtrec_snapshot *s,
+		const struct dtrec_audit_opts *o, int json);
+
+/* Exports. */
+int dtrec_export_tracedat(FILE *out, const struct dtrec_snapshot *s,
+			  char *err, size_t errlen);
+int dtrec_export_chrome(FILE *out, const struct dtrec_snapshot *s,
+			const struct dtrec_filter *f);
+int dtrec_export_svg(FILE *out, const struct dtrec_snapshot *s,
+		     const struct dtrec_filter *f);
+
+#endif /* DTREC_H */
