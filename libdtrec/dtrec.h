@@ -66,7 +66,7 @@ void dtrec_free(struct dtrec_snapshot *s);
  * read() fetches memory of the target (one call per ring). The
  * descriptor is validated (magic, version, sizes, CPU count, ring
  * magic and cpu field) before any ring is read. Returns a malloc'ed
- * stream in *out/*outlen.
+ * stream in *out and *outlen.
  */
 typedef int (*dtrec_read_fn)(void *ctx, uint64_t addr, void *buf, size_t len);
 int dtrec_build_snapshot(const void *desc, size_t desc_len, dtrec_read_fn read,

@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Assemble a snapshot stream from a target's memory (vmcore, gdb stub,
+ * live /proc/kcore): everything is reached from the descriptor, whose
+ * field offsets let us repack records of any layout into the stream's
+ * canonical struct dtrec_record. Rings are read with one read() each
+ * because every round trip to a remote stub costs far more than bytes.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+void dtrec_free_buf(void *p)
+{
+	free(p);
+}
+
+struct field {
+	const char *name;
+	uint16_t off;
+	uint16_t size;
+};
+
+static int check_fields(const struct field *f, size_t n, uint32_t limit,
+			const char *what, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((uint32_t)f[i].off + f[i].size > limit)
+			return dtrec_seterr(err, errlen, -EINVAL,
+				"bad descriptor: %s field %s at offset %u does not fit in %u bytes",
+				what, f[i].name, f[i].off, limit);
+	return 0;
+}
+
+static int check_desc(const struct dtrec_desc *d, size_t desc_len,
+		      char *err, size_t errlen)
+{
+	const struct field rec[] = {
+		{ "seq", d->off_seq, 8 }, { "ts", d->off_ts, 8 },
+		{ "pid", d->off_pid, 4 }, { "arg", d->off_arg, 4 },
+		{ "arg2", d->off_arg2, 4 }, { "event", d->off_event, 2 },
+		{ "state", d->off_state, 2 },
+	};
+	const struct field ring[] = {
+		{ "magic", 0, 8 }, { "head", d->off_ring_head, 8 },
+		{ "cpu", d->off_ring_cpu, 4 }, { "nr_records", d->off_ring_nr, 4 },
+	};
+	int rc;
+
+	if (d->magic != DTREC_DESC_MAGIC) {
+		if (__builtin_bswap64(d->magic) == DTREC_DESC_MAGIC)
+			return dtrec_seterr(err, errlen, -EPROTONOSUPPORT,
+				"recorder descriptor is in the other byte order (not supported)");
+		return dtrec_seterr(err, errlen, -EINVAL,
+			"bad descriptor magic 0x%016llx: not a dovetail recorder descriptor",
+			(unsigned long long)d->magic);
+	}
+	if (d->version != DTREC_FORMAT_VERSION)
+		return dtrec_seterr(err, errlen, -EPROTONOSUPPORT,
+			"unsupported recorder format version %u (this libdtrec reads %u)",
+			d->version, DTREC_FORMAT_VERSION);
+	if (d->desc_size < sizeof(*d) || desc_len < sizeof(*d))
+		return dtrec_seterr(err, errlen, -EINVAL,
+			"bad descriptor: size %u, %zu bytes read, need %zu",
+			d->desc_size, desc_len, sizeof(*d));
+	if (d->rec_size < sizeof(struct dtrec_record) ||
+	    d->rec_size > DTREC_MAX_REC_SIZE)
+		return dtrec_seterr(err, errlen, -EINVAL,
+			"bad descriptor: record size %u (%zu..%u)", d->rec_size,
+			sizeof(struct dtrec_record), DTREC_MAX_REC_SIZE);
+	if (d->ring_hdr_size < 8 || d->ring_hdr_size > 4096 ||
+	    d->off_ring_recs < d->ring_hdr_size)
+		return dtrec_seterr(err, errlen, -EINVAL,
+			"bad descriptor: ring header size %u, records at %u",
+			d->ring_hdr_size, d->off_ring_recs);
+	if (d->nr_cpus == 0 || d->nr_cpus > DTREC_MAX_CPUS)
+		return dtrec_seterr(err, errlen, -EINVAL,
+			"bad descriptor: CPU count %u (1..%u)", d->nr_cpus,
+			DTREC_MAX_CPUS);
+	if (!dtrec_is_pow2(d->nr_records) || d->nr_records > DTREC_MAX_RECORDS)
+		return dtrec_seterr(err, errlen, -EINVAL,
+			"bad descriptor: nr_records %u is not a power of two in 1..%u",
+			d->nr_records, DTREC_MAX_RECORDS);
+	if (d->clock_hz == 0)
+		return dtrec_seterr(err, errlen, -EINVAL,
+			"bad descriptor: clock_hz is 0");
+	rc = check_fields(rec, sizeof(rec) / sizeof(rec[0]), d->rec_size,
+			  "record", err, errlen);
+	if (!rc)
+		rc = check_fields(ring, sizeof(ring) / sizeof(ring[0]),
+				  d->ring_hdr_size, "ring", err, errlen);
+	return rc;
+}
+
+static uint64_t get64(const unsigned char *p, unsigned int off)
+{
+	uint64_t v;
+
+	memcpy(&v, p + off, sizeof(v));
+	return v;
+}
+
+static uint32_t get32(const unsigned char *p, unsigned int off)
+{
+	uint32_t v;
+
+	memcpy(&v, p + off, sizeof(v));
+	return v;
+}
+
+static uint16_t get16(const unsigned char *p, unsigned int off)
+{
+	uint16_t v;
+
+	memcpy(&v, p + off, sizeof(v));
+	return v;
+}
+
+static void repack(const struct dtrec_desc *d, const unsigned char *src,
+		   unsigned char *dst)
+{
+	struct dtrec_record r;
+	uint32_t i;
+
+	memset(&r, 0, sizeof(r));
+	for (i = 0; i < d->nr_records; i++, src += d->rec_size,
+	     dst += sizeof(r)) {
+		r.seq = get64(src, d->off_seq);
+		r.ts = get64(src, d->off_ts);
+		r.pid = get32(src, d->off_pid);
+		r.arg = get32(src, d->off_arg);
+		r.arg2 = get32(src, d->off_arg2);
+		r.event = get16(src, d->off_event);
+		r.state = get16(src, d->off_state);
+		memcpy(dst, &r, sizeof(r));
+	}
+}
+
+static void fill_header(struct dtrec_snap_header *h, const struct dtrec_desc *d,
+			uint32_t nr_cpus, const char *release)
+{
+	memset(h, 0, sizeof(*h));
+	h->magic = DTREC_SNAP_MAGIC;
+	h->version = DTREC_SNAP_VERSION;
+	h->header_size = sizeof(*h);
+	h->nr_cpus = nr_cpus;
+	h->rec_size = sizeof(struct dtrec_record);
+	h->clock_hz = d->clock_hz;
+	h->ref_cycles = d->ref_cycles;
+	h->ref_ns = d->ref_ns;
+	h->event_mask = d->event_mask;
+	h->frozen = d->frozen;
+	h->freeze_reason = d->freeze_reason;
+	h->freeze_cpu = d->freeze_cpu;
+	h->format_version = d->version;
+	h->overhead_ps = d->overhead_ps;
+	if (release)
+		strncpy(h->release, release, sizeof(h->release) - 1);
+}
+
+int dtrec_build_snapshot(const void *desc, size_t desc_len, dtrec_read_fn read,
+			 void *ctx, const char *release, void **out,
+			 size_t *outlen, char *err, size_t errlen)
+{
+	struct dtrec_desc d;
+	uint64_t ring_len, total;
+	unsigned char *buf = NULL, *stream = NULL, *w;
+	uint32_t i, present = 0;
+	int rc;
+
+	if (!out || !outlen || !read)
+		return dtrec_seterr(err, errlen, -EINVAL, "missing argument");
+	*out = NULL;
+	*outlen = 0;
+	if (!desc || desc_len < sizeof(d))
+		return dtrec_seterr(err, errlen, -EINVAL,
+			"truncated descriptor: %zu bytes, need %zu", desc_len,
+			sizeof(d));
+	memcpy(&d, desc, sizeof(d));
+	rc = check_desc(&d, desc_len, err, errlen);
+	if (rc)
+		return rc;
+
+	ring_len = d.off_ring_recs + (uint64_t)d.nr_records * d.rec_size;
+	for (i = 0; i < d.nr_cpus; i++) {
+		if (!d.ring[i])
+			continue;	/* CPU without a ring (never online) */
+		if (d.ring_bytes[i] && d.ring_bytes[i] < ring_len)
+			return dtrec_seterr(err, errlen, -EINVAL,
+				"bad descriptor: cpu %u ring is %llu bytes, its records need %llu",
+				i, (unsigned long long)d.ring_bytes[i],
+				(unsigned long long)ring_len);
+		if (d.ring[i] + ring_len < d.ring[i])
+			return dtrec_seterr(err, errlen, -EINVAL,
+				"bad descriptor: cpu %u ring address 0x%llx wraps",
+				i, (unsigned long long)d.ring[i]);
+		present++;
+	}
+	if (!present)
+		return dtrec_seterr(err, errlen, -EINVAL,
+				    "bad descriptor: no CPU has a ring");
+	if (ring_len * present > DTREC_MAX_BUILD_BYTES)
+		return dtrec_seterr(err, errlen, -EFBIG,
+			"recorder rings total %llu bytes, over the %llu limit",
+			(unsigned long long)(ring_len * present),
+			(unsigned long long)DTREC_MAX_BUILD_BYTES);
+
+	total = sizeof(struct dtrec_snap_header) + present *
+		(sizeof(struct dtrec_snap_cpu) +
+		 (uint64_t)d.nr_records * sizeof(struct dtrec_record));
+	buf = malloc(ring_len);
+	stream = malloc(total);
+	if (!buf || !stream) {
+		rc = dtrec_seterr(err, errlen, -ENOMEM,
+			"out of memory for a %llu-byte snapshot",
+			(unsigned long long)total);
+		goto fail;
+	}
+	fill_header((struct dtrec_snap_header *)stream, &d, present, release);
+	w = stream + sizeof(struct dtrec_snap_header);
+	for (i = 0; i < d.nr_cpus; i++) {
+		struct dtrec_snap_cpu sc;
+
+		if (!d.ring[i])
+			continue;
+		rc = read(ctx, d.ring[i], buf, ring_len);
+		if (rc) {
+			rc = dtrec_seterr(err, errlen, rc < 0 ? rc : -EIO,
+				"cannot read cpu %u ring at 0x%llx (%llu bytes)",
+				i, (unsigned long long)d.ring[i],
+				(unsigned long long)ring_len);
+			goto fail;
+		}
+		if (get64(buf, 0) != DTREC_RING_MAGIC) {
+			rc = dtrec_seterr(err, errlen, -EINVAL,
+				"cpu %u ring at 0x%llx: bad ring magic 0x%016llx",
+				i, (unsigned long long)d.ring[i],
+				(unsigned long long)get64(buf, 0));
+			goto fail;
+		}
+		sc.cpu = get32(buf, d.off_ring_cpu);
+		sc.nr_records = get32(buf, d.off_ring_nr);
+		sc.head = get64(buf, d.off_ring_head);
+		if (sc.cpu != i || sc.nr_records != d.nr_records) {
+			rc = dtrec_seterr(err, errlen, -EINVAL,
+				"cpu %u ring at 0x%llx: header says cpu %u with %u records, descriptor %u",
+				i, (unsigned long long)d.ring[i], sc.cpu,
+				sc.nr_records, d.nr_records);
+			goto fail;
+		}
+		memcpy(w, &sc, sizeof(sc));
+		w += sizeof(sc);
+		repack(&d, buf + d.off_ring_recs, w);
+		w += (size_t)d.nr_records * sizeof(struct dtrec_record);
+	}
+	free(buf);
+	*out = stream;
+	*outlen = total;
+	return 0;
+fail:
+	free(buf);
+	free(stream);
+	return rc;
+}

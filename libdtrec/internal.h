@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Helpers shared by the libdtrec sources; not part of the API. */
+#ifndef DTREC_INTERNAL_H
+#define DTREC_INTERNAL_H
+
+#include "dtrec.h"
+
+/*
+ * Bounds that keep a hostile stream from making us allocate or loop
+ * without limit: 2^26 records of up to 1 KiB is far beyond any ring a
+ * kernel would reserve, yet small enough that sizes never overflow.
+ */
+#ifndef DTREC_MAX_RECORDS
+#define DTREC_MAX_RECORDS	(1U << 26)
+#endif
+#define DTREC_MAX_REC_SIZE	1024U
+/* Most a live/dump build may read; fuzzers lower it to stay in their RSS limit. */
+#ifndef DTREC_MAX_BUILD_BYTES
+#define DTREC_MAX_BUILD_BYTES	(1ULL << 34)
+#endif
+
+__attribute__((format(printf, 4, 5)))
+int dtrec_seterr(char *err, size_t errlen, int rc, const char *fmt, ...);
+
+/* Cycles to ns against the snapshot's reference point, clamped to [0, 2^64). */
+uint64_t dtrec_cycles_to_ns(const struct dtrec_snap_header *h, uint64_t ts);
+
+/*
+ * Decode the window of every ring (rings[i] points at cpus[i]'s
+ * records in slot order) into s->events, merged in time order.
+ */
+int dtrec_merge(struct dtrec_snapshot *s, const unsigned char *const *rings,
+		char *err, size_t errlen);
+
+static inline int dtrec_is_pow2(uint64_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+#endif /* DTREC_INTERNAL_H */

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* Names of events, classes and state flags, as every front end prints them. */
+#include <string.h>
+#include "internal.h"
+
+static const struct {
+	const char *name;
+	int cls;
+} events[DTREC_NR_EVENTS] = {
+	[DTREC_EV_NONE]			= { "none", -1 },
+	[DTREC_EV_INBAND_STALL]		= { "inband_stall", DTREC_C_INBAND_STALL },
+	[DTREC_EV_INBAND_UNSTALL]	= { "inband_unstall", DTREC_C_INBAND_STALL },
+	[DTREC_EV_OOB_STALL]		= { "oob_stall", DTREC_C_OOB_STALL },
+	[DTREC_EV_OOB_UNSTALL]		= { "oob_unstall", DTREC_C_OOB_STALL },
+	[DTREC_EV_SWITCH_OOB]		= { "switch_oob", DTREC_C_STAGE },
+	[DTREC_EV_SWITCH_INBAND]	= { "switch_inband", DTREC_C_STAGE },
+	[DTREC_EV_PIPELINE_ENTRY]	= { "pipeline_entry", DTREC_C_PIPELINE },
+	[DTREC_EV_PIPELINE_EXIT]	= { "pipeline_exit", DTREC_C_PIPELINE },
+	[DTREC_EV_IRQ_POST]		= { "irq_post", DTREC_C_IRQ_LOG },
+	[DTREC_EV_IRQ_PLAY]		= { "irq_play", DTREC_C_IRQ_LOG },
+	[DTREC_EV_OOB_HANDLER_ENTRY]	= { "oob_handler_entry", DTREC_C_OOB_HANDLER },
+	[DTREC_EV_OOB_HANDLER_EXIT]	= { "oob_handler_exit", DTREC_C_OOB_HANDLER },
+	[DTREC_EV_LEAVE_INBAND]		= { "leave_inband", DTREC_C_TASK },
+	[DTREC_EV_FINALIZE_OOB]		= { "finalize_oob", DTREC_C_TASK },
+	[DTREC_EV_SWITCHED_OOB]		= { "switched_oob", DTREC_C_TASK },
+	[DTREC_EV_LEAVE_OOB]		= { "leave_oob", DTREC_C_TASK },
+	[DTREC_EV_RESUME_INBAND]	= { "resume_inband", DTREC_C_TASK },
+	[DTREC_EV_OOB_SWITCH]		= { "oob_switch", DTREC_C_TASK },
+	[DTREC_EV_INBAND_TAIL]		= { "inband_tail", DTREC_C_TASK },
+	/* It rewrites both stall bits at once: closest to a stall event. */
+	[DTREC_EV_NMI_RESTORE]		= { "nmi_restore", DTREC_C_INBAND_STALL },
+	[DTREC_EV_FREEZE]		= { "freeze", DTREC_C_MISC },
+	[DTREC_EV_MARK]			= { "mark", DTREC_C_MISC },
+};
+
+/* "irq" rather than "irq_log": it is what users type (--class irq). */
+static const char *const classes[DTREC_NR_CLASSES] = {
+	[DTREC_C_INBAND_STALL]	= "inband_stall",
+	[DTREC_C_OOB_STALL]	= "oob_stall",
+	[DTREC_C_STAGE]		= "stage",
+	[DTREC_C_PIPELINE]	= "pipeline",
+	[DTREC_C_IRQ_LOG]	= "irq",
+	[DTREC_C_OOB_HANDLER]	= "oob_handler",
+	[DTREC_C_TASK]		= "task",
+	[DTREC_C_MISC]		= "misc",
+};
+
+const char *dtrec_event_name(unsigned int event)
+{
+	return event < DTREC_NR_EVENTS ? events[event].name : "unknown";
+}
+
+int dtrec_event_class(unsigned int event)
+{
+	return event < DTREC_NR_EVENTS ? events[event].cls : -1;
+}
+
+const char *dtrec_class_name(unsigned int cls)
+{
+	return cls < DTREC_NR_CLASSES ? classes[cls] : "unknown";
+}
+
+static const char *const state_short[] = {
+	"IS", "OS", "OOB", "PIPE", "HOFF", "NMI", "HIRQ", "TOOB",
+};
+
+const char *dtrec_state_str(uint16_t state, char *buf, size_t len)
+{
+	size_t used = 0;
+	unsigned int bit;
+	int n;
+
+	if (!buf || !len)
+		return "";
+	buf[0] = '\0';
+	if (!state) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	for (bit = 0; bit < 16 && used < len; bit++) {
+		if (!(state & (1U << bit)))
+			continue;
+		if (bit < sizeof(state_short) / sizeof(state_short[0]))
+			n = snprintf(buf + used, len - used, "%s%s",
+				     used ? "|" : "", state_short[bit]);
+		else
+			n = snprintf(buf + used, len - used, "%sbit%u",
+				     used ? "|" : "", bit);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+	return buf;
+}

@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Text and JSON output. The JSON is one compact line with a fixed key
+ * order (docs/json.md) so that front ends can be compared byte for byte.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+static const char *const state_json[] = {
+	"inband_stalled", "oob_stalled", "stage_oob", "in_pipeline",
+	"hard_off", "in_nmi", "in_hardirq", "task_oob",
+};
+
+static const char *const status_name[] = { "ok", "torn", "stale" };
+
+static void json_state(FILE *out, uint16_t state)
+{
+	unsigned int bit;
+	int first = 1;
+
+	fputc('[', out);
+	for (bit = 0; bit < 16; bit++) {
+		if (!(state & (1U << bit)))
+			continue;
+		if (bit < sizeof(state_json) / sizeof(state_json[0]))
+			fprintf(out, "%s\"%s\"", first ? "" : ",", state_json[bit]);
+		else
+			fprintf(out, "%s\"bit%u\"", first ? "" : ",", bit);
+		first = 0;
+	}
+	fputc(']', out);
+}
+
+static void json_string(FILE *out, const char *s, size_t max)
+{
+	size_t i;
+
+	fputc('"', out);
+	for (i = 0; i < max && s[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+static void print_event(FILE *out, const struct dtrec_ev *e, int json, int first)
+{
+	char st[96];
+
+	if (json) {
+		fprintf(out, "%s{\"cpu\":%u,\"pos\":%llu,\"ns\":%llu,\"event\":\"%s\",\"pid\":%u,\"arg\":%u,\"arg2\":%u,\"state\":",
+			first ? "" : ",", e->cpu, (unsigned long long)e->pos,
+			(unsigned long long)e->ns, dtrec_event_name(e->event),
+			e->pid, e->arg, e->arg2);
+		json_state(out, e->state);
+		fprintf(out, ",\"status\":\"%s\"}",
+			status_name[e->status <= DTREC_STALE ? e->status : DTREC_STALE]);
+		return;
+	}
+	fprintf(out, "[%03u] %llu.%09llu %s pid=%u arg=%u arg2=%u state=%s%s\n",
+		e->cpu, (unsigned long long)(e->ns / 1000000000ULL),
+		(unsigned long long)(e->ns % 1000000000ULL),
+		dtrec_event_name(e->event), e->pid, e->arg, e->arg2,
+		dtrec_state_str(e->state, st, sizeof(st)),
+		e->status == DTREC_TORN ? " TORN" :
+		e->status == DTREC_STALE ? " STALE" : "");
+}
+
+/* Index of the first event to print so that at most f->last are shown. */
+static size_t first_shown(const struct dtrec_snapshot *s,
+			  const struct dtrec_filter *f)
+{
+	size_t i = s->nr_events;
+	uint64_t n = 0;
+
+	if (!f || !f->last)
+		return 0;
+	while (i > 0) {
+		if (dtrec_filter_match(f, &s->events[i - 1]) && ++n == f->last)
+			return i - 1;
+		i--;
+	}
+	return 0;
+}
+
+int dtrec_print_trace(FILE *out, const struct dtrec_snapshot *s,
+		      const struct dtrec_filter *f, int json)
+{
+	size_t i;
+	int first = 1;
+
+	if (!out || !s)
+		return -EINVAL;
+	if (json) {
+		fprintf(out, "{\"command\":\"trace\",\"clock_hz\":%llu,\"cpus\":[",
+			(unsigned long long)s->hdr.clock_hz);
+		for (i = 0; i < s->nr_cpus; i++) {
+			const struct dtrec_cpu_info *c = &s->cpus[i];
+
+			fprintf(out, "%s{\"cpu\":%u,\"head\":%llu,\"lost\":%llu,\"torn\":%llu,\"stale\":%llu}",
+				i ? "," : "", c->cpu, (unsigned long long)c->head,
+				(unsigned long long)c->lost,
+				(unsigned long long)c->torn,
+				(unsigned long long)c->stale);
+		}
+		fputs("],\"events\":[", out);
+	}
+	for (i = first_shown(s, f); i < s->nr_events; i++) {
+		if (!dtrec_filter_match(f, &s->events[i]))
+			continue;
+		print_event(out, &s->events[i], json, first);
+		first = 0;
+	}
+	if (json)
+		fputs("]}\n", out);
+	return ferror(out) ? -EIO : 0;
+}
+
+char *dtrec_trace_str(const struct dtrec_snapshot *s,
+		      const struct dtrec_filter *f, int json)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	int rc;
+
+	if (!m)
+		return NULL;
+	rc = dtrec_print_trace(m, s, f, json);
+	if (fclose(m) || rc) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static const char *freeze_name(uint32_t r)
+{
+	static const char *const n[] = { "debugger", "oops", "debugfs", "api" };
+
+	return r < sizeof(n) / sizeof(n[0]) ? n[r] : "unknown";
+}
+
+struct stats {
+	uint64_t per_event[DTREC_NR_EVENTS + 1];	/* last: unknown */
+	uint64_t ok;
+	uint64_t first_ns, last_ns;
+};
+
+static void collect(const struct dtrec_snapshot *s, struct stats *st,
+		    uint64_t *ok_per_cpu)
+{
+	int idx[DTREC_MAX_CPUS];
+	size_t i;
+	unsigned int c;
+
+	memset(st, 0, sizeof(*st));
+	for (c = 0; c < DTREC_MAX_CPUS; c++)
+		idx[c] = -1;
+	for (c = 0; c < s->nr_cpus; c++)
+		if (s->cpus[c].cpu < DTREC_MAX_CPUS)
+			idx[s->cpus[c].cpu] = (int)c;
+	for (i = 0; i < s->nr_events; i++) {
+		const struct dtrec_ev *e = &s->events[i];
+
+		if (e->status != DTREC_OK)
+			continue;
+		st->per_event[e->event < DTREC_NR_EVENTS ? e->event : DTREC_NR_EVENTS]++;
+		if (!st->ok++ || e->ns < st->first_ns)
+			st->first_ns = e->ns;
+		if (e->ns > st->last_ns)
+			st->last_ns = e->ns;
+		if (e->cpu < DTREC_MAX_CPUS && idx[e->cpu] >= 0)
+			ok_per_cpu[idx[e->cpu]]++;
+	}
+}
+
+static const char *ev_label(unsigned int ev)
+{
+	return ev < DTREC_NR_EVENTS ? dtrec_event_name(ev) : "unknown";
+}
+
+static void stats_json(FILE *out, const struct dtrec_snapshot *s,
+		       const struct stats *st, const uint64_t *ok)
+{
+	const struct dtrec_snap_header *h = &s->hdr;
+	unsigned int i;
+	int first = 1;
+
+	fputs("{\"command\":\"stats\",\"release\":", out);
+	json_string(out, h->release, sizeof(h->release));
+	fprintf(out, ",\"clock_hz\":%llu,\"event_mask\":%u,\"frozen\":%u,\"freeze_reason\":\"%s\",\"freeze_cpu\":%u,\"overhead_ps\":%u,\"cpus\":[",
+		(unsigned long long)h->clock_hz, h->event_mask, h->frozen,
+		freeze_name(h->freeze_reason), h->freeze_cpu, h->overhead_ps);
+	for (i = 0; i < s->nr_cpus; i++) {
+		const struct dtrec_cpu_info *c = &s->cpus[i];
+
+		fprintf(out, "%s{\"cpu\":%u,\"nr_records\":%u,\"head\":%llu,\"lost\":%llu,\"torn\":%llu,\"stale\":%llu,\"ok\":%llu}",
+			i ? "," : "", c->cpu, c->nr_records,
+			(unsigned long long)c->head, (unsigned long long)c->lost,
+			(unsigned long long)c->torn, (unsigned long long)c->stale,
+			(unsigned long long)ok[i]);
+	}
+	fputs("],\"events\":{", out);
+	for (i = 0; i <= DTREC_NR_EVENTS; i++) {
+		if (!st->per_event[i])
+			continue;
+		fprintf(out, "%s\"%s\":%llu", first ? "" : ",", ev_label(i),
+			(unsigned long long)st->per_event[i]);
+		first = 0;
+	}
+	fprintf(out, "},\"total\":%llu,\"first_ns\":%llu,\"last_ns\":%llu,\"span_ns\":%llu}\n",
+		(unsigned long long)st->ok, (unsigned long long)st->first_ns,
+		(unsigned long long)st->last_ns,
+		(unsigned long long)(st->last_ns - st->first_ns));
+}
+
+static void stats_text(FILE *out, const struct dtrec_snapshot *s,
+		       const struct stats *st, const uint64_t *ok)
+{
+	const struct dtrec_snap_header *h = &s->hdr;
+	unsigned int i;
+
+	fprintf(out, "release %.*s, clock %llu Hz, %u CPUs, ",
+		(int)strnlen(h->release, sizeof(h->release)), h->release,
+		(unsigned long long)h->clock_hz, s->nr_cpus);
+	if (h->frozen)
+		fprintf(out, "frozen (%s, cpu %u)\n", freeze_name(h->freeze_reason),
+			h->freeze_cpu);
+	else
+		fputs("not frozen\n", out);
+	fprintf(out, "%-5s %10s %14s %14s %8s %8s %12s\n",
+		"cpu", "records", "head", "lost", "torn", "stale", "ok");
+	for (i = 0; i < s->nr_cpus; i++) {
+		const struct dtrec_cpu_info *c = &s->cpus[i];
+
+		fprintf(out, "%-5u %10u %14llu %14llu %8llu %8llu %12llu\n",
+			c->cpu, c->nr_records, (unsigned long long)c->head,
+			(unsigned long long)c->lost, (unsigned long long)c->torn,
+			(unsigned long long)c->stale, (unsigned long long)ok[i]);
+	}
+	for (i = 0; i <= DTREC_NR_EVENTS; i++)
+		if (st->per_event[i])
+			fprintf(out, "%-20s %12llu\n", ev_label(i),
+				(unsigned long long)st->per_event[i]);
+	fprintf(out, "total %llu events over %llu ns (%llu.%09llu .. %llu.%09llu)\n",
+		(unsigned long long)st->ok,
+		(unsigned long long)(st->last_ns - st->first_ns),
+		(unsigned long long)(st->first_ns / 1000000000ULL),
+		(unsigned long long)(st->first_ns % 1000000000ULL),
+		(unsigned long long)(st->last_ns / 1000000000ULL),
+		(unsigned long long)(st->last_ns % 1000000000ULL));
+}
+
+int dtrec_print_stats(FILE *out, const struct dtrec_snapshot *s, int json)
+{
+	struct stats st;
+	uint64_t *ok;
+
+	if (!out || !s)
+		return -EINVAL;
+	ok = calloc(s->nr_cpus ? s->nr_cpus : 1, sizeof(*ok));
+	if (!ok)
+		return -ENOMEM;
+	collect(s, &st, ok);
+	if (json)
+		stats_json(out, s, &st, ok);
+	else
+		stats_text(out, s, &st, ok);
+	free(ok);
+	return ferror(out) ? -EIO : 0;
+}

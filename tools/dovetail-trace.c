@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * dovetail-trace: decode, summarize, audit and export Dovetail recorder
+ * snapshots. All the work is in libdtrec; this file only maps command
+ * lines onto it and turns every failure into one line on stderr.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "dtrec.h"
+
+#define PROG "dovetail-trace"
+
+static const char usage_text[] =
+"usage: " PROG " COMMAND [options] SNAPSHOT\n"
+"\n"
+"SNAPSHOT is a recorder snapshot stream (debugfs dovetail/recorder/snapshot,\n"
+"or what a dump front end extracted); '-' reads stdin.\n"
+"\n"
+"commands:\n"
+"  decode   print the merged trace, oldest first\n"
+"  stats    per-CPU and per-event counts, lost/torn/stale records, time span\n"
+"  report   stats followed by the audit\n"
+"  audit    check pipeline invariants (exit 3 when violations are found)\n"
+"  export   write another format: --format tracedat|chrome|svg [-o FILE]\n"
+"\n"
+"options:\n"
+"  --json            one compact JSON line (docs/json.md)\n"
+"  --cpu LIST        CPUs, e.g. 0,2-3            (decode, export)\n"
+"  --class LIST      inband_stall,oob_stall,stage,pipeline,irq,oob_handler,task,misc\n"
+"  --pid N           events recorded while pid N was current\n"
+"  --from NS --to NS time window, in ns of the recorder clock\n"
+"  --last N          only the last N selected events\n"
+"  --all             also list torn and stale records (flagged)\n"
+"  --context N       events shown around a violation (audit, report)\n"
+"  --max-oob-stall NS, --max-inband-stall-pending NS, --max-hard-off NS\n"
+"                    audit thresholds (0: defaults)\n"
+"  -o, --output FILE output file for export (default stdout)\n"
+"  -h, --help        this text\n"
+"\n"
+"exit status: 0 ok, 1 error, 2 usage error, 3 audit violations\n";
+
+enum cmd { C_DECODE, C_STATS, C_REPORT, C_AUDIT, C_EXPORT };
+
+struct args {
+	enum cmd cmd;
+	int json;
+	const char *snapshot, *format, *output;
+	struct dtrec_audit_opts audit;
+	int nfilter;
+	char **filter;
+};
+
+__attribute__((format(printf, 2, 3), noreturn))
+static void fail(int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(PROG ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(rc);
+}
+
+static uint64_t number(const char *opt, const char *v)
+{
+	char *end;
+	unsigned long long n;
+
+	if (!v)
+		fail(2, "%s needs a value", opt);
+	errno = 0;
+	n = strtoull(v, &end, 0);
+	if (errno || !*v || *end || *v == '-')
+		fail(2, "%s: '%s' is not a non-negative integer", opt, v);
+	return n;
+}
+
+static int is_filter_flag(const char *a)
+{
+	/* The only filter option without a value. */
+	return !strcmp(a, "--all");
+}
+
+static void parse_args(struct args *a, int argc, char **argv)
+{
+	static const char *const names[] = { "decode", "stats", "report", "audit", "export" };
+	int i, c;
+
+	memset(a, 0, sizeof(*a));
+	if (argc < 2)
+		fail(2, "missing command (try -h)");
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		fputs(usage_text, stdout);
+		exit(0);
+	}
+	for (c = 0; c < 5; c++)
+		if (!strcmp(argv[1], names[c]))
+			break;
+	if (c == 5)
+		fail(2, "unknown command '%s' (decode, stats, report, audit, export)", argv[1]);
+	a->cmd = (enum cmd)c;
+	a->filter = calloc((size_t)argc, sizeof(*a->filter));
+	if (!a->filter)
+		fail(1, "out of memory");
+
+	for (i = 2; i < argc; i++) {
+		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
+			fputs(usage_text, stdout);
+			exit(0);
+		} else if (!strcmp(o, "--json")) {
+			a->json = 1;
+		} else if (!strcmp(o, "--format")) {
+			if (!v)
+				fail(2, "--format needs a value");
+			a->format = v;
+			i++;
+		} else if (!strcmp(o, "-o") || !strcmp(o, "--output")) {
+			if (!v)
+				fail(2, "%s needs a value", o);
+			a->output = v;
+			i++;
+		} else if (!strcmp(o, "--context")) {
+			a->audit.context = (int)number(o, v);
+			i++;
+		} else if (!strcmp(o, "--max-oob-stall")) {
+			a->audit.max_oob_stall_ns = number(o, v);
+			i++;
+		} else if (!strcmp(o, "--max-inband-stall-pending")) {
+			a->audit.max_inband_stall_pending_ns = number(o, v);
+			i++;
+		} else if (!strcmp(o, "--max-hard-off")) {
+			a->audit.max_hard_off_ns = number(o, v);
+			i++;
+		} else if (o[0] == '-' && o[1]) {
+			/* Left to dtrec_filter_parse, which knows the names. */
+			a->filter[a->nfilter++] = argv[i];
+			if (!is_filter_flag(o) && !strchr(o, '=') && v)
+				a->filter[a->nfilter++] = argv[++i];
+		} else if (a->snapshot) {
+			fail(2, "more than one snapshot given ('%s', '%s')", a->snapshot, o);
+		} else {
+			a->snapshot = o;
+		}
+	}
+	if (!a->snapshot)
+		fail(2, "missing SNAPSHOT (try -h)");
+	if (a->nfilter && (a->cmd == C_STATS || a->cmd == C_AUDIT || a->cmd == C_REPORT))
+		fail(2, "%s takes no filter option ('%s')", names[c], a->filter[0]);
+	if (a->cmd == C_EXPORT && !a->format)
+		fail(2, "export needs --format tracedat|chrome|svg");
+	if (a->cmd != C_EXPORT && (a->format || a->output))
+		fail(2, "--format and -o apply to export only");
+}
+
+static void *slurp(const char *path, size_t *len)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	size_t cap = 1 << 16, n = 0;
+	char *buf;
+
+	if (!f)
+		fail(1, "cannot open %s: %s", path, strerror(errno));
+	buf = malloc(cap);
+	if (!buf)
+		fail(1, "out of memory");
+	for (;;) {
+		size_t got = fread(buf + n, 1, cap - n, f);
+
+		n += got;
+		if (n < cap) {
+			if (ferror(f))
+				fail(1, "cannot read %s: %s", path, strerror(errno));
+			break;
+		}
+		cap *= 2;
+		buf = realloc(buf, cap);
+		if (!buf)
+			fail(1, "out of memory reading %s", path);
+	}
+	if (f != stdin)
+		fclose(f);
+	*len = n;
+	return buf;
+}
+
+/* Run fn into a string so a failure leaves no partial output behind. */
+static char *capture(int (*fn)(FILE *, const struct dtrec_snapshot *, void *),
+		     const struct dtrec_snapshot *s, void *arg, int *rc)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (!m)
+		fail(1, "out of memory");
+	*rc = fn(m, s, arg);
+	if (fclose(m))
+		fail(1, "out of memory");
+	return buf;
+}
+
+struct audit_call {
+	const struct dtrec_audit_opts *o;
+	int json;
+};
+
+static int do_audit(FILE *out, const struct dtrec_snapshot *s, void *arg)
+{
+	const struct audit_call *c = arg;
+
+	return dtrec_audit(out, s, c->o, c->json);
+}
+
+static int do_stats(FILE *out, const struct dtrec_snapshot *s, void *arg)
+{
+	return dtrec_print_stats(out, s, *(int *)arg);
+}
+
+static void chomp(char *s)
+{
+	size_t n = strlen(s);
+
+	if (n && s[n - 1] == '\n')
+		s[n - 1] = '\0';
+}
+
+static int cmd_audit(const struct args *a, const struct dtrec_snapshot *s)
+{
+	struct audit_call c = { &a->audit, a->json };
+	char *stats = NULL, *audit;
+	int rc, src;
+
+	audit = capture(do_audit, s, &c, &rc);
+	if (rc == -ENOSYS)
+		fail(1, "%s: audit is not built into this libdtrec",
+		     a->cmd == C_REPORT ? "report" : "audit");
+	if (rc < 0)
+		fail(1, "audit failed: %s", strerror(-rc));
+	if (a->cmd == C_AUDIT) {
+		fputs(audit, stdout);
+	} else {
+		stats = capture(do_stats, s, (void *)&a->json, &src);
+		if (src)
+			fail(1, "stats failed: %s", strerror(-src));
+		if (a->json) {
+			chomp(stats);
+			chomp(audit);
+			printf("{\"command\":\"report\",\"stats\":%s,\"audit\":%s}\n",
+			       stats, audit);
+		} else {
+			printf("%s\n%s", stats, audit);
+		}
+	}
+	free(stats);
+	free(audit);
+	return a->cmd == C_AUDIT && rc > 0 ? 3 : 0;
+}
+
+static int cmd_export(const struct args *a, const struct dtrec_snapshot *s,
+		      const struct dtrec_filter *f)
+{
+	char err[DTREC_ERRLEN] = "";
+	FILE *out = stdout;
+	int rc;
+
+	if (strcmp(a->format, "tracedat") && strcmp(a->format, "chrome") &&
+	    strcmp(a->format, "svg"))
+		fail(2, "unknown export format '%s' (tracedat, chrome, svg)", a->format);
+	if (!strcmp(a->format, "tracedat") && a->nfilter)
+		fail(2, "tracedat export takes no filter option");
+	if (a->output && strcmp(a->output, "-")) {
+		out = fopen(a->output, "wb");
+		if (!out)
+			fail(1, "cannot create %s: %s", a->output, strerror(errno));
+	}
+	if (!strcmp(a->format, "tracedat"))
+		rc = dtrec_export_tracedat(out, s, err, sizeof(err));
+	else if (!strcmp(a->format, "chrome"))
+		rc = dtrec_export_chrome(out, s, f);
+	else
+		rc = dtrec_export_svg(out, s, f);
+	if (out != stdout && fclose(out) && rc >= 0)
+		fail(1, "write error on %s: %s", a->output, strerror(errno));
+	if (rc == -ENOSYS)
+		fail(1, "%s export is not built into this libdtrec", a->format);
+	if (rc < 0) {
+		if (out != stdout)
+			remove(a->output);
+		fail(1, "%s export failed: %s", a->format,
+		     err[0] ? err : strerror(-rc));
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	char err[DTREC_ERRLEN] = "";
+	struct dtrec_snapshot *s;
+	struct dtrec_filter f;
+	struct args a;
+	size_t len;
+	void *buf;
+	int rc = 0;
+
+	parse_args(&a, argc, argv);
+	dtrec_filter_init(&f);
+	if (dtrec_filter_parse(&f, a.nfilter, a.filter, err, sizeof(err)))
+		fail(2, "%s", err);
+	buf = slurp(a.snapshot, &len);
+	if (dtrec_parse(buf, len, &s, err, sizeof(err)))
+		fail(1, "%s: %s", a.snapshot, err);
+
+	switch (a.cmd) {
+	case C_DECODE:
+		rc = dtrec_print_trace(stdout, s, &f, a.json);
+		break;
+	case C_STATS:
+		rc = dtrec_print_stats(stdout, s, a.json);
+		break;
+	case C_REPORT:
+	case C_AUDIT:
+		rc = cmd_audit(&a, s);
+		break;
+	case C_EXPORT:
+		rc = cmd_export(&a, s, &f);
+		break;
+	}
+	if (rc < 0 || fflush(stdout) || ferror(stdout))
+		fail(1, "write error: %s", strerror(rc < 0 ? -rc : errno));
+	dtrec_free(s);
+	free(buf);
+	free(a.filter);
+	return rc;
+}

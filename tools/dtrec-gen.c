@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * dtrec-gen: write a recorder snapshot (or a descriptor + memory image)
+ * with a deterministic pseudo-random event pattern, and optionally the
+ * raw truth as JSON, so tests can check the decoder against what was
+ * written instead of against the decoder's own output. It shares no
+ * code with libdtrec on purpose.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/dovetail_recorder.h>
+
+/* Where the --image memory starts in the target's address space. */
+#define IMAGE_BASE 0x10000ULL
+
+struct opts {
+	unsigned int cpus, records, torn, stale, rec_size;
+	unsigned long long events, seed, clock_hz, ref_cycles, ref_ns;
+	const char *expect, *release;
+	int image;
+};
+
+static unsigned long long rng_state;
+
+static unsigned long long rnd(void)
+{
+	/* splitmix64: tiny, portable and the same on every host. */
+	unsigned long long z = (rng_state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static void die(const char *msg)
+{
+	fprintf(stderr, "dtrec-gen: %s\n", msg);
+	exit(1);
+}
+
+static void usage(FILE *f, int rc)
+{
+	fputs("usage: dtrec-gen [--cpus N] [--records N] [--events N] [--seed S]\n"
+	      "                 [--torn K] [--stale K] [--rec-size N] [--clock-hz HZ]\n"
+	      "                 [--ref-cycles C] [--ref-ns NS] [--release STR]\n"
+	      "                 [--expect FILE] [--image] > OUT\n"
+	      "Writes a snapshot stream, or with --image a struct dtrec_desc followed\n"
+	      "by target memory based at 0x10000. --events is the total written over\n"
+	      "all CPUs; --torn/--stale damage that many slots round-robin over CPUs.\n", f);
+	exit(rc);
+}
+
+static unsigned long long num(const char *s)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s)
+		usage(stderr, 2);
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end || *s == '-')
+		die("bad number");
+	return v;
+}
+
+static void parse(struct opts *o, int argc, char **argv)
+{
+	int i;
+
+	*o = (struct opts){ .cpus = 2, .records = 64, .events = 100, .seed = 1,
+		.rec_size = sizeof(struct dtrec_record),
+		.clock_hz = 2400000000ULL, .ref_cycles = 3000000ULL,
+		.ref_ns = 5000000000ULL, .release = "6.6.0-dtrec-gen" };
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+			usage(stdout, 0);
+		else if (!strcmp(a, "--image"))
+			{ o->image = 1; continue; }
+		else if (!strcmp(a, "--cpus"))
+			o->cpus = num(v);
+		else if (!strcmp(a, "--records"))
+			o->records = num(v);
+		else if (!strcmp(a, "--events"))
+			o->events = num(v);
+		else if (!strcmp(a, "--seed"))
+			o->seed = num(v);
+		else if (!strcmp(a, "--torn"))
+			o->torn = num(v);
+		else if (!strcmp(a, "--stale"))
+			o->stale = num(v);
+		else if (!strcmp(a, "--rec-size"))
+			o->rec_size = num(v);
+		else if (!strcmp(a, "--clock-hz"))
+			o->clock_hz = num(v);
+		else if (!strcmp(a, "--ref-cycles"))
+			o->ref_cycles = num(v);
+		else if (!strcmp(a, "--ref-ns"))
+			o->ref_ns = num(v);
+		else if (!strcmp(a, "--expect"))
+			o->expect = v;
+		else if (!strcmp(a, "--release"))
+			o->release = v;
+		else
+			usage(stderr, 2);
+		if (!v)
+			usage(stderr, 2);
+		i++;
+	}
+	if (!o->cpus || o->cpus > DTREC_MAX_CPUS)
+		die("--cpus must be 1..256");
+	if (!o->records || (o->records & (o->records - 1)))
+		die("--records must be a power of two");
+	if (o->rec_size < sizeof(struct dtrec_record) || o->rec_size > 1024)
+		die("--rec-size must be 32..1024");
+	if (!o->clock_hz)
+		die("--clock-hz must not be 0");
+}
+
+struct ring {
+	unsigned long long head;
+	struct dtrec_record *rec;	/* slot order */
+};
+
+static void generate(const struct opts *o, struct ring *r)
+{
+	unsigned int c, k;
+
+	rng_state = o->seed;
+	for (c = 0; c < o->cpus; c++) {
+		unsigned long long p, ts = 1000000ULL + c * 7;
+
+		r[c].head = o->events / o->cpus + (c < o->events % o->cpus);
+		r[c].rec = calloc(o->records, sizeof(*r[c].rec));
+		if (!r[c].rec)
+			die("out of memory");
+		for (p = 0; p < r[c].head; p++) {
+			struct dtrec_record *x = &r[c].rec[p & (o->records - 1)];
+
+			ts += 1 + rnd() % 1000;
+			x->seq = p + 1;
+			x->ts = ts;
+			x->pid = (rnd() % 4) * 100;
+			x->arg = rnd() % 1000;
+			x->arg2 = rnd() % 16;
+			x->event = 1 + rnd() % (DTREC_NR_EVENTS - 1);
+			x->state = rnd() & 0xff;
+		}
+	}
+	/* Damage distinct slots of each CPU's window, newest first. */
+	for (k = 0; k < o->torn + o->stale; k++) {
+		struct ring *rc = &r[k % o->cpus];
+		unsigned long long n = rc->head < o->records ? rc->head : o->records;
+		unsigned long long nth = k / o->cpus, p;
+
+		if (nth >= n)
+			die("more damaged slots than records in a window");
+		p = rc->head - 1 - nth;
+		if (k < o->torn)
+			rc->rec[p & (o->records - 1)].seq = 0;
+		else	/* an older lap when there was one, else a newer one */
+			rc->rec[p & (o->records - 1)].seq =
+				p >= o->records ? p + 1 - o->records : p + 1 + o->records;
+	}
+}
+
+static void wr(const void *p, size_t n)
+{
+	if (fwrite(p, 1, n, stdout) != n)
+		die("write error");
+}
+
+static void zeros(size_t n)
+{
+	static const char z[1024];
+
+	while (n) {
+		size_t k = n < sizeof(z) ? n : sizeof(z);
+
+		wr(z, k);
+		n -= k;
+	}
+}
+
+static void put_record(const struct opts *o, const struct dtrec_record *x,
+		       size_t pad)
+{
+	/* Image records keep the payload after a pad, as a wider kernel layout would. */
+	zeros(pad);
+	wr(x, sizeof(*x));
+	zeros(o->rec_size - sizeof(*x) - pad);
+}
+
+static void write_snapshot(const struct opts *o, const struct ring *r)
+{
+	struct dtrec_snap_header h;
+	unsigned int c, i;
+
+	memset(&h, 0, sizeof(h));
+	h.magic = DTREC_SNAP_MAGIC;
+	h.version = DTREC_SNAP_VERSION;
+	h.header_size = sizeof(h);
+	h.nr_cpus = o->cpus;
+	h.rec_size = o->rec_size;
+	h.clock_hz = o->clock_hz;
+	h.ref_cycles = o->ref_cycles;
+	h.ref_ns = o->ref_ns;
+	h.event_mask = DTREC_ALL_CLASSES;
+	h.frozen = 1;
+	h.freeze_reason = DTREC_FREEZE_OOPS;
+	h.freeze_cpu = o->cpus - 1;
+	h.format_version = DTREC_FORMAT_VERSION;
+	h.overhead_ps = 12345;
+	strncpy(h.release, o->release, sizeof(h.release) - 1);
+	wr(&h, sizeof(h));
+	for (c = 0; c < o->cpus; c++) {
+		struct dtrec_snap_cpu sc = { c, o->records, r[c].head };
+
+		wr(&sc, sizeof(sc));
+		for (i = 0; i < o->records; i++)
+			put_record(o, &r[c].rec[i], 0);
+	}
+}
+
+static void write_image(const struct opts *o, const struct ring *r)
+{
+	size_t pad = o->rec_size - sizeof(struct dtrec_record);
+	unsigned long long ring_len = sizeof(struct dtrec_ring) +
+				      (unsigned long long)o->records * o->rec_size;
+	struct dtrec_desc d;
+	unsigned int c, i;
+
+	memset(&d, 0, sizeof(d));
+	d.magic = DTREC_DESC_MAGIC;
+	d.version = DTREC_FORMAT_VERSION;
+	d.desc_size = sizeof(d);
+	d.rec_size = o->rec_size;
+	d.ring_hdr_size = sizeof(struct dtrec_ring);
+	d.nr_cpus = o->cpus;
+	d.nr_records = o->records;
+	d.event_mask = DTREC_ALL_CLASSES;
+	d.frozen = 1;
+	d.freeze_reason = DTREC_FREEZE_OOPS;
+	d.freeze_cpu = o->cpus - 1;
+	d.clock_hz = o->clock_hz;
+	d.ref_cycles = o->ref_cycles;
+	d.ref_ns = o->ref_ns;
+	d.off_seq = pad + offsetof(struct dtrec_record, seq);
+	d.off_ts = pad + offsetof(struct dtrec_record, ts);
+	d.off_pid = pad + offsetof(struct dtrec_record, pid);
+	d.off_arg = pad + offsetof(struct dtrec_record, arg);
+	d.off_arg2 = pad + offsetof(struct dtrec_record, arg2);
+	d.off_event = pad + offsetof(struct dtrec_record, event);
+	d.off_state = pad + offsetof(struct dtrec_record, state);
+	d.off_ring_head = offsetof(struct dtrec_ring, head);
+	d.off_ring_cpu = offsetof(struct dtrec_ring, cpu);
+	d.off_ring_nr = offsetof(struct dtrec_ring, nr_records);
+	d.off_ring_recs = sizeof(struct dtrec_ring);
+	d.overhead_ps = 12345;
+	for (c = 0; c < o->cpus; c++) {
+		d.ring[c] = IMAGE_BASE + c * ring_len;
+		d.ring_bytes[c] = ring_len;
+	}
+	wr(&d, sizeof(d));
+	for (c = 0; c < o->cpus; c++) {
+		struct dtrec_ring rh;
+
+		memset(&rh, 0, sizeof(rh));
+		rh.magic = DTREC_RING_MAGIC;
+		rh.head = r[c].head;
+		rh.cpu = c;
+		rh.nr_records = o->records;
+		wr(&rh, sizeof(rh));
+		for (i = 0; i < o->records; i++)
+			put_record(o, &r[c].rec[i], pad);
+	}
+}
+
+static void write_expect(const struct opts *o, const struct ring *r)
+{
+	FILE *f = fopen(o->expect, "w");
+	unsigned int c;
+
+	if (!f)
+		die("cannot create the --expect file");
+	fprintf(f, "{\"clock_hz\":%llu,\"ref_cycles\":%llu,\"ref_ns\":%llu,\"release\":\"%s\",\"cpus\":[",
+		o->clock_hz, o->ref_cycles, o->ref_ns, o->release);
+	for (c = 0; c < o->cpus; c++)
+		fprintf(f, "%s{\"cpu\":%u,\"nr_records\":%u,\"head\":%llu}",
+			c ? "," : "", c, o->records, r[c].head);
+	fputs("],\"records\":[", f);
+	/* The raw window of each CPU in position order: [cpu,pos,seq,ts,event,pid,arg,arg2,state]. */
+	for (c = 0; c < o->cpus; c++) {
+		unsigned long long p = r[c].head > o->records ? r[c].head - o->records : 0;
+
+		for (; p < r[c].head; p++) {
+			const struct dtrec_record *x = &r[c].rec[p & (o->records - 1)];
+			static int first = 1;
+
+			fprintf(f, "%s[%u,%llu,%llu,%llu,%u,%u,%u,%u,%u]",
+				first ? "" : ",", c, p,
+				(unsigned long long)x->seq,
+				(unsigned long long)x->ts, x->event, x->pid,
+				x->arg, x->arg2, x->state);
+			first = 0;
+		}
+	}
+	fputs("]}\n", f);
+	if (fclose(f))
+		die("write error on the --expect file");
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	struct ring *r;
+	unsigned int c;
+
+	parse(&o, argc, argv);
+	r = calloc(o.cpus, sizeof(*r));
+	if (!r)
+		die("out of memory");
+	generate(&o, r);
+	if (o.image)
+		write_image(&o, r);
+	else
+		write_snapshot(&o, r);
+	if (fflush(stdout))
+		die("write error");
+	if (o.expect)
+		write_expect(&o, r);
+	for (c = 0; c < o.cpus; c++)
+		free(r[c].rec);
+	free(r);
+	return 0;
+}
