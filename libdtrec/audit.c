@@ -1,0 +1,867 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Audit: check a snapshot against the Dovetail pipeline invariants and
+ * measure stall, hard-off and IRQ latency figures. The rule set, and
+ * what each rule can and cannot see, is written down in docs/audit.md;
+ * the rule ids here are the ones used there.
+ *
+ * Every per-CPU rule walks one CPU's records in ring order. A record
+ * whose predecessor is missing (ring start, lost, torn or stale slot)
+ * starts a new "window": what a rule remembered is dropped, so that no
+ * verdict is drawn across a hole.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+#include "percpu.h"
+
+#define ST_IS	DTREC_ST_INBAND_STALLED
+#define ST_OS	DTREC_ST_OOB_STALLED
+#define ST_OOB	DTREC_ST_STAGE_OOB
+#define ST_PIPE	DTREC_ST_IN_PIPELINE
+#define ST_HOFF	DTREC_ST_HARD_OFF
+#define ST_NMI	DTREC_ST_IN_NMI
+#define ST_TOOB	DTREC_ST_TASK_OOB
+
+/* Defaults (docs/audit.md): sanity limits, not real-time budgets. */
+#define DEF_OOB_STALL_NS	500000ULL
+#define DEF_INBAND_PENDING_NS	10000000ULL
+#define DEF_HARD_OFF_NS		1000000ULL
+#define DEF_CONTEXT		4
+
+#define UNKNOWN		(-2L)	/* tracked pid not known (window start) */
+#define NONE		(-1L)	/* known: nothing in flight */
+
+#define NR_BUCKETS	65	/* 0, then [2^(b-1), 2^b) for b = 1..64 */
+
+struct violation {
+	const char *rule;
+	uint32_t cpu;
+	uint64_t ns;
+	uint32_t pid;
+	size_t cpuv;		/* index into percpu.v */
+	size_t idx;		/* record index in that CPU view */
+	char msg[200];
+};
+
+struct pend {
+	uint32_t irq;
+	uint64_t ns;
+};
+
+struct pendset {
+	size_t n, cap;
+	struct pend *p;
+};
+
+struct hist {
+	unsigned int stage;
+	uint32_t irq;
+	uint64_t count, min, max, sum;
+	uint64_t b[NR_BUCKETS];
+};
+
+struct measure {
+	const char *name;
+	uint64_t limit;
+	uint64_t max_ns, at_ns, sections;
+	int64_t cpu;
+	uint32_t pid;
+};
+
+struct audit {
+	const struct dtrec_snapshot *s;
+	struct dtrec_percpu pc;
+	int context;
+	uint32_t mask;
+	struct violation *v;
+	size_t nv, capv;
+	struct hist *h;
+	size_t nh, caph;
+	struct measure m_oob, m_pend, m_hoff;
+	uint64_t valid, torn, stale, lost;
+	int err;
+};
+
+static int has_class(const struct audit *a, int cls)
+{
+	return !!(a->mask & (1U << cls));
+}
+
+static const struct dtrec_ev *rec(const struct audit *a, size_t c, size_t i)
+{
+	return a->pc.v[c].ev[i];
+}
+
+__attribute__((format(printf, 5, 6)))
+static void violate(struct audit *a, const char *rule, size_t c, size_t i,
+		    const char *fmt, ...)
+{
+	const struct dtrec_ev *e = rec(a, c, i);
+	struct violation *v;
+	va_list ap;
+
+	if (a->nv == a->capv) {
+		size_t cap = a->capv ? a->capv * 2 : 16;
+		struct violation *nv = realloc(a->v, cap * sizeof(*nv));
+
+		if (!nv) {
+			a->err = -ENOMEM;
+			return;
+		}
+		a->v = nv;
+		a->capv = cap;
+	}
+	v = &a->v[a->nv++];
+	v->rule = rule;
+	v->cpu = e->cpu;
+	v->ns = e->ns;
+	v->pid = e->pid;
+	v->cpuv = c;
+	v->idx = i;
+	va_start(ap, fmt);
+	vsnprintf(v->msg, sizeof(v->msg), fmt, ap);
+	va_end(ap);
+}
+
+/* --- pending-IRQ sets (the per-CPU log is a set: §2.2) --- */
+
+static long pend_find(const struct pendset *ps, uint32_t irq)
+{
+	size_t i;
+
+	for (i = 0; i < ps->n; i++)
+		if (ps->p[i].irq == irq)
+			return (long)i;
+	return -1;
+}
+
+static void pend_add(struct audit *a, struct pendset *ps, uint32_t irq, uint64_t ns)
+{
+	if (pend_find(ps, irq) >= 0)
+		return;		/* coalesced: latency counts from the first post */
+	if (ps->n == ps->cap) {
+		size_t cap = ps->cap ? ps->cap * 2 : 8;
+		struct pend *np = realloc(ps->p, cap * sizeof(*np));
+
+		if (!np) {
+			a->err = -ENOMEM;
+			return;
+		}
+		ps->p = np;
+		ps->cap = cap;
+	}
+	ps->p[ps->n].irq = irq;
+	ps->p[ps->n++].ns = ns;
+}
+
+static int pend_del(struct pendset *ps, uint32_t irq, uint64_t *ns)
+{
+	long i = pend_find(ps, irq);
+
+	if (i < 0)
+		return 0;
+	if (ns)
+		*ns = ps->p[i].ns;
+	ps->p[i] = ps->p[--ps->n];
+	return 1;
+}
+
+/* --- latency histograms --- */
+
+static unsigned int bucket_of(uint64_t ns)
+{
+	return ns ? 64U - (unsigned int)__builtin_clzll(ns) : 0U;
+}
+
+static void hist_add(struct audit *a, unsigned int stage, uint32_t irq, uint64_t lat)
+{
+	struct hist *h = NULL;
+	size_t i;
+
+	for (i = 0; i < a->nh; i++)
+		if (a->h[i].stage == stage && a->h[i].irq == irq) {
+			h = &a->h[i];
+			break;
+		}
+	if (!h) {
+		if (a->nh == a->caph) {
+			size_t cap = a->caph ? a->caph * 2 : 16;
+			struct hist *nh = realloc(a->h, cap * sizeof(*nh));
+
+			if (!nh) {
+				a->err = -ENOMEM;
+				return;
+			}
+			a->h = nh;
+			a->caph = cap;
+		}
+		h = &a->h[a->nh++];
+		memset(h, 0, sizeof(*h));
+		h->stage = stage;
+		h->irq = irq;
+		h->min = UINT64_MAX;
+	}
+	h->count++;
+	h->sum += lat;
+	if (lat < h->min)
+		h->min = lat;
+	if (lat > h->max)
+		h->max = lat;
+	h->b[bucket_of(lat)]++;
+}
+
+/* --- duration measurements between records --- */
+
+struct section {
+	int open;
+	uint64_t start;
+	size_t idx;
+};
+
+/*
+ * on: the condition holds after record i; known: record i can tell
+ * (neutral records neither open nor close a section).
+ */
+static void section_step(struct audit *a, struct measure *m, struct section *sec,
+			 const char *rule, size_t c, size_t i, int on)
+{
+	const struct dtrec_ev *e = rec(a, c, i);
+
+	if (on && !sec->open) {
+		sec->open = 1;
+		sec->start = e->ns;
+		sec->idx = i;
+	} else if (!on && sec->open) {
+		const struct dtrec_ev *s0 = rec(a, c, sec->idx);
+		uint64_t d = e->ns >= sec->start ? e->ns - sec->start : 0;
+
+		sec->open = 0;
+		m->sections++;
+		if (d > m->max_ns || m->cpu < 0) {
+			m->max_ns = d;
+			m->at_ns = sec->start;
+			m->cpu = s0->cpu;
+			m->pid = s0->pid;
+		}
+		if (d > m->limit)
+			violate(a, rule, c, sec->idx, "%s lasted %llu ns (limit %llu ns)",
+				m->name, (unsigned long long)d,
+				(unsigned long long)m->limit);
+	}
+}
+
+/* --- per-CPU rules --- */
+
+struct cpustate {
+	/* R3a: a sync of stage s is under way (it stalled the stage itself). */
+	int sync[2];
+	/* R3b: IRQs left pending by an unstall outside pipeline entry. */
+	struct pendset window;
+	size_t window_idx;
+	int window_open;
+	/* R4: task_inflight as far as the records tell. */
+	long inflight;
+	int finalized;
+	/* R6: inside a pipeline entry (by entry/exit events): -1 unknown. */
+	int in_entry;
+	struct pendset pend[2];
+	struct section s_oob, s_pend, s_hoff;
+};
+
+static void window_reset(struct cpustate *cs)
+{
+	cs->sync[0] = cs->sync[1] = 0;
+	cs->window_open = 0;
+	cs->window.n = 0;
+	cs->inflight = UNKNOWN;
+	cs->finalized = 0;
+	cs->in_entry = -1;
+	cs->pend[0].n = cs->pend[1].n = 0;
+	memset(&cs->s_oob, 0, sizeof(cs->s_oob));
+	memset(&cs->s_pend, 0, sizeof(cs->s_pend));
+	memset(&cs->s_hoff, 0, sizeof(cs->s_hoff));
+}
+
+static int stage_changer(unsigned int ev)
+{
+	switch (ev) {
+	case DTREC_EV_SWITCH_OOB:
+	case DTREC_EV_SWITCH_INBAND:
+	case DTREC_EV_OOB_SWITCH:	/* dovetail_context_switch restores pc */
+	case DTREC_EV_INBAND_TAIL:	/* preempt_count_set(FORK_PREEMPT_COUNT) */
+	case DTREC_EV_SWITCHED_OOB:	/* inband_switch_tail adds STAGE (arm64) */
+		return 1;
+	}
+	return 0;
+}
+
+static void check_r3b_close(struct audit *a, struct cpustate *cs, size_t c)
+{
+	char list[120];
+	size_t i, used = 0;
+
+	if (!cs->window_open)
+		return;
+	cs->window_open = 0;
+	if (!cs->window.n)
+		return;
+	list[0] = '\0';
+	for (i = 0; i < cs->window.n && used < sizeof(list) - 16; i++)
+		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%u",
+					 i ? "," : "", cs->window.p[i].irq);
+	violate(a, "R3", c, cs->window_idx,
+		"in-band unstall outside pipeline entry left irq %s pending: not played before the stage was unstalled again",
+		list);
+	cs->window.n = 0;
+}
+
+static void audit_cpu(struct audit *a, size_t c)
+{
+	const struct dtrec_cpuv *cv = &a->pc.v[c];
+	const struct dtrec_ev *prev = NULL;
+	struct cpustate cs;
+	size_t i;
+	int r1_run = 0;
+
+	memset(&cs, 0, sizeof(cs));
+	window_reset(&cs);
+	for (i = 0; i < cv->n && !a->err; i++) {
+		const struct dtrec_ev *e = cv->ev[i];
+		unsigned int st = e->state, ev = e->event;
+		int contig;
+
+		if (e->status != DTREC_OK) {
+			prev = NULL;
+			continue;
+		}
+		contig = prev && prev->pos + 1 == e->pos;
+		if (!contig) {
+			/* Nothing open is judged across a hole. */
+			window_reset(&cs);
+			r1_run = 0;
+		}
+
+		/* R1: oob stage stalled with hard IRQs on. */
+		if ((st & ST_OS) && !(st & ST_HOFF)) {
+			if (!r1_run)
+				violate(a, "R1", c, i,
+					"oob stage stalled while hard IRQs are on (%s)",
+					dtrec_event_name(ev));
+			r1_run = 1;
+		} else {
+			r1_run = 0;
+		}
+
+		/* R2: a task about to sleep in schedule() from a stalled stage. */
+		if (ev == DTREC_EV_LEAVE_INBAND && has_class(a, DTREC_C_TASK) &&
+		    (st & ST_IS) && !(st & (ST_OOB | ST_NMI | ST_PIPE)))
+			violate(a, "R2", c, i,
+				"pid %u leaves in-band (schedules out) with the in-band stage stalled",
+				e->arg);
+
+		/* R3a: a log played into a stage stalled before its sync began. */
+		if (ev == DTREC_EV_IRQ_PLAY && (e->arg2 & 0xff) <= 1) {
+			unsigned int s = e->arg2 & 0xff;
+			uint16_t bit = s ? ST_OS : ST_IS;
+			unsigned int stall_ev = s ? DTREC_EV_OOB_STALL : DTREC_EV_INBAND_STALL;
+
+			if (!cs.sync[s] && contig && prev->pid == e->pid &&
+			    has_class(a, s ? DTREC_C_OOB_STALL : DTREC_C_INBAND_STALL) &&
+			    prev->event != stall_ev && (prev->state & bit))
+				violate(a, "R3", c, i,
+					"irq %u played into the %s stage while it was already stalled before the sync began",
+					e->arg, s ? "oob" : "in-band");
+			cs.sync[s] = 1;
+		}
+
+		/* IRQ log bookkeeping, latency and the R3b window. */
+		if (ev == DTREC_EV_IRQ_POST && (e->arg2 & 0xff) <= 1)
+			pend_add(a, &cs.pend[e->arg2 & 0xff], e->arg, e->ns);
+		if (ev == DTREC_EV_IRQ_PLAY && (e->arg2 & 0xff) <= 1) {
+			unsigned int s = e->arg2 & 0xff;
+			uint64_t t0;
+
+			if (pend_del(&cs.pend[s], e->arg, &t0))
+				hist_add(a, s, e->arg, e->ns >= t0 ? e->ns - t0 : 0);
+			if (s == 0 && cs.window_open) {
+				pend_del(&cs.window, e->arg, NULL);
+				if (!cs.window.n)
+					cs.window_open = 0;
+			}
+		}
+		if (ev == DTREC_EV_INBAND_UNSTALL && has_class(a, DTREC_C_IRQ_LOG)) {
+			check_r3b_close(a, &cs, c);
+			if (!(st & (ST_PIPE | ST_OOB | ST_NMI)) && cs.pend[0].n) {
+				size_t k;
+
+				cs.window_open = 1;
+				cs.window_idx = i;
+				cs.window.n = 0;
+				for (k = 0; k < cs.pend[0].n; k++)
+					pend_add(a, &cs.window, cs.pend[0].p[k].irq, 0);
+			}
+		}
+		if (!(st & ST_IS))
+			cs.sync[0] = 0;
+		if (!(st & ST_OS))
+			cs.sync[1] = 0;
+
+		/* R4: the in-band -> oob hand-over through task_inflight. */
+		if (has_class(a, DTREC_C_TASK)) {
+			long p = (long)e->arg;
+
+			if (ev == DTREC_EV_LEAVE_INBAND) {
+				if (cs.inflight >= 0 && cs.finalized)
+					violate(a, "R4", c, i,
+						"LEAVE_INBAND for pid %u while pid %ld, finalized, never reached SWITCHED_OOB",
+						e->arg, cs.inflight);
+				cs.inflight = p;
+				cs.finalized = 0;
+			} else if (ev == DTREC_EV_FINALIZE_OOB) {
+				if (cs.inflight == NONE)
+					violate(a, "R4", c, i,
+						"FINALIZE_OOB for pid %u without LEAVE_INBAND", e->arg);
+				else if (cs.inflight >= 0 && cs.inflight != p)
+					violate(a, "R4", c, i,
+						"FINALIZE_OOB for pid %u but pid %ld left in-band",
+						e->arg, cs.inflight);
+				cs.inflight = p;
+				cs.finalized = 1;
+			} else if (ev == DTREC_EV_SWITCHED_OOB) {
+				if (cs.inflight == NONE)
+					violate(a, "R4", c, i,
+						"SWITCHED_OOB for pid %u without LEAVE_INBAND", e->arg);
+				else if (cs.inflight >= 0 && cs.inflight != p)
+					violate(a, "R4", c, i,
+						"SWITCHED_OOB for pid %u but pid %ld left in-band",
+						e->arg, cs.inflight);
+				cs.inflight = NONE;
+				cs.finalized = 0;
+			}
+		}
+
+		/* R5: the stage bit against the stage switches. */
+		if (has_class(a, DTREC_C_STAGE)) {
+			if (ev == DTREC_EV_SWITCH_OOB && !(st & ST_OOB))
+				violate(a, "R5", c, i, "SWITCH_OOB but the stage is in-band");
+			else if (ev == DTREC_EV_SWITCH_INBAND && (st & ST_OOB))
+				violate(a, "R5", c, i, "SWITCH_INBAND but the stage is oob");
+			else if (contig && has_class(a, DTREC_C_TASK) &&
+				 ((prev->state ^ st) & ST_OOB) && !stage_changer(ev))
+				violate(a, "R5", c, i,
+					"stage changed to %s without a stage switch (at %s)",
+					(st & ST_OOB) ? "oob" : "in-band",
+					dtrec_event_name(ev));
+		}
+
+		/* R6: pipeline entry does not nest (outside NMI). */
+		if (has_class(a, DTREC_C_PIPELINE)) {
+			if (ev == DTREC_EV_PIPELINE_ENTRY && !(st & ST_NMI)) {
+				if (cs.in_entry == 1 ||
+				    (contig && (prev->state & ST_PIPE) &&
+				     !(prev->state & ST_NMI) &&
+				     prev->event != DTREC_EV_PIPELINE_EXIT))
+					violate(a, "R6", c, i,
+						"pipeline entry nested in another pipeline entry");
+				cs.in_entry = 1;
+			} else if (ev == DTREC_EV_PIPELINE_EXIT && !(st & ST_NMI)) {
+				cs.in_entry = 0;
+			}
+		}
+
+		/* Measurements; NMI records cannot tell about the code they hit. */
+		section_step(a, &a->m_oob, &cs.s_oob, "L1", c, i, !!(st & ST_OS));
+		if (!(st & ST_NMI))
+			section_step(a, &a->m_hoff, &cs.s_hoff, "L3", c, i,
+				     !!(st & ST_HOFF));
+		/* While an oob task runs, bit 0 is its own, not the stage's (§1.2). */
+		if (!(st & (ST_NMI | ST_TOOB)))
+			section_step(a, &a->m_pend, &cs.s_pend, "L2", c, i,
+				     (st & ST_IS) && cs.pend[0].n);
+		prev = e;
+	}
+	free(cs.window.p);
+	free(cs.pend[0].p);
+	free(cs.pend[1].p);
+}
+
+/* --- R4, second half: per task, across CPUs, in time order --- */
+
+/* cppcheck-suppress unusedStructMember */
+struct taskst {
+	uint32_t pid;
+	int oob;		/* 1: SWITCHED_OOB seen and no LEAVE_OOB since */
+	uint64_t since;
+};
+
+static struct taskst *task_get(struct audit *a, struct taskst **t, size_t *n,
+			       size_t *cap, uint32_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if ((*t)[i].pid == pid)
+			return &(*t)[i];
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 16;
+		struct taskst *nt = realloc(*t, nc * sizeof(*nt));
+
+		if (!nt) {
+			a->err = -ENOMEM;
+			return NULL;
+		}
+		*t = nt;
+		*cap = nc;
+	}
+	(*t)[*n].pid = pid;
+	(*t)[*n].oob = 0;
+	(*t)[*n].since = 0;
+	return &(*t)[(*n)++];
+}
+
+static void audit_tasks(struct audit *a)
+{
+	const struct dtrec_snapshot *s = a->s;
+	struct taskst *t = NULL;
+	size_t n = 0, cap = 0, i;
+	uint64_t all_recording = 0;
+
+	if (!has_class(a, DTREC_C_TASK))
+		return;
+	/* A LEAVE_OOB can only be missed if some CPU was not recording yet. */
+	for (i = 0; i < a->pc.nr; i++) {
+		const struct dtrec_cpuv *cv = &a->pc.v[i];
+
+		if (cv->n && cv->ev[0]->ns > all_recording)
+			all_recording = cv->ev[0]->ns;
+	}
+	for (i = 0; i < s->nr_events && !a->err; i++) {
+		const struct dtrec_ev *e = &s->events[i];
+		struct taskst *ts;
+
+		if (e->status != DTREC_OK)
+			continue;
+		if (e->event != DTREC_EV_SWITCHED_OOB && e->event != DTREC_EV_LEAVE_OOB &&
+		    e->event != DTREC_EV_INBAND_TAIL && e->event != DTREC_EV_RESUME_INBAND)
+			continue;
+		ts = task_get(a, &t, &n, &cap, e->arg);
+		if (!ts)
+			break;
+		switch (e->event) {
+		case DTREC_EV_SWITCHED_OOB:
+			ts->oob = 1;
+			ts->since = e->ns;
+			break;
+		case DTREC_EV_LEAVE_OOB:
+			ts->oob = 0;
+			break;
+		default:
+			if (ts->oob && ts->since >= all_recording) {
+				size_t c = (size_t)(dtrec_percpu_find(&a->pc, e->cpu) - a->pc.v);
+				long idx = dtrec_percpu_index(&a->pc.v[c], e);
+				if (idx >= 0)
+					violate(a, "R4", c, (size_t)idx,
+						"%s for pid %u without LEAVE_OOB since it switched oob",
+						dtrec_event_name(e->event), e->arg);
+			}
+			ts->oob = 0;
+		}
+	}
+	free(t);
+}
+
+/* --- output --- */
+
+static const char *const state_json[] = {
+	"inband_stalled", "oob_stalled", "stage_oob", "in_pipeline",
+	"hard_off", "in_nmi", "in_hardirq", "task_oob",
+};
+
+static void json_event(FILE *out, const struct dtrec_ev *e, int first)
+{
+	static const char *const status[] = { "ok", "torn", "stale" };
+	unsigned int bit;
+	int f = 1;
+
+	fprintf(out, "%s{\"cpu\":%u,\"pos\":%llu,\"ns\":%llu,\"event\":\"%s\",\"pid\":%u,\"arg\":%u,\"arg2\":%u,\"state\":[",
+		first ? "" : ",", e->cpu, (unsigned long long)e->pos,
+		(unsigned long long)e->ns, dtrec_event_name(e->event), e->pid,
+		e->arg, e->arg2);
+	for (bit = 0; bit < 16; bit++) {
+		if (!(e->state & (1U << bit)))
+			continue;
+		if (bit < sizeof(state_json) / sizeof(state_json[0]))
+			fprintf(out, "%s\"%s\"", f ? "" : ",", state_json[bit]);
+		else
+			fprintf(out, "%s\"bit%u\"", f ? "" : ",", bit);
+		f = 0;
+	}
+	fprintf(out, "],\"status\":\"%s\"}",
+		status[e->status <= DTREC_STALE ? e->status : DTREC_STALE]);
+}
+
+static void json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(out, "\\%c", ch);
+		else if (ch < 0x20 || ch >= 0x7f)
+			fprintf(out, "\\u%04x", ch);
+		else
+			fputc(ch, out);
+	}
+	fputc('"', out);
+}
+
+static void ctx_range(const struct audit *a, const struct violation *v,
+		      size_t *lo, size_t *hi)
+{
+	size_t n = a->pc.v[v->cpuv].n, k = (size_t)a->context;
+
+	*lo = v->idx > k ? v->idx - k : 0;
+	*hi = v->idx + k + 1 < n ? v->idx + k + 1 : n;
+}
+
+static int cmp_violation(const void *pa, const void *pb)
+{
+	const struct violation *x = pa, *y = pb;
+
+	if (x->ns != y->ns)
+		return x->ns < y->ns ? -1 : 1;
+	if (x->cpu != y->cpu)
+		return x->cpu < y->cpu ? -1 : 1;
+	if (x->idx != y->idx)
+		return x->idx < y->idx ? -1 : 1;
+	return strcmp(x->rule, y->rule);
+}
+
+static int cmp_hist(const void *pa, const void *pb)
+{
+	const struct hist *x = pa, *y = pb;
+
+	if (x->stage != y->stage)
+		return x->stage < y->stage ? -1 : 1;
+	return x->irq < y->irq ? -1 : x->irq > y->irq;
+}
+
+struct skipped {
+	const char *rule, *why;
+};
+
+static size_t skipped_rules(const struct audit *a, struct skipped *sk)
+{
+	size_t n = 0;
+
+	if (!has_class(a, DTREC_C_TASK)) {
+		sk[n++] = (struct skipped){ "R2", "task class not recorded" };
+		sk[n++] = (struct skipped){ "R4", "task class not recorded" };
+	}
+	if (!has_class(a, DTREC_C_IRQ_LOG) || !has_class(a, DTREC_C_INBAND_STALL))
+		sk[n++] = (struct skipped){ "R3", "irq or inband_stall class not recorded" };
+	if (!has_class(a, DTREC_C_STAGE))
+		sk[n++] = (struct skipped){ "R5", "stage class not recorded" };
+	else if (!has_class(a, DTREC_C_TASK))
+		sk[n++] = (struct skipped){ "R5", "task class not recorded: only switch records checked" };
+	if (!has_class(a, DTREC_C_PIPELINE))
+		sk[n++] = (struct skipped){ "R6", "pipeline class not recorded" };
+	return n;
+}
+
+static void json_measure(FILE *out, const struct measure *m, const char *key, int first)
+{
+	fprintf(out, "%s\"%s\":{\"max_ns\":%llu,\"cpu\":%lld,\"ns\":%llu,\"pid\":%u,\"sections\":%llu,\"limit_ns\":%llu}",
+		first ? "" : ",", key, (unsigned long long)m->max_ns,
+		(long long)m->cpu, (unsigned long long)m->at_ns, m->pid,
+		(unsigned long long)m->sections, (unsigned long long)m->limit);
+}
+
+static void print_json(FILE *out, const struct audit *a)
+{
+	struct skipped sk[8];
+	size_t i, j, nsk = skipped_rules(a, sk);
+
+	fputs("{\"command\":\"audit\",\"violations\":[", out);
+	for (i = 0; i < a->nv; i++) {
+		const struct violation *v = &a->v[i];
+		size_t lo, hi;
+
+		fprintf(out, "%s{\"rule\":\"%s\",\"cpu\":%u,\"ns\":%llu,\"pid\":%u,\"message\":",
+			i ? "," : "", v->rule, v->cpu, (unsigned long long)v->ns, v->pid);
+		json_str(out, v->msg);
+		fputs(",\"context\":[", out);
+		ctx_range(a, v, &lo, &hi);
+		for (j = lo; j < hi; j++)
+			json_event(out, a->pc.v[v->cpuv].ev[j], j == lo);
+		fputs("]}", out);
+	}
+	fputs("],\"measurements\":{", out);
+	json_measure(out, &a->m_oob, "oob_stall", 1);
+	json_measure(out, &a->m_pend, "inband_stall_pending", 0);
+	json_measure(out, &a->m_hoff, "hard_off", 0);
+	fprintf(out, ",\"records\":{\"valid\":%llu,\"torn\":%llu,\"stale\":%llu,\"lost\":%llu}},\"histograms\":[",
+		(unsigned long long)a->valid, (unsigned long long)a->torn,
+		(unsigned long long)a->stale, (unsigned long long)a->lost);
+	for (i = 0; i < a->nh; i++) {
+		const struct hist *h = &a->h[i];
+		int first = 1;
+
+		fprintf(out, "%s{\"stage\":\"%s\",\"irq\":%u,\"count\":%llu,\"min_ns\":%llu,\"avg_ns\":%llu,\"max_ns\":%llu,\"buckets\":[",
+			i ? "," : "", h->stage ? "oob" : "inband", h->irq,
+			(unsigned long long)h->count, (unsigned long long)h->min,
+			(unsigned long long)(h->sum / h->count),
+			(unsigned long long)h->max);
+		for (j = 0; j < NR_BUCKETS; j++) {
+			if (!h->b[j])
+				continue;
+			fprintf(out, "%s{\"lo_ns\":%llu,\"count\":%llu}", first ? "" : ",",
+				j ? 1ULL << (j - 1) : 0ULL, (unsigned long long)h->b[j]);
+			first = 0;
+		}
+		fputs("]}", out);
+	}
+	fputs("],\"skipped\":[", out);
+	for (i = 0; i < nsk; i++)
+		fprintf(out, "%s{\"rule\":\"%s\",\"reason\":\"%s\"}", i ? "," : "",
+			sk[i].rule, sk[i].why);
+	fputs("]}\n", out);
+}
+
+static void text_event(FILE *out, const struct dtrec_ev *e, int mark)
+{
+	char st[96];
+
+	fprintf(out, "  %s [%03u] %llu.%09llu %-17s pid=%u arg=%u arg2=%u state=%s%s\n",
+		mark ? ">" : " ", e->cpu, (unsigned long long)(e->ns / 1000000000ULL),
+		(unsigned long long)(e->ns % 1000000000ULL),
+		dtrec_event_name(e->event), e->pid, e->arg, e->arg2,
+		dtrec_state_str(e->state, st, sizeof(st)),
+		e->status == DTREC_TORN ? " (torn)" :
+		e->status == DTREC_STALE ? " (stale)" : "");
+}
+
+static void text_measure(FILE *out, const struct measure *m, const char *what)
+{
+	if (m->cpu < 0) {
+		fprintf(out, "  %-38s none (limit %llu ns)\n", what,
+			(unsigned long long)m->limit);
+		return;
+	}
+	fprintf(out, "  %-38s %llu ns on cpu %lld at %llu.%09llu, pid %u (%llu sections, limit %llu ns)\n",
+		what, (unsigned long long)m->max_ns, (long long)m->cpu,
+		(unsigned long long)(m->at_ns / 1000000000ULL),
+		(unsigned long long)(m->at_ns % 1000000000ULL), m->pid,
+		(unsigned long long)m->sections, (unsigned long long)m->limit);
+}
+
+static void print_text(FILE *out, const struct audit *a)
+{
+	struct skipped sk[8];
+	size_t i, j, nsk = skipped_rules(a, sk);
+
+	fprintf(out, "audit: %zu violation%s; records: %llu valid, %llu torn, %llu stale, %llu lost\n",
+		a->nv, a->nv == 1 ? "" : "s", (unsigned long long)a->valid,
+		(unsigned long long)a->torn, (unsigned long long)a->stale,
+		(unsigned long long)a->lost);
+	for (i = 0; i < a->nv; i++) {
+		const struct violation *v = &a->v[i];
+		size_t lo, hi;
+
+		fprintf(out, "%s cpu %u at %llu.%09llu pid %u: %s\n", v->rule, v->cpu,
+			(unsigned long long)(v->ns / 1000000000ULL),
+			(unsigned long long)(v->ns % 1000000000ULL), v->pid, v->msg);
+		ctx_range(a, v, &lo, &hi);
+		for (j = lo; j < hi; j++)
+			text_event(out, a->pc.v[v->cpuv].ev[j], j == v->idx);
+	}
+	for (i = 0; i < nsk; i++)
+		fprintf(out, "%s not checked: %s\n", sk[i].rule, sk[i].why);
+	fputs("measurements:\n", out);
+	text_measure(out, &a->m_oob, "longest oob-stalled section:");
+	text_measure(out, &a->m_pend, "longest in-band stall with IRQs pending:");
+	text_measure(out, &a->m_hoff, "longest hard-IRQs-off section:");
+	if (!a->nh)
+		return;
+	fputs("irq post-to-play latency (log2 buckets, ns):\n", out);
+	for (i = 0; i < a->nh; i++) {
+		const struct hist *h = &a->h[i];
+
+		fprintf(out, "  %-6s irq %-5u n=%llu min=%llu avg=%llu max=%llu:",
+			h->stage ? "oob" : "inband", h->irq, (unsigned long long)h->count,
+			(unsigned long long)h->min,
+			(unsigned long long)(h->sum / h->count),
+			(unsigned long long)h->max);
+		for (j = 0; j < NR_BUCKETS; j++)
+			if (h->b[j])
+				fprintf(out, " >=%llu:%llu", j ? 1ULL << (j - 1) : 0ULL,
+					(unsigned long long)h->b[j]);
+		fputc('\n', out);
+	}
+}
+
+static void measure_init(struct measure *m, const char *name, uint64_t limit,
+			 uint64_t def)
+{
+	memset(m, 0, sizeof(*m));
+	m->name = name;
+	m->limit = limit ? limit : def;
+	m->cpu = -1;
+}
+
+int dtrec_audit(FILE *out, const struct dtrec_snapshot *s,
+		const struct dtrec_audit_opts *o, int json)
+{
+	struct dtrec_audit_opts none = { 0, 0, 0, 0 };
+	struct audit a;
+	size_t i;
+	int rc;
+
+	if (!out || !s || (s->nr_events && !s->events))
+		return -EINVAL;
+	if (!o)
+		o = &none;
+	memset(&a, 0, sizeof(a));
+	a.s = s;
+	a.context = o->context > 0 ? o->context : o->context < 0 ? 0 : DEF_CONTEXT;
+	/* A zero mask comes from hand-built snapshots: treat it as "all". */
+	a.mask = s->hdr.event_mask ? s->hdr.event_mask : DTREC_ALL_CLASSES;
+	measure_init(&a.m_oob, "oob-stalled section", o->max_oob_stall_ns, DEF_OOB_STALL_NS);
+	measure_init(&a.m_pend, "in-band stall with IRQs pending",
+		     o->max_inband_stall_pending_ns, DEF_INBAND_PENDING_NS);
+	measure_init(&a.m_hoff, "hard-IRQs-off section", o->max_hard_off_ns, DEF_HARD_OFF_NS);
+	rc = dtrec_percpu_build(&a.pc, s, 1);
+	if (rc)
+		return rc;
+	for (i = 0; i < s->nr_events; i++) {
+		if (s->events[i].status == DTREC_TORN)
+			a.torn++;
+		else if (s->events[i].status == DTREC_STALE)
+			a.stale++;
+		else
+			a.valid++;
+	}
+	for (i = 0; i < s->nr_cpus && s->cpus; i++)
+		a.lost += s->cpus[i].lost;
+	for (i = 0; i < a.pc.nr && !a.err; i++)
+		audit_cpu(&a, i);
+	if (!a.err)
+		audit_tasks(&a);
+	if (!a.err) {
+		qsort(a.v, a.nv, sizeof(*a.v), cmp_violation);
+		qsort(a.h, a.nh, sizeof(*a.h), cmp_hist);
+		if (json)
+			print_json(out, &a);
+		else
+			print_text(out, &a);
+	}
+	rc = a.err ? a.err : (int)a.nv;
+	free(a.v);
+	free(a.h);
+	dtrec_percpu_free(&a.pc);
+	return rc;
+}
