@@ -288,8 +288,10 @@ static void write_expect(const struct opts *o, const struct ring *r)
 
 	if (!f)
 		die("cannot create the --expect file");
-	fprintf(f, "{\"clock_hz\":%llu,\"ref_cycles\":%llu,\"ref_ns\":%llu,\"release\":\"%s\",\"cpus\":[",
-		o->clock_hz, o->ref_cycles, o->ref_ns, o->release);
+	/* desc_size/image_base let a test split an --image file without C headers. */
+	fprintf(f, "{\"clock_hz\":%llu,\"ref_cycles\":%llu,\"ref_ns\":%llu,\"release\":\"%s\",\"desc_size\":%zu,\"image_base\":%llu,\"cpus\":[",
+		o->clock_hz, o->ref_cycles, o->ref_ns, o->release,
+		sizeof(struct dtrec_desc), IMAGE_BASE);
 	for (c = 0; c < o->cpus; c++)
 		fprintf(f, "%s{\"cpu\":%u,\"nr_records\":%u,\"head\":%llu}",
 			c ? "," : "", c, o->records, r[c].head);

@@ -1,0 +1,81 @@
+"""Helpers shared by the libdtrec/CLI tests: building, generating
+snapshots with tools/dtrec-gen, and an independent Python model of the
+decoder's expected output computed from the generator's ground truth."""
+import json
+import os
+import subprocess
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TOOLS = os.path.join(ROOT, "tools")
+CLI = os.path.join(TOOLS, "dovetail-trace")
+GEN = os.path.join(TOOLS, "dtrec-gen")
+SO = os.path.join(ROOT, "libdtrec", "libdtrec.so")
+
+STATE = ["inband_stalled", "oob_stalled", "stage_oob", "in_pipeline",
+         "hard_off", "in_nmi", "in_hardirq", "task_oob"]
+# Names in enum dtrec_event order, as docs/json.md lists them.
+EVENTS = ["none", "inband_stall", "inband_unstall", "oob_stall", "oob_unstall",
+          "switch_oob", "switch_inband", "pipeline_entry", "pipeline_exit",
+          "irq_post", "irq_play", "oob_handler_entry", "oob_handler_exit",
+          "leave_inband", "finalize_oob", "switched_oob", "leave_oob",
+          "resume_inband", "oob_switch", "inband_tail", "nmi_restore",
+          "freeze", "mark"]
+
+
+def make(*dirs):
+    """Build the given repo subdirectories (sequentially: shared machine)."""
+    for d in dirs:
+        r = subprocess.run(["make", "-s", "-C", os.path.join(ROOT, d)],
+                           capture_output=True, text=True)
+        if r.returncode:
+            raise RuntimeError("make -C %s failed:\n%s%s" % (d, r.stdout, r.stderr))
+
+
+def gen(tmp_path, name="snap", *args):
+    """Run dtrec-gen; return (path of the output, ground truth dict)."""
+    out = tmp_path / name
+    exp = tmp_path / (name + ".expect.json")
+    with open(out, "wb") as f:
+        subprocess.run([GEN, "--expect", str(exp)] + [str(a) for a in args],
+                       stdout=f, check=True)
+    with open(exp) as f:
+        return out, json.load(f)
+
+
+def cycles_to_ns(truth, ts):
+    hz, rc, rn = truth["clock_hz"], truth["ref_cycles"], truth["ref_ns"]
+    if ts >= rc:
+        return min(rn + (ts - rc) * 10**9 // hz, 2**64 - 1)
+    return max(rn - (rc - ts) * 10**9 // hz, 0)
+
+
+def expected_events(truth):
+    """The merged event list the decoder must produce, with --all."""
+    evs = []
+    for cpu, pos, seq, ts, ev, pid, arg, arg2, state in truth["records"]:
+        status = "ok" if seq == pos + 1 else "torn" if seq == 0 else "stale"
+        evs.append({"cpu": cpu, "pos": pos, "ns": cycles_to_ns(truth, ts),
+                    "event": EVENTS[ev], "pid": pid, "arg": arg, "arg2": arg2,
+                    "state": [n for i, n in enumerate(STATE) if state >> i & 1],
+                    "status": status, "_ts": ts})
+    evs.sort(key=lambda e: (e["_ts"], e["cpu"], e["pos"]))
+    for e in evs:
+        del e["_ts"]
+    return evs
+
+
+def expected_cpus(truth):
+    out = []
+    for c in truth["cpus"]:
+        recs = [r for r in truth["records"] if r[0] == c["cpu"]]
+        torn = sum(1 for r in recs if r[2] == 0)
+        stale = sum(1 for r in recs if r[2] not in (0, r[1] + 1))
+        out.append({"cpu": c["cpu"], "head": c["head"],
+                    "lost": max(c["head"] - c["nr_records"], 0),
+                    "torn": torn, "stale": stale})
+    return out
+
+
+def run_cli(*args, stdin=None):
+    return subprocess.run([CLI] + [str(a) for a in args], capture_output=True,
+                          text=True, input=stdin)
