@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Recorder commands: assemble the snapshot stream from the rings in
+ * the dump (libdtrec validates the descriptor before any ring read)
+ * and let libdtrec do all decoding, filtering, audit and export.
+ */
+#include "defs.h"
+#include <errno.h>
+#include "kread.h"
+#include "commands.h"
+#include "../libdtrec/dtrec.h"
+
+#define DESC_MAX	(1U << 16)
+
+static int read_cb(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	(void)ctx;
+	return ce_read(addr, buf, len) ? -EIO : 0;
+}
+
+static int build_stream(void **out, size_t *outlen)
+{
+	char err[DTREC_ERRLEN];
+	uint64_t a;
+	uint32_t head[4], size;
+	void *desc;
+	int rc;
+
+	if (ce_koff_init())
+		return -1;
+	if (ce_sym("dovetail_recorder_desc", &a)) {
+		ce_err("no recorder in this kernel (dovetail_recorder_desc not found)");
+		return -1;
+	}
+	if (ce_read(a, head, sizeof(head))) {
+		ce_err("cannot read dovetail_recorder_desc");
+		return -1;
+	}
+	size = head[3];		/* desc_size follows magic and version */
+	if (size < sizeof(head) || size > DESC_MAX) {
+		ce_err("recorder descriptor size %u is implausible", size);
+		return -1;
+	}
+	desc = malloc(size);
+	if (!desc)
+		return -1;
+	if (ce_read(a, desc, size)) {
+		ce_err("cannot read the %u-byte recorder descriptor", size);
+		free(desc);
+		return -1;
+	}
+	rc = dtrec_build_snapshot(desc, size, read_cb, NULL, ko.release, out,
+				  outlen, err, sizeof(err));
+	free(desc);
+	if (rc) {
+		ce_err("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+static struct dtrec_snapshot *load(void)
+{
+	struct dtrec_snapshot *s = NULL;
+	char err[DTREC_ERRLEN];
+	size_t len;
+	void *buf;
+
+	if (build_stream(&buf, &len))
+		return NULL;
+	if (dtrec_parse(buf, len, &s, err, sizeof(err))) {
+		ce_err("%s", err);
+		s = NULL;
+	}
+	dtrec_free_buf(buf);
+	return s;
+}
+
+/* Drop --json from argv in place; returns whether it was there. */
+static int take_json(int *argc, char **argv)
+{
+	int i, j, json = 0;
+
+	for (i = j = 0; i < *argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = 1;
+		else
+			argv[j++] = argv[i];
+	}
+	*argc = j;
+	return json;
+}
+
+static int parse_filter(struct dtrec_filter *f, int argc, char **argv)
+{
+	char err[DTREC_ERRLEN];
+
+	dtrec_filter_init(f);
+	if (dtrec_filter_parse(f, argc, argv, err, sizeof(err))) {
+		ce_err("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+int ce_cmd_trace(int argc, char **argv)
+{
+	struct dtrec_filter f;
+	struct dtrec_snapshot *s;
+	int json = take_json(&argc, argv), rc;
+
+	if (parse_filter(&f, argc, argv))
+		return -1;
+	s = load();
+	if (!s)
+		return -1;
+	rc = dtrec_print_trace(fp, s, &f, json);
+	dtrec_free(s);
+	if (rc < 0) {
+		ce_err("trace output failed (%d)", rc);
+		return -1;
+	}
+	return 0;
+}
+
+int ce_cmd_audit(int argc, char **argv)
+{
+	struct dtrec_snapshot *s;
+	int json = take_json(&argc, argv), rc;
+
+	if (argc) {
+		ce_err("audit: unexpected argument '%s'", argv[0]);
+		return -1;
+	}
+	s = load();
+	if (!s)
+		return -1;
+	rc = dtrec_audit(fp, s, NULL, json);
+	dtrec_free(s);
+	if (rc < 0) {
+		ce_err("audit failed (%d)", rc);
+		return -1;
+	}
+	return 0;
+}
+
+static FILE *open_out(const char *path)
+{
+	FILE *f = fopen(path, "wb");
+
+	if (!f)
+		ce_err("cannot create %s: %s", path, strerror(errno));
+	return f;
+}
+
+static int close_out(FILE *f, const char *path)
+{
+	int bad = ferror(f);
+
+	if (fclose(f) || bad) {
+		ce_err("error writing %s", path);
+		return -1;
+	}
+	return 0;
+}
+
+int ce_cmd_export(int argc, char **argv)
+{
+	char err[DTREC_ERRLEN] = "";
+	struct dtrec_filter f;
+	struct dtrec_snapshot *s;
+	const char *fmt, *path;
+	FILE *out;
+	int rc;
+
+	if (argc < 2) {
+		ce_err("usage: dovetail export trace.dat|chrome|svg FILE [filters]");
+		return -1;
+	}
+	fmt = argv[0];
+	path = argv[1];
+	if (strcmp(fmt, "trace.dat") && strcmp(fmt, "chrome") && strcmp(fmt, "svg")) {
+		ce_err("export: unknown format '%s' (trace.dat, chrome, svg)", fmt);
+		return -1;
+	}
+	if (parse_filter(&f, argc - 2, argv + 2))
+		return -1;
+	if (!strcmp(fmt, "trace.dat") && argc > 2) {
+		ce_err("export trace.dat takes no filters");
+		return -1;
+	}
+	s = load();
+	if (!s)
+		return -1;
+	out = open_out(path);
+	if (!out) {
+		dtrec_free(s);
+		return -1;
+	}
+	if (!strcmp(fmt, "trace.dat"))
+		rc = dtrec_export_tracedat(out, s, err, sizeof(err));
+	else if (!strcmp(fmt, "chrome"))
+		rc = dtrec_export_chrome(out, s, &f);
+	else
+		rc = dtrec_export_svg(out, s, &f);
+	dtrec_free(s);
+	if (close_out(out, path) || rc < 0) {
+		if (rc < 0)
+			ce_err("export %s failed: %s", fmt,
+			       err[0] ? err : strerror(-rc));
+		return -1;
+	}
+	fprintf(fp, "wrote %s\n", path);
+	return 0;
+}
+
+int ce_cmd_snapshot(int argc, char **argv)
+{
+	size_t len;
+	void *buf;
+	FILE *out;
+	int rc;
+
+	if (argc != 1) {
+		ce_err("usage: dovetail snapshot FILE");
+		return -1;
+	}
+	if (build_stream(&buf, &len))
+		return -1;
+	out = open_out(argv[0]);
+	if (!out) {
+		dtrec_free_buf(buf);
+		return -1;
+	}
+	rc = fwrite(buf, 1, len, out) == len ? 0 : -1;
+	dtrec_free_buf(buf);
+	if (close_out(out, argv[0]) || rc)
+		return -1;
+	fprintf(fp, "wrote %s (%zu bytes)\n", argv[0], len);
+	return 0;
+}

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * crash extension dovetail.so: `extend dovetail.so`, then
+ * `dovetail <subcommand> [options]`. Registration and dispatch only;
+ * the work is in cmd_state.c and cmd_trace.c.
+ */
+#include "defs.h"
+#include "kread.h"
+#include "commands.h"
+
+static void cmd_dovetail(void);
+
+static char *help_dovetail[] = {
+	"dovetail",
+	"inspect the Dovetail interrupt pipeline and its flight recorder",
+	"<subcommand> [options]",
+	"  State of the interrupt pipeline (any Dovetail kernel):",
+	"    stages [--json]      per-CPU stage, stall bits, hard IRQ state, current,",
+	"                         task_inflight and rqlock_owner",
+	"    irqs [--json]        pending-IRQ logs of both stages, cross-checked",
+	"    tasks [--all] [--json]",
+	"                         tasks with Dovetail flags (--all: every task)",
+	"",
+	"  Flight recorder (kernels built with the recorder):",
+	"    trace [--cpu L] [--class L] [--pid N] [--from NS] [--to NS] [--last N]",
+	"          [--all] [--json]",
+	"                         merged event trace; --all also lists torn records",
+	"    audit [--json]       check pipeline invariants over the trace",
+	"    export trace.dat|chrome|svg FILE [filters]",
+	"                         write the trace in another format",
+	"    snapshot FILE        write the recorder snapshot stream",
+	"",
+	"  --json prints one compact line, identical to the gdb and drgn front",
+	"  ends. Works in a full session and with `crash --minimal`.",
+	"\nEXAMPLE",
+	"    crash> extend dovetail.so",
+	"    crash> dovetail stages",
+	"    crash> dovetail trace --cpu 0 --class irq --last 20",
+	NULL
+};
+
+static struct command_table_entry command_table[] = {
+	{ "dovetail", cmd_dovetail, help_dovetail, MINIMAL },
+	{ NULL, NULL, NULL, 0 },
+};
+
+void __attribute__((constructor)) dovetail_init(void)
+{
+	register_extension(command_table);
+}
+
+void __attribute__((destructor)) dovetail_fini(void)
+{
+	free(ko.pcpu_off);
+	free(ko.possible);
+	memset(&ko, 0, sizeof(ko));
+}
+
+/* Parse the only flags state commands take; anything else is an error. */
+static int state_flags(int argc, char **argv, int *json, int *all)
+{
+	int i;
+
+	*json = 0;
+	if (all)
+		*all = 0;
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			*json = 1;
+		else if (all && !strcmp(argv[i], "--all"))
+			*all = 1;
+		else {
+			ce_err("unknown option '%s'", argv[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void cmd_dovetail(void)
+{
+	char **argv = args + 2;
+	int argc = argcnt - 2, json, all;
+	const char *sub;
+
+	if (argcnt < 2) {
+		cmd_usage(pc->curcmd, SYNOPSIS);
+		return;
+	}
+	sub = args[1];
+	if (!strcmp(sub, "stages")) {
+		if (!state_flags(argc, argv, &json, NULL))
+			ce_cmd_stages(json);
+	} else if (!strcmp(sub, "irqs")) {
+		if (!state_flags(argc, argv, &json, NULL))
+			ce_cmd_irqs(json);
+	} else if (!strcmp(sub, "tasks")) {
+		if (!state_flags(argc, argv, &json, &all))
+			ce_cmd_tasks(json, all);
+	} else if (!strcmp(sub, "trace")) {
+		ce_cmd_trace(argc, argv);
+	} else if (!strcmp(sub, "audit")) {
+		ce_cmd_audit(argc, argv);
+	} else if (!strcmp(sub, "export")) {
+		ce_cmd_export(argc, argv);
+	} else if (!strcmp(sub, "snapshot")) {
+		ce_cmd_snapshot(argc, argv);
+	} else {
+		ce_err("unknown subcommand '%s' (stages, irqs, tasks, trace, audit, export, snapshot)",
+		       sub);
+	}
+}
