@@ -141,4 +141,24 @@ static inline long dtrec_percpu_index(const struct dtrec_cpuv *c,
 	return -1;
 }
 
+/*
+ * First event index an output starts from: f->last keeps only the last
+ * N matching events, and dtrec_filter_match() alone cannot tell that.
+ */
+static inline size_t dtrec_first_selected(const struct dtrec_snapshot *s,
+					  const struct dtrec_filter *f)
+{
+	uint64_t seen = 0;
+	size_t i = s->nr_events;
+
+	if (!f || !f->last)
+		return 0;
+	while (i > 0) {
+		if (dtrec_filter_match(f, &s->events[i - 1]) && ++seen == f->last)
+			return i - 1;
+		i--;
+	}
+	return 0;
+}
+
 #endif /* DTREC_PERCPU_H */
