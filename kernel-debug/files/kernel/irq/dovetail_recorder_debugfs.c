@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * debugfs dovetail/recorder/: control files, a binary snapshot of all
+ * rings (the stream every offline decoder reads) and a text view.
+ * Readers copy the rings without any lock: writers are never blocked,
+ * and records overwritten during the copy are flagged by the decoder.
+ */
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/seq_file.h>
+#include <linux/vmalloc.h>
+#include <linux/uaccess.h>
+#include <linux/utsname.h>
+#include <linux/sched/clock.h>
+#include <linux/dovetail_recorder.h>
+#include "dovetail_recorder.h"
+
+struct dentry *dtrec_debugfs_dir;
+
+static const char *const dtrec_event_names[DTREC_NR_EVENTS] = {
+	[DTREC_EV_NONE]			= "none",
+	[DTREC_EV_INBAND_STALL]		= "inband_stall",
+	[DTREC_EV_INBAND_UNSTALL]	= "inband_unstall",
+	[DTREC_EV_OOB_STALL]		= "oob_stall",
+	[DTREC_EV_OOB_UNSTALL]		= "oob_unstall",
+	[DTREC_EV_SWITCH_OOB]		= "switch_oob",
+	[DTREC_EV_SWITCH_INBAND]	= "switch_inband",
+	[DTREC_EV_PIPELINE_ENTRY]	= "pipeline_entry",
+	[DTREC_EV_PIPELINE_EXIT]	= "pipeline_exit",
+	[DTREC_EV_IRQ_POST]		= "irq_post",
+	[DTREC_EV_IRQ_PLAY]		= "irq_play",
+	[DTREC_EV_OOB_HANDLER_ENTRY]	= "oob_handler_entry",
+	[DTREC_EV_OOB_HANDLER_EXIT]	= "oob_handler_exit",
+	[DTREC_EV_LEAVE_INBAND]		= "leave_inband",
+	[DTREC_EV_FINALIZE_OOB]		= "finalize_oob",
+	[DTREC_EV_SWITCHED_OOB]		= "switched_oob",
+	[DTREC_EV_LEAVE_OOB]		= "leave_oob",
+	[DTREC_EV_RESUME_INBAND]	= "resume_inband",
+	[DTREC_EV_OOB_SWITCH]		= "oob_switch",
+	[DTREC_EV_INBAND_TAIL]		= "inband_tail",
+	[DTREC_EV_NMI_RESTORE]		= "nmi_restore",
+	[DTREC_EV_FREEZE]		= "freeze",
+	[DTREC_EV_MARK]			= "mark",
+};
+
+static size_t dtrec_snapshot_size(void)
+{
+	const struct dtrec_desc *d = &dovetail_recorder_desc;
+
+	return sizeof(struct dtrec_snap_header) + (size_t)d->nr_cpus *
+		(sizeof(struct dtrec_snap_cpu) +
+		 (size_t)d->nr_records * sizeof(struct dtrec_record));
+}
+
+/* Fills @buf (dtrec_snapshot_size() bytes) with the snapshot stream. */
+size_t dtrec_fill_snapshot(void *buf)
+{
+	const struct dtrec_desc *d = &dovetail_recorder_desc;
+	struct dtrec_snap_header *h = buf;
+	struct dtrec_snap_cpu *c;
+	struct dtrec_ring *ring;
+	size_t rbytes = (size_t)d->nr_records * sizeof(struct dtrec_record);
+	char *p = buf;
+	u32 cpu;
+
+	memset(h, 0, sizeof(*h));
+	h->magic = DTREC_SNAP_MAGIC;
+	h->version = DTREC_SNAP_VERSION;
+	h->header_size = sizeof(*h);
+	h->nr_cpus = d->nr_cpus;
+	h->rec_size = sizeof(struct dtrec_record);
+	h->clock_hz = d->clock_hz;
+	h->ref_cycles = d->ref_cycles;
+	h->ref_ns = d->ref_ns;
+	h->event_mask = d->event_mask;
+	h->frozen = d->frozen;
+	h->freeze_reason = d->freeze_reason;
+	h->freeze_cpu = d->freeze_cpu;
+	h->format_version = d->version;
+	h->overhead_ps = d->overhead_ps;
+	strscpy(h->release, init_utsname()->release, sizeof(h->release));
+	p += sizeof(*h);
+
+	for (cpu = 0; cpu < d->nr_cpus; cpu++) {
+		c = (struct dtrec_snap_cpu *)p;
+		ring = per_cpu(dtrec_cpu_ring, cpu);
+		c->cpu = cpu;
+		c->nr_records = d->nr_records;
+		/* Head first: slots rewritten after this point read as stale. */
+		c->head = ring ? READ_ONCE(ring->head) : 0;
+		smp_rmb();
+		p += sizeof(*c);
+		if (ring)
+			memcpy(p, ring + 1, rbytes);
+		else
+			memset(p, 0, rbytes);
+		p += rbytes;
+	}
+
+	return p - (char *)buf;
+}
+
+static int dtrec_snapshot_open(struct inode *inode, struct file *file)
+{
+	size_t size = dtrec_snapshot_size();
+	void *buf = vmalloc(size);
+
+	if (!buf)
+		return -ENOMEM;
+
+	dtrec_fill_snapshot(buf);
+	file->private_data = buf;
+	i_size_write(inode, size);
+
+	return 0;
+}
+
+static ssize_t dtrec_snapshot_read(struct file *file, char __user *ubuf,
+				   size_t count, loff_t *ppos)
+{
+	return simple_read_from_buffer(ubuf, count, ppos, file->private_data,
+				       dtrec_snapshot_size());
+}
+
+static int dtrec_snapshot_release(struct inode *inode, struct file *file)
+{
+	vfree(file->private_data);
+	return 0;
+}
+
+static const struct file_operations dtrec_snapshot_fops = {
+	.owner		= THIS_MODULE,
+	.open		= dtrec_snapshot_open,
+	.read		= dtrec_snapshot_read,
+	.release	= dtrec_snapshot_release,
+	.llseek		= default_llseek,
+};
+
+/* Text view: each CPU's ring, oldest first, intact records only. */
+static int dtrec_trace_show(struct seq_file *m, void *v)
+{
+	const struct dtrec_desc *d = &dovetail_recorder_desc;
+	struct dtrec_record r;
+	struct dtrec_ring *ring;
+	u64 head, pos, first;
+	u32 cpu;
+
+	seq_printf(m, "# dovetail recorder on %s: %u CPUs x %u records, clock %llu Hz, mask %#x%s\n",
+		   init_utsname()->release, d->nr_cpus, d->nr_records,
+		   d->clock_hz, d->event_mask, d->frozen ? ", frozen" : "");
+	seq_puts(m, "# cpu  position  cycles  event  pid  arg  arg2  state\n");
+
+	for (cpu = 0; cpu < d->nr_cpus; cpu++) {
+		ring = per_cpu(dtrec_cpu_ring, cpu);
+		if (!ring)
+			continue;
+		head = READ_ONCE(ring->head);
+		first = head > ring->nr_records ? head - ring->nr_records : 0;
+		for (pos = first; pos < head; pos++) {
+			struct dtrec_record *s = (struct dtrec_record *)(ring + 1) +
+				(pos & (ring->nr_records - 1));
+			u64 seq = READ_ONCE(s->seq);
+
+			smp_rmb();
+			r = *s;
+			if (seq != pos + 1 || r.event >= DTREC_NR_EVENTS) {
+				seq_printf(m, "%03u %llu - torn-or-overwritten\n",
+					   cpu, pos);
+				continue;
+			}
+			seq_printf(m, "%03u %llu %llu %s %u %#x %#x %#x\n",
+				   cpu, pos, r.ts, dtrec_event_names[r.event],
+				   r.pid, r.arg, r.arg2, r.state);
+		}
+	}
+
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(dtrec_trace);
+
+static int dtrec_enable_get(void *data, u64 *val)
+{
+	*val = static_key_enabled(&dovetail_recorder_on);
+	return 0;
+}
+
+static int dtrec_enable_set(void *data, u64 val)
+{
+	dtrec_set_enabled(!!val);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(dtrec_enable_fops, dtrec_enable_get,
+			 dtrec_enable_set, "%llu\n");
+
+static int dtrec_mask_get(void *data, u64 *val)
+{
+	*val = READ_ONCE(dovetail_recorder_desc.event_mask);
+	return 0;
+}
+
+static int dtrec_mask_set(void *data, u64 val)
+{
+	if (val & ~(u64)DTREC_ALL_CLASSES)
+		return -EINVAL;
+	WRITE_ONCE(dovetail_recorder_desc.event_mask, (u32)val);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(dtrec_mask_fops, dtrec_mask_get, dtrec_mask_set,
+			 "0x%llx\n");
+
+static int dtrec_freeze_get(void *data, u64 *val)
+{
+	*val = READ_ONCE(dovetail_recorder_desc.frozen);
+	return 0;
+}
+
+static int dtrec_freeze_set(void *data, u64 val)
+{
+	if (val)
+		dovetail_recorder_freeze(DTREC_FREEZE_DEBUGFS);
+	else
+		dovetail_recorder_unfreeze();
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(dtrec_freeze_fops, dtrec_freeze_get,
+			 dtrec_freeze_set, "%llu\n");
+
+static ssize_t dtrec_clear_write(struct file *file, const char __user *ubuf,
+				 size_t count, loff_t *ppos)
+{
+	dtrec_clear();
+	return count;
+}
+
+static const struct file_operations dtrec_clear_fops = {
+	.owner	= THIS_MODULE,
+	.write	= dtrec_clear_write,
+	.llseek	= noop_llseek,
+};
+
+static int __init dtrec_debugfs_init(void)
+{
+	struct dentry *top, *dir;
+
+	if (!dovetail_recorder_desc.nr_cpus)
+		return 0;
+
+	top = debugfs_lookup("dovetail", NULL);
+	if (!top)
+		top = debugfs_create_dir("dovetail", NULL);
+	dir = debugfs_create_dir("recorder", top);
+	dtrec_debugfs_dir = top;
+
+	debugfs_create_file_unsafe("enable", 0600, dir, NULL, &dtrec_enable_fops);
+	debugfs_create_file_unsafe("mask", 0600, dir, NULL, &dtrec_mask_fops);
+	debugfs_create_file_unsafe("freeze", 0600, dir, NULL, &dtrec_freeze_fops);
+	debugfs_create_file("clear", 0200, dir, NULL, &dtrec_clear_fops);
+	debugfs_create_file("snapshot", 0400, dir, NULL, &dtrec_snapshot_fops);
+	debugfs_create_file("trace", 0400, dir, NULL, &dtrec_trace_fops);
+
+	return 0;
+}
+late_initcall(dtrec_debugfs_init);
