@@ -24,6 +24,7 @@
 #define ST_HOFF	DTREC_ST_HARD_OFF
 #define ST_NMI	DTREC_ST_IN_NMI
 #define ST_TOOB	DTREC_ST_TASK_OOB
+#define ST_HIRQ	DTREC_ST_IN_HARDIRQ
 
 /* Defaults (docs/audit.md): sanity limits, not real-time budgets. */
 #define DEF_OOB_STALL_NS	500000ULL
@@ -298,6 +299,28 @@ static int stage_changer(unsigned int ev)
 	return 0;
 }
 
+/*
+ * The latest earlier record of the same task in its own in-band
+ * context (not an IRQ, NMI or oob context on top of it), or NULL if a
+ * hole comes first.
+ */
+static const struct dtrec_ev *own_previous(const struct dtrec_cpuv *cv, size_t i)
+{
+	const uint16_t other = ST_NMI | ST_PIPE | ST_OOB | ST_HIRQ | ST_TOOB;
+	const struct dtrec_ev *e = cv->ev[i];
+
+	while (i > 0) {
+		const struct dtrec_ev *p = cv->ev[i - 1];
+
+		if (p->status != DTREC_OK || p->pos + 1 != cv->ev[i]->pos)
+			return NULL;
+		i--;
+		if (p->pid == e->pid && !(p->state & other))
+			return p;
+	}
+	return NULL;
+}
+
 static void check_r3b_close(struct audit *a, struct cpustate *cs, size_t c)
 {
 	char list[120];
@@ -355,12 +378,21 @@ static void audit_cpu(struct audit *a, size_t c)
 			r1_run = 0;
 		}
 
-		/* R2: a task about to sleep in schedule() from a stalled stage. */
-		if (ev == DTREC_EV_LEAVE_INBAND && has_class(a, DTREC_C_TASK) &&
-		    (st & ST_IS) && !(st & (ST_OOB | ST_NMI | ST_PIPE)))
-			violate(a, "R2", c, i,
-				"pid %u leaves in-band (schedules out) with the in-band stage stalled",
-				e->arg);
+		/*
+		 * R2: dovetail_leave_inband() schedules, so it must be
+		 * entered unstalled. Its record is taken under pi_lock,
+		 * whose irqsave stalled the stage: the task's previous
+		 * own record must be that stall, not an older one.
+		 */
+		if (ev == DTREC_EV_LEAVE_INBAND && (st & ST_IS) &&
+		    has_class(a, DTREC_C_TASK) && has_class(a, DTREC_C_INBAND_STALL)) {
+			const struct dtrec_ev *r = own_previous(cv, i);
+
+			if (r && r->event != DTREC_EV_INBAND_STALL && (r->state & ST_IS))
+				violate(a, "R2", c, i,
+					"pid %u entered dovetail_leave_inband() (about to schedule out) with the in-band stage already stalled",
+					e->arg);
+		}
 
 		/* R3a: a log played into a stage stalled before its sync began. */
 		if (ev == DTREC_EV_IRQ_PLAY && (e->arg2 & 0xff) <= 1) {
