@@ -95,12 +95,15 @@ static uint64_t maple_lookup(uint64_t index)
 		return 0;
 	if (!XA_IS_NODE(entry))
 		return index == 0 && !(entry & 3) ? entry : 0;
-	for (depth = 0; depth < MAX_DEPTH && XA_IS_NODE(entry); depth++) {
+	/* Only the root pointer carries the node tag; children are typed by bits 3-6. */
+	for (depth = 0; depth < MAX_DEPTH; depth++) {
 		uint64_t node = entry & ~MAPLE_NODE_MASK;
 		long type = (long)((entry >> 3) & 0x0f);
 		int np, ns, off;
 		long poff, soff;
 
+		if (!node)
+			return 0;
 		if (type == maple_arange) {
 			np = ko.ma_npivots; ns = ko.ma_nslots;
 			poff = ko.ma_pivot; soff = ko.ma_slot;
@@ -124,7 +127,7 @@ static uint64_t maple_lookup(uint64_t index)
 		if (type == maple_leaf)
 			break;
 	}
-	if (!entry || (entry & 3))
+	if (depth == MAX_DEPTH || !entry || (entry & 3))
 		return 0;
 	return entry;
 }
