@@ -522,8 +522,8 @@ static void audit_cpu(struct audit *a, size_t c)
 
 /* --- R4, second half: per task, across CPUs, in time order --- */
 
-/* cppcheck-suppress unusedStructMember */
 struct taskst {
+	/* cppcheck-suppress unusedStructMember ; read in task_get() */
 	uint32_t pid;
 	int oob;		/* 1: SWITCHED_OOB seen and no LEAVE_OOB since */
 	uint64_t since;
