@@ -884,8 +884,10 @@ int dtrec_audit(FILE *out, const struct dtrec_snapshot *s,
 	if (!a.err)
 		audit_tasks(&a);
 	if (!a.err) {
-		qsort(a.v, a.nv, sizeof(*a.v), cmp_violation);
-		qsort(a.h, a.nh, sizeof(*a.h), cmp_hist);
+		if (a.nv)
+			qsort(a.v, a.nv, sizeof(*a.v), cmp_violation);
+		if (a.nh)
+			qsort(a.h, a.nh, sizeof(*a.h), cmp_hist);
 		if (json)
 			print_json(out, &a);
 		else

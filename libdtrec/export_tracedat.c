@@ -153,7 +153,8 @@ static int event_format(char *buf, size_t len, unsigned int ev)
 		"\tfield:unsigned short state;\toffset:24;\tsize:2;\tsigned:0;\n"
 		"\n"
 		"print fmt: %s\n",
-		dtrec_event_name(ev), EV_ID_BASE + ev, print_fmt(ev));
+		ev < DTREC_NR_EVENTS ? dtrec_event_name(ev) : "unknown",
+		EV_ID_BASE + ev, print_fmt(ev));
 }
 
 /* ftrace's common_flags: what the tracer prints as irqs-off/hardirq/nmi. */
@@ -212,7 +213,9 @@ static void cpu_pages(struct obuf *b, const struct dtrec_cpuv *cv)
 		}
 		h = (PAYLOAD / 4) | (uint32_t)(delta << 5);
 		memset(&te, 0, sizeof(te));
-		te.common_type = (uint16_t)(EV_ID_BASE + (e->event < DTREC_NR_EVENTS ? e->event : 0));
+		/* Numbers past the table share one "unknown" event, as in decode. */
+		te.common_type = (uint16_t)(EV_ID_BASE + (e->event < DTREC_NR_EVENTS ?
+							  e->event : DTREC_NR_EVENTS));
 		te.common_flags = trace_flags(e->state);
 		te.common_pid = (int32_t)e->pid;
 		te.pos = e->pos;
@@ -310,8 +313,8 @@ int dtrec_export_tracedat(FILE *out, const struct dtrec_snapshot *s,
 	put_u32(&b, 0);				/* no ftrace-internal formats */
 	put_u32(&b, 1);				/* one system */
 	put_str0(&b, "dovetail");
-	put_u32(&b, DTREC_NR_EVENTS - 1);
-	for (ev = 1; ev < DTREC_NR_EVENTS; ev++) {
+	put_u32(&b, DTREC_NR_EVENTS + 1);
+	for (ev = 0; ev <= DTREC_NR_EVENTS; ev++) {
 		int l = event_format(fmt, sizeof(fmt), ev);
 
 		put_sized64(&b, fmt, (size_t)l);

@@ -167,3 +167,19 @@ def test_bad_snapshot_is_one_line_error(tmp_path):
     assert r.returncode != 0
     assert len(r.stderr.strip().splitlines()) == 1
     assert "Traceback" not in r.stderr
+
+
+def test_event_numbers_outside_the_table(tmp_path):
+    # Records with event 0 and a number past the table keep their own
+    # names ("none", "unknown") through trace-cmd, as decode shows them.
+    import struct
+    snap = gen(tmp_path, "odd", "--cpus", "1", "--records", "64", "--events", "20")
+    data = bytearray(snap.read_bytes())
+    header_size, = struct.unpack_from("<I", data, 12)
+    rec_size, = struct.unpack_from("<I", data, 20)
+    first = header_size + 16          # struct dtrec_snap_cpu, then slot 0
+    struct.pack_into("<H", data, first + 28, 0)
+    struct.pack_into("<H", data, first + rec_size + 28, 999)
+    snap.write_bytes(bytes(data))
+    want, _ = check_round_trip(snap, tmp_path / "odd.dat")
+    assert [w["event"] for w in want[:2]] == ["none", "unknown"]
