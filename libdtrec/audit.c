@@ -259,10 +259,20 @@ static void section_step(struct audit *a, struct measure *m, struct section *sec
 struct cpustate {
 	/* R3a: a sync of stage s is under way (it stalled the stage itself). */
 	int sync[2];
-	/* R3b: IRQs left pending by an unstall outside pipeline entry. */
-	struct pendset window;
-	size_t window_idx;
-	int window_open;
+	/*
+	 * R3a, in-band: 1 if the in-band stall was the last thing the
+	 * stalling task did in its own context, 0 if it went on running
+	 * stalled, -1 if unknown or unstalled.
+	 */
+	int is_fresh;
+	/*
+	 * R3b: after an unstall outside pipeline entry with IRQs pending,
+	 * the sync must begin: 1 awaiting its stall, 2 awaiting its first
+	 * play, 0 nothing expected.
+	 */
+	int r3b;
+	size_t r3b_idx;
+	char r3b_irqs[96];
 	/* R4: task_inflight as far as the records tell. */
 	long inflight;
 	int finalized;
@@ -275,8 +285,8 @@ struct cpustate {
 static void window_reset(struct cpustate *cs)
 {
 	cs->sync[0] = cs->sync[1] = 0;
-	cs->window_open = 0;
-	cs->window.n = 0;
+	cs->is_fresh = -1;
+	cs->r3b = 0;
 	cs->inflight = UNKNOWN;
 	cs->finalized = 0;
 	cs->in_entry = -1;
@@ -321,24 +331,91 @@ static const struct dtrec_ev *own_previous(const struct dtrec_cpuv *cv, size_t i
 	return NULL;
 }
 
-static void check_r3b_close(struct audit *a, struct cpustate *cs, size_t c)
+/* The previous record of the window, NMI records skipped, or NULL. */
+static const struct dtrec_ev *prev_non_nmi(const struct dtrec_cpuv *cv, size_t i)
 {
-	char list[120];
-	size_t i, used = 0;
+	while (i > 0) {
+		const struct dtrec_ev *p = cv->ev[i - 1];
 
-	if (!cs->window_open)
+		if (p->status != DTREC_OK || p->pos + 1 != cv->ev[i]->pos)
+			return NULL;
+		if (!(p->state & ST_NMI))
+			return p;
+		i--;
+	}
+	return NULL;
+}
+
+/*
+ * Records of an IRQ frame taken on top of the task (pipeline entry and
+ * the stage switches around it, NMIs, hardirq, oob tasks) leave the
+ * freshness alone: hard IRQs are on in an in-band handler, so they may
+ * sit between the stall a sync loop runs under and its next play (e.g.
+ * once softirqs re-enabled then re-disabled IRQs inside a handler).
+ */
+static void is_fresh_step(struct cpustate *cs, const struct dtrec_ev *e)
+{
+	if ((e->state & (ST_NMI | ST_PIPE | ST_OOB | ST_HIRQ | ST_TOOB)) ||
+	    e->event == DTREC_EV_SWITCH_INBAND)
 		return;
-	cs->window_open = 0;
-	if (!cs->window.n)
+	if (!(e->state & ST_IS))
+		cs->is_fresh = -1;
+	else if (e->event == DTREC_EV_INBAND_STALL)
+		cs->is_fresh = 1;
+	else if (e->event != DTREC_EV_IRQ_PLAY && cs->is_fresh == 1)
+		cs->is_fresh = 0;
+}
+
+static int own_inband_context(const struct dtrec_ev *e)
+{
+	return !(e->state & (ST_NMI | ST_PIPE | ST_OOB | ST_HIRQ | ST_TOOB)) &&
+	       e->event != DTREC_EV_SWITCH_INBAND;
+}
+
+static void r3b_fail(struct audit *a, struct cpustate *cs, size_t c)
+{
+	violate(a, "R3", c, cs->r3b_idx,
+		"in-band unstall outside pipeline entry left irq %s pending: no sync followed",
+		cs->r3b_irqs);
+	cs->r3b = 0;
+}
+
+/*
+ * __inband_irq_enable() unstalls, then syncs at once if the log is not
+ * empty (hard IRQs stay off in between): its next own-context records
+ * must be the sync's stall and a play. Once a sync starts its loop
+ * empties the log, so nothing more is asked of it (a softirq inside an
+ * in-band handler may unstall and sync in a nested loop).
+ */
+static void r3b_step(struct audit *a, struct cpustate *cs, size_t c, size_t i,
+		     const struct dtrec_ev *e)
+{
+	if (!own_inband_context(e))
 		return;
-	list[0] = '\0';
-	for (i = 0; i < cs->window.n && used < sizeof(list) - 16; i++)
-		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%u",
-					 i ? "," : "", cs->window.p[i].irq);
-	violate(a, "R3", c, cs->window_idx,
-		"in-band unstall outside pipeline entry left irq %s pending: not played before the stage was unstalled again",
-		list);
-	cs->window.n = 0;
+	if (cs->r3b == 1) {
+		if (e->event == DTREC_EV_INBAND_STALL)
+			cs->r3b = 2;
+		else if (e->event == DTREC_EV_IRQ_PLAY && !(e->arg2 & 0xff))
+			cs->r3b = 0;
+		else
+			r3b_fail(a, cs, c);
+	} else if (cs->r3b == 2) {
+		if (e->event == DTREC_EV_IRQ_PLAY && !(e->arg2 & 0xff))
+			cs->r3b = 0;
+		else
+			r3b_fail(a, cs, c);
+	}
+	if (e->event == DTREC_EV_INBAND_UNSTALL && cs->pend[0].n &&
+	    has_class(a, DTREC_C_INBAND_STALL)) {
+		size_t k, used = 0;
+
+		cs->r3b = 1;
+		cs->r3b_idx = i;
+		cs->r3b_irqs[0] = '\0';
+		for (k = 0; k < cs->pend[0].n && used + 24 < sizeof(cs->r3b_irqs); k++)
+			used += (size_t)snprintf(cs->r3b_irqs + used, sizeof(cs->r3b_irqs) - used,
+						 "%s%u", k ? "," : "", cs->pend[0].p[k].irq);
+	}
 }
 
 static void audit_cpu(struct audit *a, size_t c)
@@ -397,19 +474,27 @@ static void audit_cpu(struct audit *a, size_t c)
 		/* R3a: a log played into a stage stalled before its sync began. */
 		if (ev == DTREC_EV_IRQ_PLAY && (e->arg2 & 0xff) <= 1) {
 			unsigned int s = e->arg2 & 0xff;
-			uint16_t bit = s ? ST_OS : ST_IS;
-			unsigned int stall_ev = s ? DTREC_EV_OOB_STALL : DTREC_EV_INBAND_STALL;
+			int stalled_before;
 
-			if (!cs.sync[s] && contig && prev->pid == e->pid &&
-			    has_class(a, s ? DTREC_C_OOB_STALL : DTREC_C_INBAND_STALL) &&
-			    prev->event != stall_ev && (prev->state & bit))
+			if (s == 0) {
+				stalled_before = cs.is_fresh == 0;
+			} else {
+				/* oob syncs run hard-off: only an NMI fits in between. */
+				const struct dtrec_ev *p = prev_non_nmi(cv, i);
+
+				stalled_before = p && p->pid == e->pid && (p->state & ST_OS) &&
+						 p->event != DTREC_EV_OOB_STALL;
+			}
+			if (!cs.sync[s] && stalled_before &&
+			    has_class(a, s ? DTREC_C_OOB_STALL : DTREC_C_INBAND_STALL))
 				violate(a, "R3", c, i,
 					"irq %u played into the %s stage while it was already stalled before the sync began",
 					e->arg, s ? "oob" : "in-band");
 			cs.sync[s] = 1;
 		}
+		is_fresh_step(&cs, e);
 
-		/* IRQ log bookkeeping, latency and the R3b window. */
+		/* IRQ log bookkeeping, latency and R3b. */
 		if (ev == DTREC_EV_IRQ_POST && (e->arg2 & 0xff) <= 1)
 			pend_add(a, &cs.pend[e->arg2 & 0xff], e->arg, e->ns);
 		if (ev == DTREC_EV_IRQ_PLAY && (e->arg2 & 0xff) <= 1) {
@@ -418,24 +503,9 @@ static void audit_cpu(struct audit *a, size_t c)
 
 			if (pend_del(&cs.pend[s], e->arg, &t0))
 				hist_add(a, s, e->arg, e->ns >= t0 ? e->ns - t0 : 0);
-			if (s == 0 && cs.window_open) {
-				pend_del(&cs.window, e->arg, NULL);
-				if (!cs.window.n)
-					cs.window_open = 0;
-			}
 		}
-		if (ev == DTREC_EV_INBAND_UNSTALL && has_class(a, DTREC_C_IRQ_LOG)) {
-			check_r3b_close(a, &cs, c);
-			if (!(st & (ST_PIPE | ST_OOB | ST_NMI)) && cs.pend[0].n) {
-				size_t k;
-
-				cs.window_open = 1;
-				cs.window_idx = i;
-				cs.window.n = 0;
-				for (k = 0; k < cs.pend[0].n; k++)
-					pend_add(a, &cs.window, cs.pend[0].p[k].irq, 0);
-			}
-		}
+		if (has_class(a, DTREC_C_IRQ_LOG))
+			r3b_step(a, &cs, c, i, e);
 		if (!(st & ST_IS))
 			cs.sync[0] = 0;
 		if (!(st & ST_OS))
@@ -515,7 +585,6 @@ static void audit_cpu(struct audit *a, size_t c)
 				     (st & ST_IS) && cs.pend[0].n);
 		prev = e;
 	}
-	free(cs.window.p);
 	free(cs.pend[0].p);
 	free(cs.pend[1].p);
 }

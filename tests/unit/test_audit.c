@@ -292,6 +292,47 @@ static void test_clean(void)
 	end();
 }
 
+/* An IRQ frame landing on a stalled in-band stage: nothing is played. */
+static void stalled_frame(unsigned int cpu, uint32_t pid, int nr, const uint32_t *irqs)
+{
+	int k;
+
+	ev(cpu, 50, pid, DTREC_EV_SWITCH_OOB, 0, 0, IS | OOB | HOFF);
+	ev(cpu, 10, pid, DTREC_EV_PIPELINE_ENTRY, 0, 0, IS | OOB | PIPE | HOFF);
+	for (k = 0; k < nr; k++)
+		ev(cpu, 10, pid, DTREC_EV_IRQ_POST, irqs[k], 0, IS | OOB | PIPE | HOFF);
+	ev(cpu, 10, pid, DTREC_EV_PIPELINE_EXIT, 0, 0, IS | OOB | PIPE | HOFF);
+	ev(cpu, 10, pid, DTREC_EV_SWITCH_INBAND, 0, 0, IS | HOFF);
+}
+
+static void test_clean_softirq(void)
+{
+	static const uint32_t two[] = { 33, 34 };
+
+	begin("clean: softirqs unstall and sync inside an in-band handler");
+	ev(0, 0, 50, DTREC_EV_MARK, 0, 0, 0);
+	ev(0, 100, 50, DTREC_EV_INBAND_STALL, 0, 0, IS);	/* local_irq_disable */
+	stalled_frame(0, 50, 2, two);
+	ev(0, 100, 50, DTREC_EV_INBAND_UNSTALL, 0, 0, HOFF);	/* local_irq_enable */
+	ev(0, 10, 50, DTREC_EV_INBAND_STALL, 0, 0, IS | HOFF);	/* its sync */
+	ev(0, 10, 50, DTREC_EV_IRQ_PLAY, 33, 0, IS | HOFF);
+	/* irq 33's handler: irq_exit runs softirqs, IRQs enabled inside. */
+	ev(0, 50, 50, DTREC_EV_INBAND_UNSTALL, 0, 0, 0);
+	ev(0, 10, 50, DTREC_EV_INBAND_STALL, 0, 0, IS | HOFF);	/* nested sync */
+	ev(0, 10, 50, DTREC_EV_IRQ_PLAY, 34, 0, IS | HOFF);
+	ev(0, 50, 50, DTREC_EV_INBAND_UNSTALL, 0, 0, 0);
+	ev(0, 100, 50, DTREC_EV_MARK, 0, 0, 0);			/* softirq work */
+	ev(0, 10, 50, DTREC_EV_INBAND_STALL, 0, 0, IS);		/* softirq end */
+	stalled_frame(0, 50, 1, two);				/* hard IRQs are on */
+	ev(0, 20, 50, DTREC_EV_IRQ_PLAY, 33, 0, IS | HOFF);	/* outer loop goes on */
+	ev(0, 50, 50, DTREC_EV_INBAND_UNSTALL, 0, 0, HOFF);
+	ev(0, 10, 50, DTREC_EV_MARK, 0, 0, 0);
+	audit(NULL);
+	CHECK(nviol == 0);
+	CHECK(count("\"irq\":33,\"count\":2") == 1);
+	end();
+}
+
 static void test_r1(void)
 {
 	uint64_t t;
@@ -352,6 +393,7 @@ static void test_r3_left_pending(void)
 	ev(1, 100, 42, DTREC_EV_INBAND_UNSTALL, 0, 0, 0);
 	audit(NULL);
 	expect_only("R3", 1, t, 42);
+	CHECK(count("left irq 33 pending") == 1);
 	end();
 }
 
@@ -473,6 +515,7 @@ static void test_masked(void)
 int main(void)
 {
 	test_clean();
+	test_clean_softirq();
 	test_r1();
 	test_r2();
 	test_r3_stalled_sync();
