@@ -11,6 +11,7 @@
  * verdict is drawn across a hole.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,11 @@
 
 #define UNKNOWN		(-2L)	/* tracked pid not known (window start) */
 #define NONE		(-1L)	/* known: nothing in flight */
+
+/* Beyond this many per rule only the count grows: a wrecked ring must
+ * not turn into gigabytes of context. */
+#define MAX_LISTED	1000
+#define NR_RULE_IDS	10	/* R1..R6 -> 1..6, L1..L3 -> 7..9 */
 
 #define NR_BUCKETS	65	/* 0, then [2^(b-1), 2^b) for b = 1..64 */
 
@@ -79,6 +85,7 @@ struct audit {
 	uint32_t mask;
 	struct violation *v;
 	size_t nv, capv;
+	uint64_t per_rule[NR_RULE_IDS], unlisted;
 	struct hist *h;
 	size_t nh, caph;
 	struct measure m_oob, m_pend, m_hoff;
@@ -102,8 +109,13 @@ static void violate(struct audit *a, const char *rule, size_t c, size_t i,
 {
 	const struct dtrec_ev *e = rec(a, c, i);
 	struct violation *v;
+	unsigned int id = (unsigned int)(rule[1] - '0') + (rule[0] == 'L' ? 6 : 0);
 	va_list ap;
 
+	if (id < NR_RULE_IDS && ++a->per_rule[id] > MAX_LISTED) {
+		a->unlisted++;
+		return;
+	}
 	if (a->nv == a->capv) {
 		size_t cap = a->capv ? a->capv * 2 : 16;
 		struct violation *nv = realloc(a->v, cap * sizeof(*nv));
@@ -830,7 +842,7 @@ static void print_json(FILE *out, const struct audit *a)
 	for (i = 0; i < nsk; i++)
 		fprintf(out, "%s{\"rule\":\"%s\",\"reason\":\"%s\"}", i ? "," : "",
 			sk[i].rule, sk[i].why);
-	fputs("]}\n", out);
+	fprintf(out, "],\"unlisted\":%llu}\n", (unsigned long long)a->unlisted);
 }
 
 static void text_event(FILE *out, const struct dtrec_ev *e, int mark)
@@ -864,9 +876,15 @@ static void print_text(FILE *out, const struct audit *a)
 {
 	struct skipped sk[8];
 	size_t i, j, nsk = skipped_rules(a, sk);
+	uint64_t total = a->nv + a->unlisted;
 
-	fprintf(out, "audit: %zu violation%s; records: %llu valid, %llu torn, %llu stale, %llu lost\n",
-		a->nv, a->nv == 1 ? "" : "s", (unsigned long long)a->valid,
+	fprintf(out, "audit: %llu violation%s", (unsigned long long)total,
+		total == 1 ? "" : "s");
+	if (a->unlisted)
+		fprintf(out, " (%llu past the first %d of a rule not listed)",
+			(unsigned long long)a->unlisted, MAX_LISTED);
+	fprintf(out, "; records: %llu valid, %llu torn, %llu stale, %llu lost\n",
+		(unsigned long long)a->valid,
 		(unsigned long long)a->torn, (unsigned long long)a->stale,
 		(unsigned long long)a->lost);
 	for (i = 0; i < a->nv; i++) {
@@ -962,7 +980,10 @@ int dtrec_audit(FILE *out, const struct dtrec_snapshot *s,
 		else
 			print_text(out, &a);
 	}
-	rc = a.err ? a.err : (int)a.nv;
+	if (a.err)
+		rc = a.err;
+	else
+		rc = a.nv + a.unlisted > INT_MAX ? INT_MAX : (int)(a.nv + a.unlisted);
 	free(a.v);
 	free(a.h);
 	dtrec_percpu_free(&a.pc);

@@ -18,7 +18,7 @@
 #define NMI	DTREC_ST_IN_NMI
 #define TOOB	DTREC_ST_TASK_OOB
 
-#define MAXREC	256
+#define MAXREC	4096
 #define MAXCPU	2
 
 static int failed, case_failed;
@@ -512,6 +512,22 @@ static void test_masked(void)
 	end();
 }
 
+static void test_cap(void)
+{
+	int k;
+
+	begin("a flood of violations: all counted, 1000 per rule listed");
+	for (k = 0; k < 1100; k++) {
+		ev(0, 10, 42, DTREC_EV_MARK, 0, 0, OS);
+		ev(0, 10, 42, DTREC_EV_MARK, 0, 0, 0);
+	}
+	audit(NULL);
+	CHECK(nviol == 1100);
+	CHECK(count("{\"rule\":\"R1\"") == 1000);
+	CHECK(count("\"unlisted\":100}") == 1);
+	end();
+}
+
 int main(void)
 {
 	test_clean();
@@ -527,5 +543,6 @@ int main(void)
 	test_r6();
 	test_limits();
 	test_masked();
+	test_cap();
 	return failed;
 }
