@@ -183,3 +183,12 @@ def test_event_numbers_outside_the_table(tmp_path):
     snap.write_bytes(bytes(data))
     want, _ = check_round_trip(snap, tmp_path / "odd.dat")
     assert [w["event"] for w in want[:2]] == ["none", "unknown"]
+
+
+def test_round_trip_wrapped_rings(tmp_path):
+    # 500 events into 64-slot rings: the window starts mid-stream (pos > 0).
+    snap = gen(tmp_path, "wrap", "--cpus", "2", "--records", "64", "--events", "500",
+               "--seed", "4", "--torn", "2")
+    want, _ = check_round_trip(snap, tmp_path / "wrap.dat")
+    assert len(want) == 2 * 64 - 2
+    assert min(w["pos"] for w in want) >= 250 - 64
