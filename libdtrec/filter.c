@@ -164,8 +164,6 @@ int dtrec_filter_parse(struct dtrec_filter *f, int argc, char **argv,
 
 int dtrec_filter_match(const struct dtrec_filter *f, const struct dtrec_ev *e)
 {
-	int cls;
-
 	if (!f)
 		return e->status == DTREC_OK;
 	if (e->status != DTREC_OK && !f->include_bad)
@@ -173,7 +171,8 @@ int dtrec_filter_match(const struct dtrec_filter *f, const struct dtrec_ev *e)
 	if (f->cpu_mask && (e->cpu > 63 || !(f->cpu_mask & (1ULL << e->cpu))))
 		return 0;
 	if (f->class_mask) {
-		cls = dtrec_event_class(e->event);
+		int cls = dtrec_event_class(e->event);
+
 		if (cls < 0 || !(f->class_mask & (1U << cls)))
 			return 0;
 	}

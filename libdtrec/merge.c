@@ -7,6 +7,7 @@
  * first so the result is the same total order in every case.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
@@ -48,39 +49,22 @@ static uint8_t slot_status(uint64_t seq, uint64_t pos)
 	return seq == 0 ? DTREC_TORN : DTREC_STALE;
 }
 
-/* Decode one CPU's window, oldest position first; returns 1 if sorted by ts. */
-static int decode_ring(const struct dtrec_snapshot *s, struct dtrec_cpu_info *ci,
-		       const unsigned char *ring, struct dtrec_ev *ev)
+static void decode_one(const struct dtrec_snapshot *s, uint32_t cpu,
+		       const unsigned char *rec, uint64_t pos, struct dtrec_ev *ev)
 {
-	uint64_t n = ci->nr_records, mask = n - 1;
-	uint64_t first = ci->head > n ? ci->head - n : 0;
-	uint64_t pos, prev_ts = 0;
-	size_t rs = s->hdr.rec_size;
-	int sorted = 1;
+	struct dtrec_record r;
 
-	for (pos = first; pos < ci->head; pos++, ev++) {
-		struct dtrec_record r;
-
-		memcpy(&r, ring + (pos & mask) * rs, sizeof(r));
-		ev->pos = pos;
-		ev->ts = r.ts;
-		ev->ns = dtrec_cycles_to_ns(&s->hdr, r.ts);
-		ev->cpu = ci->cpu;
-		ev->pid = r.pid;
-		ev->arg = r.arg;
-		ev->arg2 = r.arg2;
-		ev->event = r.event;
-		ev->state = r.state;
-		ev->status = slot_status(r.seq, pos);
-		if (ev->status == DTREC_TORN)
-			ci->torn++;
-		else if (ev->status == DTREC_STALE)
-			ci->stale++;
-		if (r.ts < prev_ts)
-			sorted = 0;
-		prev_ts = r.ts;
-	}
-	return sorted;
+	memcpy(&r, rec, sizeof(r));
+	ev->pos = pos;
+	ev->ts = r.ts;
+	ev->ns = dtrec_cycles_to_ns(&s->hdr, r.ts);
+	ev->cpu = cpu;
+	ev->pid = r.pid;
+	ev->arg = r.arg;
+	ev->arg2 = r.arg2;
+	ev->event = r.event;
+	ev->state = r.state;
+	ev->status = slot_status(r.seq, pos);
 }
 
 static int ev_before(const struct dtrec_ev *a, const struct dtrec_ev *b)
@@ -99,19 +83,90 @@ static int ev_cmp(const void *pa, const void *pb)
 	return ev_before(a, b) ? -1 : ev_before(b, a) ? 1 : 0;
 }
 
+/*
+ * One CPU's window. A ring in time order is merged straight from the
+ * raw records, so the events are decoded once, into their final place;
+ * only an out-of-order ring goes through a decoded, sorted copy.
+ */
 struct run {
-	const struct dtrec_ev *cur, *end;
+	const unsigned char *ring;
+	uint64_t mask, pos, end;
+	uint32_t cpu;
+	struct dtrec_ev *sorted;	/* NULL: read the ring */
+	size_t next;
 };
 
-static void sift_down(struct run *h, size_t n, size_t i)
+/* Heap node: the run's current key, kept inline for cache-friendly compares. */
+struct node {
+	uint64_t ts, pos;
+	uint32_t cpu;
+	struct run *run;
+};
+
+static int node_before(const struct node *a, const struct node *b)
+{
+	if (a->ts != b->ts)
+		return a->ts < b->ts;
+	if (a->cpu != b->cpu)
+		return a->cpu < b->cpu;
+	return a->pos < b->pos;
+}
+
+struct snapshot_ctx {
+	const struct dtrec_snapshot *s;
+	size_t rs;
+};
+
+static uint64_t rec_ts(const struct snapshot_ctx *c, const struct run *r)
+{
+	uint64_t ts;
+
+	memcpy(&ts, r->ring + (r->pos & r->mask) * c->rs +
+	       offsetof(struct dtrec_record, ts), sizeof(ts));
+	return ts;
+}
+
+/* Load the run's current key into n; 0 when the run is exhausted. */
+static int node_load(const struct snapshot_ctx *c, struct node *n)
+{
+	struct run *r = n->run;
+
+	if (r->pos == r->end)
+		return 0;
+	if (r->sorted) {
+		const struct dtrec_ev *e = &r->sorted[r->next];
+
+		n->ts = e->ts;
+		n->pos = e->pos;
+	} else {
+		n->ts = rec_ts(c, r);
+		n->pos = r->pos;
+	}
+	return 1;
+}
+
+static void node_emit(const struct snapshot_ctx *c, struct node *n,
+		      struct dtrec_ev *out)
+{
+	struct run *r = n->run;
+
+	if (r->sorted)
+		*out = r->sorted[r->next++];
+	else
+		decode_one(c->s, r->cpu, r->ring + (r->pos & r->mask) * c->rs,
+			   r->pos, out);
+	r->pos++;
+}
+
+static void sift_down(struct node *h, size_t n, size_t i)
 {
 	for (;;) {
 		size_t l = 2 * i + 1, m = i;
-		struct run t;
+		struct node t;
 
-		if (l < n && ev_before(h[l].cur, h[m].cur))
+		if (l < n && node_before(&h[l], &h[m]))
 			m = l;
-		if (l + 1 < n && ev_before(h[l + 1].cur, h[m].cur))
+		if (l + 1 < n && node_before(&h[l + 1], &h[m]))
 			m = l + 1;
 		if (m == i)
 			return;
@@ -122,29 +177,56 @@ static void sift_down(struct run *h, size_t n, size_t i)
 	}
 }
 
-static void kway_merge(struct run *h, size_t n, struct dtrec_ev *out)
+static void kway_merge(const struct snapshot_ctx *c, struct node *h, size_t n,
+		       struct dtrec_ev *out)
 {
 	size_t i;
 
 	for (i = n / 2; i-- > 0;)
 		sift_down(h, n, i);
-	while (n > 1) {
-		*out++ = *h[0].cur++;
-		if (h[0].cur == h[0].end)
+	while (n) {
+		node_emit(c, &h[0], out++);
+		if (!node_load(c, &h[0]))
 			h[0] = h[--n];
 		sift_down(h, n, 0);
 	}
-	if (n == 1)
-		memcpy(out, h[0].cur, (size_t)(h[0].end - h[0].cur) * sizeof(*out));
+}
+
+/* Count damaged slots; returns 1 if the window is in time order. */
+static int scan_ring(const struct snapshot_ctx *c, struct dtrec_cpu_info *ci,
+		     const struct run *r)
+{
+	uint64_t pos, prev_ts = 0;
+	int sorted = 1;
+
+	for (pos = r->pos; pos < r->end; pos++) {
+		struct dtrec_record x;
+
+		memcpy(&x, r->ring + (pos & r->mask) * c->rs, sizeof(x));
+		switch (slot_status(x.seq, pos)) {
+		case DTREC_TORN:
+			ci->torn++;
+			break;
+		case DTREC_STALE:
+			ci->stale++;
+			break;
+		}
+		if (x.ts < prev_ts)
+			sorted = 0;
+		prev_ts = x.ts;
+	}
+	return sorted;
 }
 
 int dtrec_merge(struct dtrec_snapshot *s, const unsigned char *const *rings,
 		char *err, size_t errlen)
 {
-	struct dtrec_ev *all, *merged;
+	struct snapshot_ctx c = { s, s->hdr.rec_size };
 	struct run *runs;
-	size_t total = 0, off = 0, nruns = 0;
+	struct node *heap;
+	size_t total = 0, nruns = 0;
 	unsigned int i;
+	int rc = 0;
 
 	for (i = 0; i < s->nr_cpus; i++) {
 		struct dtrec_cpu_info *ci = &s->cpus[i];
@@ -158,42 +240,50 @@ int dtrec_merge(struct dtrec_snapshot *s, const unsigned char *const *rings,
 	if (!total)
 		return 0;
 
-	all = malloc(total * sizeof(*all));
+	s->events = malloc(total * sizeof(*s->events));
 	runs = calloc(s->nr_cpus, sizeof(*runs));
-	if (!all || !runs) {
-		free(all);
-		free(runs);
-		return dtrec_seterr(err, errlen, -ENOMEM,
-				    "out of memory for %zu events", total);
-	}
+	heap = calloc(s->nr_cpus, sizeof(*heap));
+	if (!s->events || !runs || !heap)
+		goto nomem;
 	for (i = 0; i < s->nr_cpus; i++) {
 		struct dtrec_cpu_info *ci = &s->cpus[i];
-		size_t n = ci->head - ci->lost;
+		struct run *r = &runs[nruns];
+		uint64_t k, n = ci->head - ci->lost;
 
 		if (!n)
 			continue;
-		if (!decode_ring(s, ci, rings[i], all + off))
-			qsort(all + off, n, sizeof(*all), ev_cmp);
-		runs[nruns].cur = all + off;
-		runs[nruns].end = all + off + n;
+		r->ring = rings[i];
+		r->mask = ci->nr_records - 1;
+		r->pos = ci->lost;
+		r->end = ci->head;
+		r->cpu = ci->cpu;
+		if (!scan_ring(&c, ci, r)) {
+			r->sorted = malloc(n * sizeof(*r->sorted));
+			if (!r->sorted)
+				goto nomem;
+			for (k = 0; k < n; k++)
+				decode_one(s, r->cpu, r->ring + ((r->pos + k) & r->mask) * c.rs,
+					   r->pos + k, &r->sorted[k]);
+			qsort(r->sorted, n, sizeof(*r->sorted), ev_cmp);
+		}
+		heap[nruns].run = r;
+		heap[nruns].cpu = r->cpu;
+		node_load(&c, &heap[nruns]);
 		nruns++;
-		off += n;
 	}
-	if (nruns == 1) {
-		s->events = all;
-		free(runs);
-		return 0;
-	}
-	merged = malloc(total * sizeof(*merged));
-	if (!merged) {
-		free(all);
-		free(runs);
-		return dtrec_seterr(err, errlen, -ENOMEM,
-				    "out of memory for %zu events", total);
-	}
-	kway_merge(runs, nruns, merged);
-	free(all);
+	kway_merge(&c, heap, nruns, s->events);
+	goto out;
+nomem:
+	free(s->events);
+	s->events = NULL;
+	s->nr_events = 0;
+	rc = dtrec_seterr(err, errlen, -ENOMEM, "out of memory for %zu events",
+			  total);
+out:
+	if (runs)
+		for (i = 0; i < nruns; i++)
+			free(runs[i].sorted);
 	free(runs);
-	s->events = merged;
-	return 0;
+	free(heap);
+	return rc;
 }

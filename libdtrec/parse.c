@@ -12,9 +12,9 @@
 
 int dtrec_seterr(char *err, size_t errlen, int rc, const char *fmt, ...)
 {
-	va_list ap;
-
 	if (err && errlen) {
+		va_list ap;
+
 		va_start(ap, fmt);
 		vsnprintf(err, errlen, fmt, ap);
 		va_end(ap);
