@@ -1,0 +1,157 @@
+"""Command line shared by the gdb and drgn front ends.
+
+run() parses one command's arguments, runs it against a Target and
+writes text through out()/err(). Failures are single 'dovetail: ...'
+lines and a non-zero status, never a traceback.
+"""
+import argparse
+import os
+
+from . import irqs, stages, tasks, trace
+from .kernel import Kernel
+from .output import render
+from .target import DtError
+
+
+class _Help(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise DtError("%s: %s" % (self.prog, message))
+
+    def print_help(self, file=None):
+        raise _Help(self.format_help())
+
+    def exit(self, status=0, message=None):
+        raise DtError(message.strip() if message else "%s: exit" % self.prog)
+
+
+HELP = {
+    "stages": "Per-CPU stage (in-band/oob), stall bits, in-band owner, hard "
+              "IRQ state, current task, task_inflight and rqlock_owner.",
+    "irqs": "Pending IRQs in the in-band and oob logs of every CPU, with "
+            "names, hwirqs, x86 system vector names, and an index "
+            "consistency check of every log level.",
+    "tasks": "Tasks by Dovetail class (inband, migrating, oob-running, "
+             "oob-blocked, oob-trapped) with _TLF/TIF flags and the "
+             "companion core's thread. Only Dovetail-related tasks unless --all.",
+    "trace": "Decode the flight recorder rings (via libdtrec).",
+    "stats": "Recorder statistics: per-CPU counts, lost/torn/stale records.",
+    "audit": "Check pipeline invariants on the recorder trace (libdtrec audit).",
+    "export": "Export the recorder trace: --format tracedat|chrome|svg -o FILE.",
+    "snapshot": "Write the recorder snapshot stream to FILE (for dovetail-trace).",
+    "freeze": "Stop recording (sets dovetail_recorder_desc.frozen).",
+    "unfreeze": "Resume recording (clears dovetail_recorder_desc.frozen).",
+}
+
+TRACE_FILTERS = [("--cpu", "LIST", "CPUs, e.g. 0,2-3"),
+                 ("--class", "LIST", "event classes, e.g. irq,stage"),
+                 ("--pid", "N", "events recorded while pid N was current"),
+                 ("--from", "NS", "time window start (recorder ns)"),
+                 ("--to", "NS", "time window end (recorder ns)"),
+                 ("--last", "N", "only the last N selected events")]
+
+
+def parser(cmd, prog_prefix="dovetail "):
+    p = _Parser(prog=prog_prefix + cmd, description=HELP[cmd], add_help=True)
+    if cmd in ("stages", "irqs", "tasks", "trace", "stats", "audit"):
+        p.add_argument("--json", action="store_true", help="one compact JSON line")
+    if cmd == "tasks":
+        p.add_argument("--all", action="store_true", help="list every task")
+        p.add_argument("--tlf-table", help="override the _TLF/TIF table "
+                       "(x86-5.10, x86-6.6, arm64-5.10, arm64-6.6)")
+    if cmd == "trace":
+        for opt, meta, h in TRACE_FILTERS:
+            p.add_argument(opt, metavar=meta, help=h)
+        p.add_argument("--all", action="store_true",
+                       help="also list torn and stale records")
+    if cmd == "audit":
+        p.add_argument("rest", nargs=argparse.REMAINDER,
+                       help="options of dovetail-trace audit (thresholds, --context)")
+    if cmd == "export":
+        p.add_argument("--format", required=True, choices=["tracedat", "chrome", "svg"])
+        p.add_argument("-o", "--output", required=True, help="output file")
+        for opt, meta, h in TRACE_FILTERS[:3]:
+            p.add_argument(opt, metavar=meta, help=h)
+    if cmd == "snapshot":
+        p.add_argument("file")
+    return p
+
+
+def help_text(cmd, prog_prefix="dovetail "):
+    return parser(cmd, prog_prefix).format_help()
+
+
+def _filter_argv(a):
+    argv = []
+    for opt, _, _ in TRACE_FILTERS:
+        v = getattr(a, opt[2:].replace("-", "_"), None)
+        if v is not None:
+            argv += [opt, str(v)]
+    if getattr(a, "all", False):
+        argv.append("--all")
+    return argv
+
+
+def execute(target, cmd, argv, out, err, prog_prefix="dovetail ",
+            file_banner=None):
+    """Run one command; returns the exit status."""
+    try:
+        if cmd not in HELP:
+            raise DtError("unknown command %r (commands: %s)"
+                          % (cmd, ", ".join(HELP)))
+        try:
+            a = parser(cmd, prog_prefix).parse_args(argv)
+        except _Help as h:
+            out(str(h).rstrip("\n"))
+            return 0
+        k = Kernel(target)
+        k.check_banner(file_banner)
+
+        def warn(msg):
+            err("dovetail: " + msg)
+
+        if cmd == "stages":
+            out(render(stages.collect(k, warn), a.json))
+        elif cmd == "irqs":
+            out(render(irqs.collect(k, warn), a.json))
+        elif cmd == "tasks":
+            out(render(tasks.collect(k, warn, a.all, a.tlf_table), a.json))
+        elif cmd == "trace":
+            out(trace.trace(k, _filter_argv(a), a.json).rstrip("\n"))
+        elif cmd == "stats":
+            out(trace.stats(k, a.json).rstrip("\n"))
+        elif cmd in ("audit", "export"):
+            if cmd == "audit":
+                args = (["--json"] if a.json else []) + list(a.rest)
+            else:
+                args = ["--format", a.format, "-o", a.output] + _filter_argv(a)
+            rc, so, se = trace.run_cli(k, cmd, args)
+            if so:
+                out(so.rstrip("\n"))
+            for line in se.splitlines():
+                err(line)
+            return rc
+        elif cmd == "snapshot":
+            snap = trace.snapshot(k)
+            try:
+                with open(a.file, "wb") as f:
+                    f.write(snap)
+            except OSError as e:
+                raise DtError("cannot write %s: %s" % (a.file, e.strerror))
+            out("wrote %d bytes to %s" % (len(snap), a.file))
+        elif cmd in ("freeze", "unfreeze"):
+            trace.set_frozen(k, cmd == "freeze")
+            out("recorder %s" % ("frozen" if cmd == "freeze" else "unfrozen"))
+        return 0
+    except DtError as e:
+        err("dovetail: %s" % e)
+        return 1
+    except Exception as e:  # noqa: BLE001 - the promise is one line, no traceback
+        if os.environ.get("DOVETAIL_DEBUG"):
+            raise
+        err("dovetail: internal error: %s: %s (DOVETAIL_DEBUG=1 for a traceback)"
+            % (type(e).__name__, e))
+        return 1

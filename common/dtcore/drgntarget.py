@@ -1,0 +1,129 @@
+"""Target over a drgn Program (vmcore, /proc/kcore, or synthetic)."""
+import ctypes
+import os
+
+import drgn
+
+from .target import DtError, MissingMember, MissingType, ReadError, Target
+
+
+def _strip(ty):
+    while ty.kind == drgn.TypeKind.TYPEDEF:
+        ty = ty.type
+    return ty.unqualified()
+
+
+class DrgnTarget(Target):
+    def __init__(self, prog, dump_path=None):
+        self.prog = prog
+        plat = prog.platform
+        self.ptr_size = 8 if plat.flags & drgn.PlatformFlags.IS_64_BIT else 4
+        self.byteorder = "little" if plat.flags & drgn.PlatformFlags.IS_LITTLE_ENDIAN \
+            else "big"
+        self.dump_path = dump_path
+        self._types = {}
+        self._members = {}
+        self._flags = None
+
+    def read(self, addr, size):
+        try:
+            return self.prog.read(addr, size)
+        except (drgn.FaultError, ValueError, OverflowError) as e:
+            raise ReadError(addr, size, str(e))
+
+    def write(self, addr, data):
+        raise DtError("drgn cannot write target memory (use gdb dt-freeze)")
+
+    def symbol(self, name):
+        try:
+            obj = self.prog[name]
+            addr = obj.address_
+            if addr is not None:
+                return addr
+        except (KeyError, LookupError):
+            pass
+        try:
+            return self.prog.symbol(name).address
+        except LookupError:
+            return None
+
+    def _type(self, name):
+        ty = self._types.get(name)
+        if ty is None:
+            try:
+                ty = _strip(self.prog.type(name))
+            except LookupError:
+                raise MissingType("no type %s in the debug info" % name)
+            self._types[name] = ty
+        return ty
+
+    def type_size(self, name):
+        ty = self._type(name)
+        if not ty.is_complete():
+            raise MissingType("%s is incomplete in the debug info" % name)
+        return drgn.sizeof(ty)
+
+    def _member(self, struct, member):
+        key = (struct, member)
+        hit = self._members.get(key)
+        if hit is None:
+            ty = self._type(struct)
+            try:
+                off = drgn.offsetof(ty, member)
+                mty = ty
+                for part in member.split("."):
+                    mty = _strip(mty.member(part).type)
+            except (LookupError, TypeError, ValueError):
+                raise MissingMember("%s has no member %s" % (struct, member))
+            hit = self._members[key] = (off, mty)
+        return hit
+
+    def member_offset(self, struct, member):
+        return self._member(struct, member)[0]
+
+    def member_size(self, struct, member):
+        return drgn.sizeof(self._member(struct, member)[1])
+
+    def array_length(self, struct, member):
+        mty = self._member(struct, member)[1]
+        if mty.kind != drgn.TypeKind.ARRAY or mty.length is None:
+            raise MissingMember("%s.%s is not a sized array" % (struct, member))
+        return mty.length
+
+    def arch(self):
+        a = self.prog.platform.arch
+        if a == drgn.Architecture.X86_64:
+            return "x86_64"
+        if a == drgn.Architecture.AARCH64:
+            return "aarch64"
+        return str(a).split(".")[-1].lower()
+
+    def cpu_flags(self, cpu):
+        if self._flags is None:
+            self._flags = self._dump_flags()
+        return self._flags.get(cpu)
+
+    def _dump_flags(self):
+        """RFLAGS of each CPU from the dump's NT_PRSTATUS notes, through
+        libdtrec's dtrec_dump_cpu_flags when the library has it."""
+        if not self.dump_path or self.arch() != "x86_64":
+            return {}
+        try:
+            from . import libdtrec
+            lib = libdtrec.load()
+            fn = lib.dtrec_dump_cpu_flags
+        except Exception:
+            return {}
+        n = 4096
+        arr = (ctypes.c_uint64 * n)()
+        err = ctypes.create_string_buffer(256)
+        fn.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_uint64),
+                       ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t]
+        fn.restype = ctypes.c_int
+        got = fn(os.fsencode(self.dump_path), arr, n, err, 256)
+        if got <= 0:
+            return {}
+        # Notes come in CPU order for kdump and QEMU dumps; map them
+        # onto the online CPUs in that order.
+        online = self.cpus()[1]
+        return {cpu: arr[i] for i, cpu in enumerate(online[:got])}

@@ -1,0 +1,127 @@
+"""Flight-recorder access: descriptor checks, snapshot assembly through
+libdtrec, freeze control. Records are never decoded here."""
+import os
+import struct as _struct
+import subprocess
+import tempfile
+
+from .target import DtError, ReadError
+
+DESC_SYM = "dovetail_recorder_desc"
+DTREC_DESC_MAGIC = 0x314345524c545644
+DTREC_FORMAT_VERSION = 1
+# Offsets fixed by the binary format (dovetail_recorder.h), which is
+# self-describing on purpose so that no DWARF is needed for it.
+OFF_VERSION = 8
+OFF_DESC_SIZE = 12
+OFF_FROZEN = 36
+MAX_DESC_SIZE = 1 << 20
+
+
+def _lib():
+    try:
+        from . import libdtrec
+    except ImportError as e:
+        raise DtError("libdtrec Python binding missing (%s)" % e)
+    try:
+        libdtrec.load()
+    except Exception as e:   # DtrecError or OSError from ctypes
+        raise DtError("cannot load libdtrec.so: %s "
+                      "(build it with make -C libdtrec)" % e)
+    return libdtrec
+
+
+def desc_addr(k):
+    k.check_dovetail()
+    addr = k.t.symbol(DESC_SYM)
+    if addr is None:
+        raise DtError("recorder compiled out (no %s symbol; "
+                      "CONFIG_DOVETAIL_RECORDER=n)" % DESC_SYM)
+    return addr
+
+
+def read_desc(k):
+    t = k.t
+    addr = desc_addr(k)
+    try:
+        head = t.read(addr, 16)
+    except ReadError as e:
+        raise DtError("recorder descriptor unreadable: %s" % e)
+    magic, version, size = _struct.unpack_from(
+        "<QII" if t.byteorder == "little" else ">QII", head)
+    if magic != DTREC_DESC_MAGIC:
+        raise DtError("bad recorder magic %#x (expected %#x)"
+                      % (magic, DTREC_DESC_MAGIC))
+    if version != DTREC_FORMAT_VERSION:
+        raise DtError("unsupported recorder format version %d (expected %d)"
+                      % (version, DTREC_FORMAT_VERSION))
+    if size < 16 or size > MAX_DESC_SIZE:
+        raise DtError("bad recorder descriptor size %d" % size)
+    try:
+        return t.read(addr, size)
+    except ReadError as e:
+        raise DtError("recorder descriptor unreadable: %s" % e)
+
+
+def snapshot(k):
+    """The snapshot stream (bytes): one Target.read() per ring."""
+    lib = _lib()
+    desc = read_desc(k)
+    release = k.release()
+
+    def read_fn(addr, size):
+        return k.t.read(addr, size)
+
+    try:
+        return lib.build_snapshot(desc, read_fn, release)
+    except lib.DtrecError as e:
+        raise DtError(str(e))
+
+
+def set_frozen(k, value):
+    t = k.t
+    addr = desc_addr(k)
+    read_desc(k)        # validates magic and version before writing
+    t.write(addr + OFF_FROZEN, int(value).to_bytes(4, t.byteorder))
+
+
+def trace(k, filter_args, json_out):
+    lib = _lib()
+    snap = snapshot(k)
+    try:
+        if json_out:
+            return lib.trace_json(snap, filter_args)
+        return lib.trace_text(snap, filter_args)
+    except lib.DtrecError as e:
+        raise DtError(str(e))
+
+
+def stats(k, json_out):
+    lib = _lib()
+    snap = snapshot(k)
+    try:
+        return lib.stats(snap, json_out)
+    except lib.DtrecError as e:
+        raise DtError(str(e))
+
+
+def _cli():
+    here = os.path.dirname(os.path.abspath(__file__))
+    path = os.path.join(here, "..", "..", "tools", "dovetail-trace")
+    if not os.access(path, os.X_OK):
+        raise DtError("tools/dovetail-trace not built (make -C tools)")
+    return os.path.normpath(path)
+
+
+def run_cli(k, command, args):
+    """audit/export: libdtrec's dtrec_audit/dtrec_export_* behind the
+    dovetail-trace CLI, fed the snapshot through a temporary file.
+    Returns (exit status, stdout text, stderr text)."""
+    snap = snapshot(k)
+    with tempfile.NamedTemporaryFile(prefix="dtsnap", suffix=".bin") as f:
+        f.write(snap)
+        f.flush()
+        p = subprocess.run([_cli(), command] + list(args) + [f.name],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return (p.returncode, p.stdout.decode("utf-8", "replace"),
+            p.stderr.decode("utf-8", "replace"))
