@@ -236,6 +236,6 @@ int ce_cmd_snapshot(int argc, char **argv)
 	dtrec_free_buf(buf);
 	if (close_out(out, argv[0]) || rc)
 		return -1;
-	fprintf(fp, "wrote %s (%zu bytes)\n", argv[0], len);
+	fprintf(fp, "wrote %zu bytes to %s\n", len, argv[0]);
 	return 0;
 }

@@ -4,7 +4,7 @@
 
 int ce_cmd_stages(int json);
 int ce_cmd_irqs(int json);
-int ce_cmd_tasks(int json, int all);
+int ce_cmd_tasks(int json, int all, const char *table);
 
 /* argv: the arguments after the subcommand name. */
 int ce_cmd_trace(int argc, char **argv);

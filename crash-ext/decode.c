@@ -11,12 +11,12 @@
 
 /*
  * The _TLF_* values moved when the compat TS_* bits were reserved
- * (x86); TIF_RETUSER moved with the 6.x TIF renumbering; 6.x added
- * CALL_FUNCTION_OOB_VECTOR below the other oob vectors. Newest first.
+ * (x86), TIF_RETUSER with the TIF renumbering. Newest first; the
+ * boundary (anything after 5.10) is the one docs/json-state.md gives.
  */
 static const struct ce_ktable ktables[] = {
-	{ "x86-6.6", 6, 0, 0x10, 0x20, 0x40, 0x80, 26, 19, 0xe9 },
-	{ "x86-5.10", 0, 0, 0x04, 0x08, 0x10, 0x20, 26, 23, 0xea },
+	{ "x86-6.6", 5, 11, 0x10, 0x20, 0x40, 0x80, 26, 19 },
+	{ "x86-5.10", 0, 0, 0x04, 0x08, 0x10, 0x20, 26, 23 },
 };
 
 int ce_parse_release(const char *release, unsigned int *major,
@@ -53,6 +53,16 @@ const struct ce_ktable *ce_ktable_for(unsigned int major, unsigned int minor)
 	return &ktables[sizeof(ktables) / sizeof(ktables[0]) - 1];
 }
 
+const struct ce_ktable *ce_ktable_named(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(ktables) / sizeof(ktables[0]); i++)
+		if (!strcmp(ktables[i].name, name))
+			return &ktables[i];
+	return NULL;
+}
+
 static const struct {
 	unsigned int vector;
 	const char *name;
@@ -81,14 +91,111 @@ static const struct {
 	{ 0xe9, "CALL_FUNCTION_OOB_VECTOR" },
 };
 
-const char *ce_vector_name(unsigned int vector)
+const char *ce_vector_name(uint64_t vector, char *buf, size_t len)
 {
 	size_t i;
 
 	for (i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++)
 		if (vectors[i].vector == vector)
 			return vectors[i].name;
-	return NULL;
+	snprintf(buf, len, "0x%02llx", (unsigned long long)vector);
+	return buf;
+}
+
+/* Bytes [lo, hi] allowed right after a UTF-8 lead byte; 0 if invalid lead. */
+static int utf8_lead(unsigned char c, unsigned char *lo, unsigned char *hi)
+{
+	*lo = 0x80;
+	*hi = 0xbf;
+	if (c >= 0xc2 && c <= 0xdf)
+		return 2;
+	if (c >= 0xe0 && c <= 0xef) {
+		if (c == 0xe0)
+			*lo = 0xa0;
+		else if (c == 0xed)
+			*hi = 0x9f;
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if (c == 0xf0)
+			*lo = 0x90;
+		else if (c == 0xf4)
+			*hi = 0x8f;
+		return 4;
+	}
+	return 0;
+}
+
+static size_t put_utf8(uint32_t cp, char *o)
+{
+	if (cp < 0x80) {
+		o[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (char)(0xc0 | (cp >> 6));
+		o[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (char)(0xe0 | (cp >> 12));
+		o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		o[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	o[0] = (char)(0xf0 | (cp >> 18));
+	o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	o[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+void ce_utf8_clean(const char *raw, size_t rawlen, char *out, size_t outlen)
+{
+	const unsigned char *p = (const unsigned char *)raw;
+	size_t i = 0, o = 0;
+
+	if (!outlen)
+		return;
+	while (i < rawlen && p[i]) {
+		unsigned char lo, hi;
+		int need = p[i] < 0x80 ? 1 : utf8_lead(p[i], &lo, &hi);
+		uint32_t cp = 0xfffd;
+		size_t k = 1;
+
+		if (need == 1) {
+			cp = p[i];
+		} else if (need) {
+			/* Maximal subpart: stop at the first byte out of range. */
+			cp = p[i] & (0x7f >> need);
+			for (; k < (size_t)need && i + k < rawlen; k++) {
+				unsigned char c = p[i + k];
+
+				if (c < lo || c > hi)
+					break;
+				cp = (cp << 6) | (c & 0x3f);
+				lo = 0x80;
+				hi = 0xbf;
+			}
+			if (k < (size_t)need)
+				cp = 0xfffd;
+		}
+		if (o + 4 >= outlen)
+			break;
+		o += put_utf8(cp, out + o);
+		i += k;
+	}
+	out[o] = '\0';
+}
+
+size_t ce_utf8_len(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
 }
 
 void ce_stage_decode(const struct ce_stage_raw *r, struct ce_stage_view *v)
@@ -138,26 +245,55 @@ int ce_map_layout_check(const struct ce_map_layout *l, char *err, size_t len)
 
 void ce_irqlog_init(struct ce_irqlog *log)
 {
-	log->nr_pending = 0;
+	memset(log, 0, sizeof(*log));
 	log->consistent = 1;
-	log->nr_errs = 0;
+}
+
+void ce_irqlog_reset(struct ce_irqlog *log)
+{
+	size_t i;
+
+	for (i = 0; i < log->nr_errs; i++)
+		free(log->errs[i]);
+	free(log->errs);
+	free(log->pending);
+	ce_irqlog_init(log);
+}
+
+static int grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+	size_t ncap;
+	void *n;
+
+	if (need <= *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 16;
+	while (ncap < need)
+		ncap *= 2;
+	n = realloc(*arr, ncap * elem);
+	if (!n)
+		return -1;
+	*arr = n;
+	*cap = ncap;
+	return 0;
 }
 
 void ce_irqlog_error(struct ce_irqlog *log, const char *fmt, ...)
 {
+	char buf[160];
 	va_list ap;
+	char *e;
 
 	log->consistent = 0;
-	if (log->nr_errs >= CE_MAX_ERRS)
-		return;
-	if (log->nr_errs == CE_MAX_ERRS - 1) {
-		snprintf(log->errs[log->nr_errs++], CE_ERRLEN,
-			 "more errors not shown");
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (grow((void **)&log->errs, &log->errs_cap, log->nr_errs + 1,
+		 sizeof(*log->errs)) || !(e = strdup(buf))) {
+		log->oom = 1;
 		return;
 	}
-	va_start(ap, fmt);
-	vsnprintf(log->errs[log->nr_errs++], CE_ERRLEN, fmt, ap);
-	va_end(ap);
+	log->errs[log->nr_errs++] = e;
 }
 
 static uint64_t word_at(const uint8_t *map, size_t off, size_t i)
@@ -169,52 +305,56 @@ static uint64_t word_at(const uint8_t *map, size_t off, size_t i)
 }
 
 /*
- * Check one level against the level below it: bit n of upper (a
- * bitmap spread over upper_words words, or the single word index_0)
- * must be set exactly when lower word n is non-zero.
+ * Bit i of the upper level (the single word index_0, or a bitmap over
+ * u_words words) must be set exactly when lower word i is non-zero.
+ * Indexes are visited in ascending order over both sides, with the
+ * wording of the Python front ends.
  */
 static void cross_check(struct ce_irqlog *out, const char *uname,
 			const uint8_t *map, int upper_is_index0,
 			uint64_t index_0, size_t u_off, size_t u_words,
 			const char *lname, size_t l_off, size_t l_words)
 {
-	size_t n, nbits = upper_is_index0 ? 64 : u_words * 64;
+	size_t nbits = upper_is_index0 ? 64 : u_words * 64;
+	size_t n, end = nbits > l_words ? nbits : l_words;
 
-	for (n = 0; n < nbits; n++) {
-		uint64_t uw = upper_is_index0 ? index_0 : word_at(map, u_off, n / 64);
-		int ubit = (uw >> (n % 64)) & 1;
-		int lset = n < l_words && word_at(map, l_off, n) != 0;
+	for (n = 0; n < end; n++) {
+		int ubit = 0, lset;
 
+		if (n < nbits) {
+			uint64_t uw = upper_is_index0 ? index_0 :
+				word_at(map, u_off, n / 64);
+
+			ubit = (uw >> (n % 64)) & 1;
+		}
+		lset = n < l_words && word_at(map, l_off, n) != 0;
 		if (ubit == lset)
 			continue;
 		if (ubit && n >= l_words)
-			ce_irqlog_error(out, "%s bit %zu set beyond %s[%zu]",
+			ce_irqlog_error(out, "%s bit %zu: set, %s has %zu words",
 					uname, n, lname, l_words);
+		else if (ubit)
+			ce_irqlog_error(out, "%s bit %zu: set, %s[%zu] == 0",
+					uname, n, lname, n);
 		else
-			ce_irqlog_error(out, "%s bit %zu %s but %s[%zu] is %s",
-					uname, n, ubit ? "set" : "clear",
-					lname, n, lset ? "non-zero" : "zero");
+			ce_irqlog_error(out, "%s bit %zu: clear, %s[%zu] != 0",
+					uname, n, lname, n);
 	}
-	/* Lower words no upper bit can describe. */
-	for (n = nbits; n < l_words; n++)
-		if (word_at(map, l_off, n))
-			ce_irqlog_error(out, "%s[%zu] non-zero beyond %s",
-					lname, n, uname);
 }
 
 void ce_irqlog_decode(const struct ce_map_layout *l, uint64_t index_0,
 		      const uint8_t *map, size_t len, struct ce_irqlog *out)
 {
 	size_t w;
-	char err[CE_ERRLEN];
+	char err[96];
 
-	ce_irqlog_init(out);
+	ce_irqlog_reset(out);
 	if (ce_map_layout_check(l, err, sizeof(err))) {
 		ce_irqlog_error(out, "%s", err);
 		return;
 	}
-	if (!map || len < l->size) {
-		ce_irqlog_error(out, "event map truncated");
+	if (!map || len < l->size || l->size > CE_MAX_MAP) {
+		ce_irqlog_error(out, "map unreadable");
 		return;
 	}
 	for (w = 0; w < l->flat_words; w++) {
@@ -224,15 +364,14 @@ void ce_irqlog_decode(const struct ce_map_layout *l, uint64_t index_0,
 			unsigned int b = (unsigned int)__builtin_ctzll(word);
 
 			word &= word - 1;
-			if (out->nr_pending == CE_MAX_PENDING) {
-				ce_irqlog_error(out, "more than %d pending IRQs",
-						CE_MAX_PENDING);
-				goto check;
+			if (grow((void **)&out->pending, &out->pending_cap,
+				 out->nr_pending + 1, sizeof(*out->pending))) {
+				out->oom = 1;
+				return;
 			}
 			out->pending[out->nr_pending++] = (uint32_t)(w * 64 + b);
 		}
 	}
-check:
 	switch (l->levels) {
 	case 2:
 		cross_check(out, "index_0", map, 1, index_0, 0, 1,
@@ -299,5 +438,5 @@ int ce_task_cmp(const void *a, const void *b)
 		return x->pid < y->pid ? -1 : 1;
 	if (x->cpu != y->cpu)
 		return x->cpu < y->cpu ? -1 : 1;
-	return strcmp(x->comm, y->comm);
+	return 0;
 }

@@ -27,14 +27,24 @@ struct ce_ktable {
 	unsigned int min_major, min_minor;
 	uint32_t tlf_oob, tlf_dovetail, tlf_offstage, tlf_oobtrap;
 	int tif_mayday, tif_retuser;
-	unsigned int first_system_vector;
 };
 
 int ce_parse_release(const char *release, unsigned int *major,
 		     unsigned int *minor);
 const struct ce_ktable *ce_ktable_for(unsigned int major, unsigned int minor);
-/* Macro name of an x86 system vector, NULL when unknown. */
-const char *ce_vector_name(unsigned int vector);
+const struct ce_ktable *ce_ktable_named(const char *name);
+/* Macro name of an x86 system vector, else "0x%02x" in buf. */
+const char *ce_vector_name(uint64_t vector, char *buf, size_t len);
+
+/*
+ * Strings from the dump are bytes; the Python front ends decode them
+ * as UTF-8 with errors="replace". ce_utf8_clean() does the same (one
+ * U+FFFD per maximal invalid subpart) so that every front end prints
+ * and escapes the same characters. out needs 3 * rawlen + 1 bytes.
+ */
+void ce_utf8_clean(const char *raw, size_t rawlen, char *out, size_t outlen);
+size_t ce_utf8_len(const char *s);		/* code points */
+#define CE_CLEAN_LEN(n)	(3 * (n) + 1)
 
 /* ---- stages ---- */
 
@@ -74,9 +84,7 @@ void ce_stage_decode(const struct ce_stage_raw *r, struct ce_stage_view *v);
 /* ---- pending-IRQ log ---- */
 
 #define CE_WORD		8		/* BITS_PER_LONG / 8 on the supported arches */
-#define CE_MAX_PENDING	1024		/* reported per log; more is a torn map */
-#define CE_MAX_ERRS	8
-#define CE_ERRLEN	96
+#define CE_MAX_MAP	(1U << 20)	/* MAXSMP x86 maps are ~100 KiB */
 
 /* Where the levels of struct irq_event_map live, from DWARF. */
 struct ce_map_layout {
@@ -89,15 +97,18 @@ struct ce_map_layout {
 
 int ce_map_layout_check(const struct ce_map_layout *l, char *err, size_t len);
 
+/* A decoded log; pending and errs grow as needed (ce_irqlog_reset frees). */
 struct ce_irqlog {
-	size_t nr_pending;
-	uint32_t pending[CE_MAX_PENDING];
+	size_t nr_pending, pending_cap;
+	uint32_t *pending;
 	int consistent;
-	unsigned int nr_errs;
-	char errs[CE_MAX_ERRS][CE_ERRLEN];
+	size_t nr_errs, errs_cap;
+	char **errs;
+	int oom;
 };
 
-void ce_irqlog_init(struct ce_irqlog *log);
+void ce_irqlog_init(struct ce_irqlog *log);	/* empty, consistent */
+void ce_irqlog_reset(struct ce_irqlog *log);	/* free and re-init */
 void ce_irqlog_error(struct ce_irqlog *log, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /*
@@ -128,12 +139,17 @@ int ce_task_has_tlf(const struct ce_ktable *t, uint32_t local_flags);
 
 struct ce_task {
 	int32_t pid;
-	char comm[CE_COMM_LEN + 1];
+	char comm[CE_CLEAN_LEN(CE_COMM_LEN)];	/* cleaned UTF-8 */
 	uint32_t cpu;
 	int cls;
 	uint32_t local_flags;
 	uint64_t ti_flags;
 	int32_t inflight_cpu;		/* -1: none */
+	int have_core;
+	char core_name[8];		/* "evl", "cobalt" */
+	int have_thread;
+	char core_thread[CE_CLEAN_LEN(64)];
+	uint64_t core_state;
 };
 
 int ce_task_cmp(const void *a, const void *b);
@@ -152,6 +168,8 @@ struct ce_irq_info {
 	int have_hwirq;
 	uint64_t hwirq;
 	const char *vector;		/* NULL unless an x86 system vector */
+	char namebuf[CE_CLEAN_LEN(64)];
+	char vecbuf[24];
 };
 
 struct ce_irq_stage_out {
@@ -160,9 +178,11 @@ struct ce_irq_stage_out {
 	uint64_t index_0;
 	const struct ce_irqlog *log;
 	const struct ce_irq_info *info;	/* log->nr_pending entries */
+	const char *error;		/* stage data unreadable: sole error */
 };
 
 void ce_emit_irqs_begin(FILE *out, int json, unsigned int levels);
+/* Text form: one CPU's lines; JSON: one element of "cpus". */
 void ce_emit_irqs_cpu(FILE *out, int json, int first, uint32_t cpu,
 		      const struct ce_irq_stage_out *st, size_t nst);
 void ce_emit_irqs_end(FILE *out, int json);

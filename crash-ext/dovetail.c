@@ -18,8 +18,10 @@ static char *help_dovetail[] = {
 	"    stages [--json]      per-CPU stage, stall bits, hard IRQ state, current,",
 	"                         task_inflight and rqlock_owner",
 	"    irqs [--json]        pending-IRQ logs of both stages, cross-checked",
-	"    tasks [--all] [--json]",
-	"                         tasks with Dovetail flags (--all: every task)",
+	"    tasks [--all] [--tlf-table x86-5.10|x86-6.6] [--json]",
+	"                         tasks with Dovetail flags or referenced by a CPU",
+	"                         (--all: every task; --tlf-table overrides the",
+	"                         _TLF values chosen from the kernel release)",
 	"",
 	"  Flight recorder (kernels built with the recorder):",
 	"    trace [--cpu L] [--class L] [--pid N] [--from NS] [--to NS] [--last N]",
@@ -57,18 +59,25 @@ void __attribute__((destructor)) dovetail_fini(void)
 }
 
 /* Parse the only flags state commands take; anything else is an error. */
-static int state_flags(int argc, char **argv, int *json, int *all)
+static int state_flags(int argc, char **argv, int *json, int *all,
+		       const char **table)
 {
 	int i;
 
 	*json = 0;
 	if (all)
 		*all = 0;
+	if (table)
+		*table = NULL;
 	for (i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--json"))
 			*json = 1;
 		else if (all && !strcmp(argv[i], "--all"))
 			*all = 1;
+		else if (table && !strcmp(argv[i], "--tlf-table") && i + 1 < argc)
+			*table = argv[++i];
+		else if (table && !strncmp(argv[i], "--tlf-table=", 12))
+			*table = argv[i] + 12;
 		else {
 			ce_err("unknown option '%s'", argv[i]);
 			return -1;
@@ -81,7 +90,7 @@ static void cmd_dovetail(void)
 {
 	char **argv = args + 2;
 	int argc = argcnt - 2, json, all;
-	const char *sub;
+	const char *sub, *table;
 
 	if (argcnt < 2) {
 		cmd_usage(pc->curcmd, SYNOPSIS);
@@ -89,14 +98,14 @@ static void cmd_dovetail(void)
 	}
 	sub = args[1];
 	if (!strcmp(sub, "stages")) {
-		if (!state_flags(argc, argv, &json, NULL))
+		if (!state_flags(argc, argv, &json, NULL, NULL))
 			ce_cmd_stages(json);
 	} else if (!strcmp(sub, "irqs")) {
-		if (!state_flags(argc, argv, &json, NULL))
+		if (!state_flags(argc, argv, &json, NULL, NULL))
 			ce_cmd_irqs(json);
 	} else if (!strcmp(sub, "tasks")) {
-		if (!state_flags(argc, argv, &json, &all))
-			ce_cmd_tasks(json, all);
+		if (!state_flags(argc, argv, &json, &all, &table))
+			ce_cmd_tasks(json, all, table);
 	} else if (!strcmp(sub, "trace")) {
 		ce_cmd_trace(argc, argv);
 	} else if (!strcmp(sub, "audit")) {

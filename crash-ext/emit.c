@@ -1,12 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Text and --json output of the state commands. The JSON must be byte
- * identical to the gdb and drgn front ends (Python json.dumps with
- * separators=(",", ":") and ensure_ascii), hence the hand-made escaping.
+ * Text and --json output of the state commands. Both must be byte
+ * identical to the gdb and drgn front ends (common/dtcore/output.py:
+ * json.dumps with separators=(",", ":") and ensure_ascii, and its
+ * padded tables), hence the hand-made escaping and column sizing.
+ * Strings given here are already cleaned UTF-8 (ce_utf8_clean).
  */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include "decode.h"
+
+static uint32_t next_cp(const unsigned char **p)
+{
+	const unsigned char *s = *p;
+	uint32_t cp;
+	int n, i;
+
+	if (s[0] < 0x80) {
+		*p = s + 1;
+		return s[0];
+	}
+	n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
+	cp = s[0] & (0x7f >> n);
+	for (i = 1; i < n && (s[i] & 0xc0) == 0x80; i++)
+		cp = (cp << 6) | (s[i] & 0x3f);
+	*p = s + i;
+	return cp;
+}
 
 void ce_json_str(FILE *out, const char *s)
 {
@@ -17,8 +38,10 @@ void ce_json_str(FILE *out, const char *s)
 		return;
 	}
 	fputc('"', out);
-	for (; *p; p++) {
-		switch (*p) {
+	while (*p) {
+		uint32_t c = next_cp(&p);
+
+		switch (c) {
 		case '"': fputs("\\\"", out); break;
 		case '\\': fputs("\\\\", out); break;
 		case '\n': fputs("\\n", out); break;
@@ -27,11 +50,15 @@ void ce_json_str(FILE *out, const char *s)
 		case '\b': fputs("\\b", out); break;
 		case '\f': fputs("\\f", out); break;
 		default:
-			/* Bytes >= 0x80 are taken as Latin-1, like bytes.decode("latin-1"). */
-			if (*p < 0x20 || *p >= 0x80)
-				fprintf(out, "\\u%04x", *p);
-			else
-				fputc(*p, out);
+			if (c >= 0x10000) {
+				c -= 0x10000;
+				fprintf(out, "\\u%04x\\u%04x", 0xd800 + (c >> 10),
+					0xdc00 + (c & 0x3ff));
+			} else if (c < 0x20 || c > 0x7e) {
+				fprintf(out, "\\u%04x", c);
+			} else {
+				fputc((int)c, out);
+			}
 		}
 	}
 	fputc('"', out);
@@ -55,21 +82,93 @@ static const char *hard_str(int h)
 	return h == CE_ON ? "on" : h == CE_OFF ? "off" : "unknown";
 }
 
-static void text_pid(FILE *out, const char *fmt, int32_t pid)
+/* Python's "%#x": 0x0 for zero, where C's %#x prints 0. */
+static void hex0x(char *buf, size_t len, uint64_t v)
 {
-	char buf[16];
-
-	if (pid == CE_NO_PID)
-		snprintf(buf, sizeof(buf), "-");
-	else
-		snprintf(buf, sizeof(buf), "%" PRId32, pid);
-	fprintf(out, fmt, buf);
+	snprintf(buf, len, "0x%" PRIx64, v);
 }
+
+/* ---- padded tables, as output._table() ---- */
+
+#define CELL 224
+
+struct table {
+	size_t ncols, nrows;
+	char (*cells)[CELL];	/* (nrows + 1) * ncols, row 0 is the header */
+};
+
+static int table_init(struct table *t, size_t ncols, size_t nrows,
+		      const char *const *hdr)
+{
+	size_t c;
+
+	t->ncols = ncols;
+	t->nrows = nrows;
+	t->cells = calloc((nrows + 1) * ncols, CELL);
+	if (!t->cells)
+		return -1;
+	for (c = 0; c < ncols; c++)
+		snprintf(t->cells[c], CELL, "%s", hdr[c]);
+	return 0;
+}
+
+static char *cell(struct table *t, size_t row, size_t col)
+{
+	return t->cells[(row + 1) * t->ncols + col];
+}
+
+static void table_print(FILE *out, struct table *t)
+{
+	size_t w[16] = { 0 }, r, c;
+
+	for (r = 0; r <= t->nrows; r++)
+		for (c = 0; c < t->ncols && c < 16; c++) {
+			size_t n = ce_utf8_len(t->cells[r * t->ncols + c]);
+
+			if (n > w[c])
+				w[c] = n;
+		}
+	for (r = 0; r <= t->nrows; r++) {
+		char line[16 * (CELL + 2)];
+		size_t len = 0, k;
+
+		for (c = 0; c < t->ncols && c < 16; c++) {
+			const char *s = t->cells[r * t->ncols + c];
+
+			if (c) {
+				line[len++] = ' ';
+				line[len++] = ' ';
+			}
+			memcpy(line + len, s, strlen(s));
+			len += strlen(s);
+			for (k = ce_utf8_len(s); k < w[c]; k++)
+				line[len++] = ' ';
+		}
+		while (len && line[len - 1] == ' ')
+			len--;
+		line[len] = '\0';
+		fprintf(out, "%s\n", line);
+	}
+	free(t->cells);
+}
+
+static void pid_cell(char *buf, int32_t pid)
+{
+	if (pid == CE_NO_PID)
+		snprintf(buf, CELL, "-");
+	else
+		snprintf(buf, CELL, "%" PRId32, pid);
+}
+
+/* ---- stages ---- */
 
 void ce_emit_stages(FILE *out, int json, int oob_present,
 		    const char *oob_name, const struct ce_stage_view *v,
 		    size_t n)
 {
+	static const char *const hdr[] = { "CPU", "STAGE", "PIPE", "INBAND",
+		"OWNER", "OOB", "HARDIRQ", "CURRENT", "INFLIGHT", "RQLOCK" };
+	struct table t;
 	size_t i;
 
 	if (json) {
@@ -100,37 +199,44 @@ void ce_emit_stages(FILE *out, int json, int oob_present,
 		return;
 	}
 	if (oob_present)
-		fprintf(out, "oob stage: %s\n", oob_name ? oob_name : "(unnamed)");
+		fprintf(out, "oob stage: present (%s)\n", oob_name ? oob_name : "None");
 	else
 		fprintf(out, "oob stage: absent\n");
-	fprintf(out, "%-4s %-6s %-5s %-13s %-7s %-11s %-9s %-7s %-8s %s\n",
-		"CPU", "STAGE", "ENTRY", "INBAND-STALL", "OWNER", "OOB-STALL",
-		"HARD-IRQS", "CURRENT", "INFLIGHT", "RQLOCK");
+	if (table_init(&t, 10, n, hdr))
+		return;
 	for (i = 0; i < n; i++) {
-		fprintf(out, "%-4" PRIu32 " %-6s %-5s %-13s ", v[i].cpu,
-			v[i].oob ? "oob" : "inband",
-			v[i].pipeline_entry ? "yes" : "no",
-			v[i].inband_stalled ? "stalled" : "no");
-		text_pid(out, "%-7s ", v[i].inband_owner);
-		fprintf(out, "%-11s %-9s ", v[i].oob_stalled ? "stalled" : "no",
-			hard_str(v[i].hard_irqs));
-		text_pid(out, "%-7s ", v[i].current_pid);
-		text_pid(out, "%-8s ", v[i].inflight_pid);
-		text_pid(out, "%s\n", v[i].rqlock_pid);
+		snprintf(cell(&t, i, 0), CELL, "%" PRIu32, v[i].cpu);
+		snprintf(cell(&t, i, 1), CELL, "%s", v[i].oob ? "oob" : "inband");
+		snprintf(cell(&t, i, 2), CELL, "%s", v[i].pipeline_entry ? "yes" : "no");
+		snprintf(cell(&t, i, 3), CELL, "%s", v[i].inband_stalled ? "stalled" : "-");
+		pid_cell(cell(&t, i, 4), v[i].inband_owner);
+		snprintf(cell(&t, i, 5), CELL, "%s", v[i].oob_stalled ? "stalled" : "-");
+		snprintf(cell(&t, i, 6), CELL, "%s", hard_str(v[i].hard_irqs));
+		pid_cell(cell(&t, i, 7), v[i].current_pid);
+		pid_cell(cell(&t, i, 8), v[i].inflight_pid);
+		pid_cell(cell(&t, i, 9), v[i].rqlock_pid);
 	}
+	table_print(out, &t);
 }
+
+/* ---- irqs ---- */
 
 void ce_emit_irqs_begin(FILE *out, int json, unsigned int levels)
 {
 	if (json)
 		fprintf(out, "{\"command\":\"irqs\",\"levels\":%u,\"cpus\":[", levels);
 	else
-		fprintf(out, "irq log levels: %u\n", levels);
+		fprintf(out, "log levels: %u\n", levels);
+}
+
+static int stage_consistent(const struct ce_irq_stage_out *st)
+{
+	return !st->error && (!st->log || st->log->consistent);
 }
 
 static void json_stage(FILE *out, const struct ce_irq_stage_out *st)
 {
-	const struct ce_irqlog *log = st->log;
+	const struct ce_irqlog *log = st->error ? NULL : st->log;
 	size_t i;
 
 	fprintf(out, "{\"stage\":\"%s\",\"present\":%s,\"index_0\":%" PRIu64
@@ -152,7 +258,9 @@ static void json_stage(FILE *out, const struct ce_irq_stage_out *st)
 		fputc('}', out);
 	}
 	fprintf(out, "],\"consistent\":%s,\"errors\":[",
-		bool_str(!log || log->consistent));
+		bool_str(stage_consistent(st)));
+	if (st->error)
+		ce_json_str(out, st->error);
 	for (i = 0; log && i < log->nr_errs; i++) {
 		if (i)
 			fputc(',', out);
@@ -163,29 +271,38 @@ static void json_stage(FILE *out, const struct ce_irq_stage_out *st)
 
 static void text_stage(FILE *out, uint32_t cpu, const struct ce_irq_stage_out *st)
 {
-	const struct ce_irqlog *log = st->log;
+	const struct ce_irqlog *log = st->error ? NULL : st->log;
+	char tag[32], hex[24];
 	size_t i;
 
-	fprintf(out, "CPU %" PRIu32 " %-6s ", cpu, st->oob ? "oob" : "inband");
+	snprintf(tag, sizeof(tag), "cpu %" PRIu32 " %-6s", cpu,
+		 st->oob ? "oob" : "inband");
 	if (!st->present) {
-		fprintf(out, "absent\n");
+		fprintf(out, "%s: stage not present\n", tag);
 		return;
 	}
-	fprintf(out, "index_0=0x%016" PRIx64 " %s, %zu pending\n", st->index_0,
-		!log || log->consistent ? "consistent" : "INCONSISTENT",
-		log ? log->nr_pending : 0);
+	hex0x(hex, sizeof(hex), st->index_0);
+	fprintf(out, "%s: index_0=%s, %zu pending%s\n", tag, hex,
+		log ? log->nr_pending : 0,
+		stage_consistent(st) ? "" : "  INCONSISTENT");
 	for (i = 0; log && i < log->nr_pending; i++) {
 		const struct ce_irq_info *in = &st->info[i];
-		char hw[24];
+		const char *name = in->name ? in->name : "?";
+		size_t k;
 
+		fprintf(out, "    irq %-6" PRIu32 " %s", in->irq, name);
+		for (k = ce_utf8_len(name); k < 24; k++)
+			fputc(' ', out);
+		fputc(' ', out);
 		if (in->have_hwirq)
-			snprintf(hw, sizeof(hw), "%" PRIu64, in->hwirq);
-		else
-			snprintf(hw, sizeof(hw), "-");
-		fprintf(out, "    irq %-6" PRIu32 " hwirq %-6s %s%s%s\n", in->irq,
-			hw, in->name ? in->name : "-",
-			in->vector ? " " : "", in->vector ? in->vector : "");
+			fprintf(out, "hwirq %" PRIu64 "%s", in->hwirq,
+				in->vector ? ", " : "");
+		if (in->vector)
+			fputs(in->vector, out);
+		fputc('\n', out);
 	}
+	if (st->error)
+		fprintf(out, "    error: %s\n", st->error);
 	for (i = 0; log && i < log->nr_errs; i++)
 		fprintf(out, "    error: %s\n", log->errs[i]);
 }
@@ -215,6 +332,8 @@ void ce_emit_irqs_end(FILE *out, int json)
 		fputs("]}\n", out);
 }
 
+/* ---- tasks ---- */
+
 static size_t flag_names(const struct ce_ktable *t, const struct ce_task *k,
 			 int tif, const char **names)
 {
@@ -230,10 +349,10 @@ static size_t flag_names(const struct ce_ktable *t, const struct ce_task *k,
 		if (k->local_flags & t->tlf_oobtrap)
 			names[n++] = "OOBTRAP";
 	} else {
-		if ((k->ti_flags >> t->tif_mayday) & 1)
-			names[n++] = "MAYDAY";
 		if ((k->ti_flags >> t->tif_retuser) & 1)
 			names[n++] = "RETUSER";
+		if ((k->ti_flags >> t->tif_mayday) & 1)
+			names[n++] = "MAYDAY";
 	}
 	return n;
 }
@@ -248,59 +367,84 @@ static void json_names(FILE *out, const char **names, size_t n)
 	fputc(']', out);
 }
 
-static void text_names(FILE *out, const char **names, size_t n, int width)
+static void join_names(char *buf, const char **names, size_t n)
 {
-	char buf[64] = "-";
 	size_t i, len = 0;
 
+	snprintf(buf, CELL, "-");
 	for (i = 0; i < n; i++)
-		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s",
-					i ? "|" : "", names[i]);
-	fprintf(out, "%-*s ", width, buf);
+		len += (size_t)snprintf(buf + len, CELL - len, "%s%s",
+					i ? "," : "", names[i]);
+}
+
+static void json_task(FILE *out, const struct ce_ktable *t,
+		      const struct ce_task *k, int first)
+{
+	const char *names[4];
+	char hex[24];
+
+	fprintf(out, "%s{\"pid\":%" PRId32 ",\"comm\":", first ? "" : ",", k->pid);
+	ce_json_str(out, k->comm);
+	fprintf(out, ",\"cpu\":%" PRIu32 ",\"class\":\"%s\",\"tlf\":", k->cpu,
+		ce_task_class_name(k->cls));
+	json_names(out, names, flag_names(t, k, 0, names));
+	fputs(",\"tif\":", out);
+	json_names(out, names, flag_names(t, k, 1, names));
+	fputs(",\"inflight_cpu\":", out);
+	json_pid(out, k->inflight_cpu < 0 ? CE_NO_PID : k->inflight_cpu);
+	fputs(",\"core\":", out);
+	if (!k->have_core) {
+		fputs("null}", out);
+		return;
+	}
+	fputs("{\"name\":", out);
+	ce_json_str(out, k->core_name);
+	fputs(",\"thread\":", out);
+	ce_json_str(out, k->have_thread ? k->core_thread : NULL);
+	hex0x(hex, sizeof(hex), k->core_state);
+	fprintf(out, ",\"state\":\"%s\"}}", hex);
 }
 
 void ce_emit_tasks(FILE *out, int json, const struct ce_ktable *t,
 		   const struct ce_task *tasks, size_t n)
 {
+	static const char *const hdr[] = { "PID", "COMM", "CPU", "CLASS", "TLF",
+		"TIF", "INFLIGHT", "CORE" };
 	const char *names[4];
-	size_t i, k;
+	struct table tb;
+	size_t i;
 
 	if (json) {
 		fputs("{\"command\":\"tasks\",\"tlf_table\":", out);
 		ce_json_str(out, t->name);
 		fputs(",\"tasks\":[", out);
-	} else {
-		fprintf(out, "tlf table: %s\n", t->name);
-		fprintf(out, "%-7s %-16s %-4s %-11s %-28s %-15s %s\n", "PID",
-			"COMM", "CPU", "CLASS", "TLF", "TIF", "INFLIGHT");
-	}
-	for (i = 0; i < n; i++) {
-		const struct ce_task *k_ = &tasks[i];
-
-		if (json) {
-			fprintf(out, "%s{\"pid\":%" PRId32 ",\"comm\":",
-				i ? "," : "", k_->pid);
-			ce_json_str(out, k_->comm);
-			fprintf(out, ",\"cpu\":%" PRIu32 ",\"class\":\"%s\",\"tlf\":",
-				k_->cpu, ce_task_class_name(k_->cls));
-			k = flag_names(t, k_, 0, names);
-			json_names(out, names, k);
-			fputs(",\"tif\":", out);
-			k = flag_names(t, k_, 1, names);
-			json_names(out, names, k);
-			fputs(",\"inflight_cpu\":", out);
-			json_pid(out, k_->inflight_cpu);
-			fputs(",\"core\":null}", out);
-			continue;
-		}
-		fprintf(out, "%-7" PRId32 " %-16s %-4" PRIu32 " %-11s ", k_->pid,
-			k_->comm, k_->cpu, ce_task_class_name(k_->cls));
-		k = flag_names(t, k_, 0, names);
-		text_names(out, names, k, 28);
-		k = flag_names(t, k_, 1, names);
-		text_names(out, names, k, 15);
-		text_pid(out, "%s\n", k_->inflight_cpu);
-	}
-	if (json)
+		for (i = 0; i < n; i++)
+			json_task(out, t, &tasks[i], i == 0);
 		fputs("]}\n", out);
+		return;
+	}
+	fprintf(out, "_TLF table: %s\n", t->name);
+	if (table_init(&tb, 8, n, hdr))
+		return;
+	for (i = 0; i < n; i++) {
+		const struct ce_task *k = &tasks[i];
+		char hex[24];
+
+		snprintf(cell(&tb, i, 0), CELL, "%" PRId32, k->pid);
+		snprintf(cell(&tb, i, 1), CELL, "%s", k->comm);
+		snprintf(cell(&tb, i, 2), CELL, "%" PRIu32, k->cpu);
+		snprintf(cell(&tb, i, 3), CELL, "%s", ce_task_class_name(k->cls));
+		join_names(cell(&tb, i, 4), names, flag_names(t, k, 0, names));
+		join_names(cell(&tb, i, 5), names, flag_names(t, k, 1, names));
+		pid_cell(cell(&tb, i, 6), k->inflight_cpu < 0 ? CE_NO_PID :
+			 k->inflight_cpu);
+		if (k->have_core) {
+			hex0x(hex, sizeof(hex), k->core_state);
+			snprintf(cell(&tb, i, 7), CELL, "%s:%s %s", k->core_name,
+				 k->have_thread ? k->core_thread : "None", hex);
+		} else {
+			snprintf(cell(&tb, i, 7), CELL, "-");
+		}
+	}
+	table_print(out, &tb);
 }

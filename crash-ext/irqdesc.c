@@ -16,7 +16,8 @@ enum { LOOKUP_NONE, LOOKUP_MAPLE, LOOKUP_XARRAY, LOOKUP_ARRAY };
 
 static int lookup;
 static uint64_t tree_addr;
-static long maple_leaf = 1, maple_range = 2, maple_arange = 3;
+static long maple_dense = 0, maple_leaf = 1, maple_range = 2, maple_arange = 3;
+static unsigned int first_system_vector;
 static uint64_t sipic_domain;
 static int have_sipic;
 
@@ -46,6 +47,13 @@ int ce_irqdesc_init(void)
 
 	have_sipic = !ce_sym("sipic_domain", &a) && !ce_read_ptr(a, &sipic_domain) &&
 		sipic_domain;
+	/*
+	 * FIRST_SYSTEM_VECTOR is CALL_FUNCTION_OOB_VECTOR (0xe9) once that
+	 * vector exists (its entry stub or smp_call_function_oob is in the
+	 * symbol table), else RESCHEDULE_OOB_VECTOR (0xea, 5.10).
+	 */
+	first_system_vector = symbol_exists("sysvec_call_function_oob_ipi") ||
+		symbol_exists("smp_call_function_oob") ? 0xe9 : 0xea;
 
 	if (!ce_sym("sparse_irqs", &tree_addr) && STRUCT_SIZE("maple_tree") > 0) {
 		ko.mt_root = moff("maple_tree", "ma_root");
@@ -57,6 +65,12 @@ int ce_irqdesc_init(void)
 		ko.ma_slot = moff("maple_arange_64", "slot");
 		ko.ma_npivots = nwords("maple_arange_64", "pivot");
 		ko.ma_nslots = nwords("maple_arange_64", "slot");
+		ko.md_slot = moff("maple_node", "slot");
+		ko.md_nslots = nwords("maple_node", "slot");
+		if (ko.md_nslots > 256)
+			ko.md_nslots = 0;
+		if (enumerator_value("maple_dense", &v))
+			maple_dense = v;
 		if (enumerator_value("maple_leaf_64", &v))
 			maple_leaf = v;
 		if (enumerator_value("maple_range_64", &v))
@@ -88,22 +102,30 @@ int ce_irqdesc_init(void)
 
 static uint64_t maple_lookup(uint64_t index)
 {
-	uint64_t entry, slots[64], pivots[64];
+	uint64_t entry, slots[64], pivots[64], node_max = ~0ULL;
 	int depth;
 
 	if (ce_read_ptr(tree_addr + ko.mt_root, &entry))
 		return 0;
 	if (!XA_IS_NODE(entry))
-		return index == 0 && !(entry & 3) ? entry : 0;
+		return index == 0 ? entry : 0;
 	/* Only the root pointer carries the node tag; children are typed by bits 3-6. */
 	for (depth = 0; depth < MAX_DEPTH; depth++) {
 		uint64_t node = entry & ~MAPLE_NODE_MASK;
 		long type = (long)((entry >> 3) & 0x0f);
-		int np, ns, off;
+		int np, ns, i;
 		long poff, soff;
 
-		if (!node)
-			return 0;
+		if (type == maple_dense) {
+			/* A dense node covers [max - nslots + 1, max]. */
+			uint64_t first = node_max - (uint64_t)ko.md_nslots + 1;
+
+			if (ko.md_slot < 0 || ko.md_nslots <= 0 || index < first ||
+			    index > node_max ||
+			    ce_read_ptr(node + ko.md_slot + 8 * (index - first), &entry))
+				return 0;
+			return entry;
+		}
 		if (type == maple_arange) {
 			np = ko.ma_npivots; ns = ko.ma_nslots;
 			poff = ko.ma_pivot; soff = ko.ma_slot;
@@ -111,58 +133,54 @@ static uint64_t maple_lookup(uint64_t index)
 			np = ko.mr_npivots; ns = ko.mr_nslots;
 			poff = ko.mr_pivot; soff = ko.mr_slot;
 		} else {
-			return 0;	/* dense nodes are not used for IRQs */
+			return 0;
 		}
 		if (ce_read(node + poff, pivots, (size_t)np * 8) ||
 		    ce_read(node + soff, slots, (size_t)ns * 8))
 			return 0;
-		/*
-		 * A zero pivot past slot 0 ends the node's data: that slot
-		 * then spans up to the node's maximum.
-		 */
-		for (off = 0; off < np; off++)
-			if ((off && !pivots[off]) || index <= pivots[off])
+		for (i = 0; i < ns; i++) {
+			uint64_t piv = i < np ? pivots[i] : node_max;
+
+			if (!piv && i)
+				piv = node_max;	/* unused pivot: this slot ends the node */
+			if (index <= piv) {
+				entry = slots[i];
+				node_max = piv;
 				break;
-		entry = slots[off];
-		if (type == maple_leaf)
-			break;
+			}
+		}
+		if (i == ns)
+			return 0;
+		if (type == maple_leaf || !entry)
+			return entry;
 	}
-	if (depth == MAX_DEPTH || !entry || (entry & 3))
-		return 0;
-	return entry;
+	return 0;
 }
 
 static uint64_t xarray_lookup(uint64_t index)
 {
-	uint64_t entry, node;
-	unsigned int shift, prev = 256, bits;
-	uint8_t sh;
+	uint64_t entry, nslots = (uint64_t)ko.xanode_nslots;
 	int depth;
 
-	bits = (unsigned int)__builtin_ctz((unsigned int)ko.xanode_nslots);
 	if (ce_read_ptr(tree_addr + ko.xa_head, &entry))
 		return 0;
-	if (!XA_IS_NODE(entry))
-		return index == 0 && !(entry & 3) ? entry : 0;
-	for (depth = 0; depth < MAX_DEPTH && XA_IS_NODE(entry); depth++) {
-		node = entry - 2;
-		if (ce_read(node + ko.xanode_shift, &sh, 1))
+	for (depth = 0; depth < MAX_DEPTH; depth++) {
+		uint64_t node = entry - 2;
+		uint8_t shift;
+
+		if (!XA_IS_NODE(entry))
+			return index == 0 ? entry : 0;
+		if (ce_read(node + ko.xanode_shift, &shift, 1) || shift >= 64 ||
+		    (index >> shift) >= nslots)
 			return 0;
-		shift = sh;
-		/* Shifts strictly decrease towards the leaves. */
-		if (shift >= prev || shift >= 64)
-			return 0;
-		if (depth == 0 && shift + bits < 64 && (index >> (shift + bits)))
-			return 0;
-		prev = shift;
-		if (ce_read_ptr(node + ko.xanode_slots +
-				8 * ((index >> shift) & (uint64_t)(ko.xanode_nslots - 1)),
+		if (ce_read_ptr(node + ko.xanode_slots + 8 * ((index >> shift) % nslots),
 				&entry))
 			return 0;
+		if (!shift)
+			return entry;
+		index &= (1ULL << shift) - 1;
 	}
-	if (!entry || (entry & 3))
-		return 0;
-	return entry;
+	return 0;
 }
 
 uint64_t ce_irq_to_desc(uint32_t irq)
@@ -173,20 +191,21 @@ uint64_t ce_irq_to_desc(uint32_t irq)
 	case LOOKUP_XARRAY:
 		return xarray_lookup(irq);
 	case LOOKUP_ARRAY: {
-		int n = get_array_length("irq_desc", NULL, 0);
+		uint64_t a;
+		uint32_t nr;
 
-		if (n > 0 && irq < (uint32_t)n)
-			return tree_addr + (uint64_t)irq * (uint64_t)ko.desc_size;
-		return 0;
+		if (!ce_sym("nr_irqs", &a) && !ce_read_u32(a, &nr) && irq >= nr)
+			return 0;
+		return tree_addr + (uint64_t)irq * (uint64_t)ko.desc_size;
 	}
 	}
 	return 0;
 }
 
-void ce_irq_info(uint32_t irq, struct ce_irq_info *info, char *name,
-		 size_t namelen)
+void ce_irq_info(uint32_t irq, struct ce_irq_info *info)
 {
 	uint64_t desc, action, np, domain;
+	char raw[65];
 
 	memset(info, 0, sizeof(*info));
 	info->irq = irq;
@@ -199,12 +218,14 @@ void ce_irq_info(uint32_t irq, struct ce_irq_info *info, char *name,
 	if (ko.desc_action >= 0 && ko.action_name >= 0 &&
 	    !ce_read_ptr(desc + ko.desc_action, &action) && action &&
 	    !ce_read_ptr(action + ko.action_name, &np) && np &&
-	    !ce_read_str(np, name, namelen))
-		info->name = name;
-	/* SIPIC IRQs map hwirq 0.. onto vectors from FIRST_SYSTEM_VECTOR. */
+	    !ce_read_str(np, raw, sizeof(raw))) {
+		ce_utf8_clean(raw, sizeof(raw), info->namebuf, sizeof(info->namebuf));
+		info->name = info->namebuf;
+	}
+	/* sipic_domain maps hwirq 0 to FIRST_SYSTEM_IRQ, i.e. FIRST_SYSTEM_VECTOR. */
 	if (have_sipic && info->have_hwirq && ko.irqd_domain >= 0 &&
 	    !ce_read_ptr(desc + ko.desc_irq_data + ko.irqd_domain, &domain) &&
-	    domain == sipic_domain && info->hwirq < 256)
-		info->vector = ce_vector_name(ko.kt->first_system_vector +
-					      (unsigned int)info->hwirq);
+	    domain == sipic_domain)
+		info->vector = ce_vector_name(first_system_vector + info->hwirq,
+					      info->vecbuf, sizeof(info->vecbuf));
 }

@@ -171,44 +171,60 @@ uint64_t ce_tfield(const uint8_t *buf, long off, size_t size)
 	return v;
 }
 
+/* CPUs whose bit is set in a cpumask symbol; -1 if it cannot be read. */
+static int read_cpumask(const char *sym, unsigned char *set)
+{
+	uint64_t a, words[CE_MAX_CPUS / 64];
+	long sz = MEMBER_SIZE("cpumask", "bits");
+	size_t nw = sz > 0 ? (size_t)sz / 8 : 1, i;
+
+	if (nw > CE_MAX_CPUS / 64)
+		nw = CE_MAX_CPUS / 64;
+	if (!nw || ce_sym(sym, &a) || ce_read(a, words, nw * 8))
+		return -1;
+	for (i = 0; i < nw * 64; i++)
+		set[i] = (words[i / 64] >> (i % 64)) & 1;
+	return 0;
+}
+
+/*
+ * The CPUs reported are the online ones (possible ones if the online
+ * mask is unreadable), like the Python front ends; each CPU's per-CPU
+ * offset is read from __per_cpu_offset[] directly because crash does
+ * not set kt->__per_cpu_offset up in --minimal mode.
+ */
 static int init_cpus(void)
 {
-	uint64_t a, nr = 1, n;
-	uint32_t ids;
-	int len;
+	unsigned char *set = calloc(CE_MAX_CPUS, 1);
+	uint64_t base = 0;
+	int have_base, rc = -1;
 	unsigned int i;
 
-	if (!ce_sym("nr_cpu_ids", &a) && !ce_read_u32(a, &ids) && ids)
-		nr = ids;
-	if (nr > CE_MAX_CPUS) {
-		ce_err("nr_cpu_ids %llu looks corrupted, using %d",
-		       (unsigned long long)nr, CE_MAX_CPUS);
-		nr = CE_MAX_CPUS;
+	ko.pcpu_off = calloc(CE_MAX_CPUS, sizeof(*ko.pcpu_off));
+	ko.possible = calloc(CE_MAX_CPUS, 1);
+	if (!set || !ko.pcpu_off || !ko.possible)
+		goto out;
+	if (read_cpumask("__cpu_online_mask", set) &&
+	    read_cpumask("__cpu_possible_mask", set)) {
+		memset(set, 0, CE_MAX_CPUS);
+		set[0] = 1;
 	}
-	ko.pcpu_off = calloc(nr, sizeof(*ko.pcpu_off));
-	ko.possible = calloc(nr, 1);
-	if (!ko.pcpu_off || !ko.possible)
-		return -1;
-	ko.nr_cpus = (unsigned int)nr;
-	memset(ko.possible, 1, nr);
-	if (!ce_sym("__per_cpu_offset", &a)) {
-		len = get_array_length("__per_cpu_offset", NULL, 0);
-		n = len > 0 && (uint64_t)len < nr ? (uint64_t)len : nr;
-		ko.nr_cpus = (unsigned int)n;
-		if (ce_read(a, ko.pcpu_off, n * sizeof(uint64_t))) {
-			ce_err("cannot read __per_cpu_offset");
-			return -1;
+	have_base = !ce_sym("__per_cpu_offset", &base);
+	ko.nr_cpus = 0;
+	for (i = 0; i < CE_MAX_CPUS; i++) {
+		if (!set[i])
+			continue;
+		if (have_base && ce_read_ptr(base + 8ULL * i, &ko.pcpu_off[i])) {
+			ce_err("cpu %u: cannot read __per_cpu_offset[%u]", i, i);
+			continue;
 		}
+		ko.possible[i] = 1;
+		ko.nr_cpus = i + 1;
 	}
-	if (!ce_sym("__cpu_possible_mask", &a)) {
-		uint64_t words[CE_MAX_CPUS / 64];
-		size_t nw = (ko.nr_cpus + 63) / 64;
-
-		if (!ce_read(a, words, nw * 8))
-			for (i = 0; i < ko.nr_cpus; i++)
-				ko.possible[i] = (words[i / 64] >> (i % 64)) & 1;
-	}
-	return 0;
+	rc = 0;
+out:
+	free(set);
+	return rc;
 }
 
 int ce_percpu(const char *sym, unsigned int cpu, uint64_t *addr)
@@ -287,9 +303,14 @@ int ce_koff_init(void)
 	ko.task_cpu = moff("task_struct", "cpu");
 	ko.task_ti = moff("task_struct", "thread_info");
 	ko.ti_cpu = moff("thread_info", "cpu");
-	ko.ti_status = moff("thread_info", "status");
-	if (ko.ti_status < 0)		/* arm64 keeps them in local_flags */
-		ko.ti_status = moff("thread_info", "local_flags");
+	ko.ti_status = moff("thread_info", "local_flags");
+	if (ko.ti_status < 0)		/* x86 calls them status */
+		ko.ti_status = moff("thread_info", "status");
+	ko.ti_oob_thread = -1;
+	if (moff("thread_info", "oob_state") >= 0 &&
+	    moff("oob_thread_state", "thread") >= 0)
+		ko.ti_oob_thread = moff("thread_info", "oob_state") +
+			moff("oob_thread_state", "thread");
 	ko.ti_flags = moff("thread_info", "flags");
 	ko.task_signal = moff("task_struct", "signal");
 	ko.signal_thread_head = moff("signal_struct", "thread_head");
@@ -312,6 +333,17 @@ int ce_koff_init(void)
 	ko.stage_name = moff("irq_stage", "name");
 	init_map_layout();
 
+	/* Symbols of another build or an unapplied KASLR offset: say so once. */
+	{
+		uint64_t a, v;
+
+		if (ce_sym("init_task", &a) || ce_read_u64(a, &v)) {
+			ce_err("cannot read init_task: vmlinux does not match the dump, "
+			       "or the KASLR offset is not applied (crash --minimal needs "
+			       "--kaslr auto)");
+			return -1;
+		}
+	}
 	init_release();
 	if (init_cpus())
 		return -1;

@@ -21,7 +21,7 @@ struct ce_koff {
 
 	/* task_struct and thread_info */
 	long task_size, task_pid, task_comm, task_tasks, task_stall_bits;
-	long task_cpu, task_ti, ti_cpu, ti_status, ti_flags;
+	long task_cpu, task_ti, ti_cpu, ti_status, ti_flags, ti_oob_thread;
 	long task_signal, signal_thread_head, task_thread_node, task_thread_group;
 
 	/* per-CPU preempt count and current task */
@@ -41,6 +41,8 @@ struct ce_koff {
 	long action_name;
 	long mt_root, mr_pivot, mr_slot, ma_pivot, ma_slot;
 	int mr_npivots, mr_nslots, ma_npivots, ma_nslots;
+	long md_slot;
+	int md_nslots;
 	long xa_head, xanode_shift, xanode_slots;
 	int xanode_nslots;
 
@@ -48,9 +50,9 @@ struct ce_koff {
 	long uts_name, uts_release;
 
 	/* CPUs */
-	unsigned int nr_cpus;			/* nr_cpu_ids, capped */
-	uint64_t *pcpu_off;			/* per possible CPU */
-	unsigned char *possible;
+	unsigned int nr_cpus;			/* highest reported CPU + 1 */
+	uint64_t *pcpu_off;			/* indexed by CPU */
+	unsigned char *possible;		/* CPU is reported (online) */
 };
 
 extern struct ce_koff ko;
@@ -81,8 +83,7 @@ uint64_t ce_tfield(const uint8_t *buf, long off, size_t size);
 /* irqdesc.c */
 int ce_irqdesc_init(void);
 uint64_t ce_irq_to_desc(uint32_t irq);
-void ce_irq_info(uint32_t irq, struct ce_irq_info *info, char *name,
-		 size_t namelen);
+void ce_irq_info(uint32_t irq, struct ce_irq_info *info);
 
 /* Saved RFLAGS per CPU from the dump file, -1 when unknown. */
 int ce_cpu_rflags(unsigned int cpu, uint64_t *rflags);

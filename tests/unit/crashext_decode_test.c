@@ -64,11 +64,13 @@ static void test_irqlog3(void)
 	/* The 6.6 x86 NR_CPUS=64 shape: L1 = 64 words, 324 flat words. */
 	struct ce_map_layout l = { 3, 64 * 8 + 324 * 8, 0, 64, 0, 0, 64 * 8, 324 };
 	uint32_t irqs[] = { 4355, 0, 24, 63, 64, 20735 };
-	uint32_t sorted[] = { 0, 24, 63, 64, 4355, 20735 };
+	const uint32_t sorted[] = { 0, 24, 63, 64, 4355, 20735 };
 	struct ce_irqlog *log = malloc(sizeof(*log));
 	uint8_t *map = calloc(1, l.size);
 	uint64_t index_0;
 	size_t i;
+
+	ce_irqlog_init(log);
 
 	CHECK(ce_map_layout_check(&l, NULL, 0) == 0);
 	index_0 = post3(&l, map, irqs, 6);
@@ -82,32 +84,33 @@ static void test_irqlog3(void)
 	/* index_0 lost its bit for word 68's group: a torn upper level. */
 	ce_irqlog_decode(&l, index_0 & ~(1ULL << 1), map, l.size, log);
 	CHECK(!log->consistent);
-	CHECK(has_error(log, "index_0 bit 1 clear but index_1[1] is non-zero"));
+	CHECK(has_error(log, "index_0 bit 1: clear, index_1[1] != 0"));
 	CHECK(log->nr_pending == 6);
 
 	/* flat bit without its index_1 bit. */
 	set_bit(map, l.flat_off, 700);
 	ce_irqlog_decode(&l, index_0, map, l.size, log);
 	CHECK(!log->consistent);
-	CHECK(has_error(log, "index_1 bit 10 clear but flat[10] is non-zero"));
+	CHECK(has_error(log, "index_1 bit 10: clear, flat[10] != 0"));
 	clear_bit(map, l.flat_off, 700);
 
 	/* index_1 bit without any flat bit behind it. */
 	set_bit(map, l.i1_off, 11);
 	ce_irqlog_decode(&l, index_0, map, l.size, log);
-	CHECK(has_error(log, "index_1 bit 11 set but flat[11] is zero"));
+	CHECK(has_error(log, "index_1 bit 11: set, flat[11] == 0"));
 	clear_bit(map, l.i1_off, 11);
 
 	/* index_1 bits past the flat array. */
 	set_bit(map, l.i1_off, 400);
 	index_0 |= 1ULL << (400 / 64);
 	ce_irqlog_decode(&l, index_0, map, l.size, log);
-	CHECK(has_error(log, "index_1 bit 400 set beyond flat[324]"));
+	CHECK(has_error(log, "index_1 bit 400: set, flat has 324 words"));
 
 	/* Short buffer: no decoding, an error. */
 	ce_irqlog_decode(&l, index_0, map, l.size - 1, log);
 	CHECK(!log->consistent && log->nr_pending == 0);
-	CHECK(has_error(log, "truncated"));
+	CHECK(has_error(log, "map unreadable"));
+	ce_irqlog_reset(log);
 	free(map);
 	free(log);
 }
@@ -120,13 +123,15 @@ static void test_irqlog_levels(void)
 	uint8_t map2[64] = { 0 }, *map4;
 	uint32_t irq = 8000;
 
+	ce_irqlog_init(log);
+
 	set_bit(map2, 0, 130);
 	ce_irqlog_decode(&two, 1ULL << 2, map2, sizeof(map2), log);
 	CHECK(log->consistent && log->nr_pending == 1 && log->pending[0] == 130);
 	ce_irqlog_decode(&two, 1ULL << 3, map2, sizeof(map2), log);
 	CHECK(!log->consistent);
-	CHECK(has_error(log, "index_0 bit 2 clear but flat[2] is non-zero"));
-	CHECK(has_error(log, "index_0 bit 3 set but flat[3] is zero"));
+	CHECK(has_error(log, "index_0 bit 2: clear, flat[2] != 0"));
+	CHECK(has_error(log, "index_0 bit 3: set, flat[3] == 0"));
 
 	/* 4 levels: index_1 2 words, index_2 128 words, flat 8192 words. */
 	four.flat_off = 16 + 128 * 8;
@@ -141,8 +146,8 @@ static void test_irqlog_levels(void)
 	clear_bit(map4, four.i2_off, irq / 64);
 	ce_irqlog_decode(&four, 1, map4, four.size, log);
 	CHECK(!log->consistent);
-	CHECK(has_error(log, "index_2 bit 125 clear but flat[125] is non-zero"));
-	CHECK(has_error(log, "index_1 bit 1 set but index_2[1] is zero"));
+	CHECK(has_error(log, "index_2 bit 125: clear, flat[125] != 0"));
+	CHECK(has_error(log, "index_1 bit 1: set, index_2[1] == 0"));
 	free(map4);
 
 	/* Layouts DWARF could never produce are refused, not decoded. */
@@ -157,33 +162,58 @@ static void test_irqlog_levels(void)
 		ce_irqlog_decode(&bad, 0, map2, sizeof(map2), log);
 		CHECK(!log->consistent && log->nr_pending == 0);
 	}
+	ce_irqlog_reset(log);
 	free(log);
 }
 
-static void test_irqlog_cap(void)
+static void test_irqlog_many(void)
 {
 	struct ce_map_layout l = { 2, 64 * 8, 0, 0, 0, 0, 0, 64 };
 	struct ce_irqlog *log = malloc(sizeof(*log));
 	uint8_t *map = malloc(l.size);
+	size_t i;
 
+	/* No cap: every pending IRQ and every error, as the Python side lists them. */
+	ce_irqlog_init(log);
 	memset(map, 0xff, l.size);
 	ce_irqlog_decode(&l, ~0ULL, map, l.size, log);
-	CHECK(log->nr_pending == CE_MAX_PENDING);
-	CHECK(!log->consistent);
-	CHECK(has_error(log, "more than"));
-	/* Many errors are capped with a final note. */
+	CHECK(log->nr_pending == 64 * 64 && log->consistent);
+	for (i = 0; i < log->nr_pending; i++)
+		CHECK(log->pending[i] == i);
 	memset(map, 0, l.size);
 	ce_irqlog_decode(&l, ~0ULL, map, l.size, log);
-	CHECK(log->nr_errs == CE_MAX_ERRS);
-	CHECK(has_error(log, "more errors not shown"));
+	CHECK(log->nr_errs == 64 && !log->consistent && log->nr_pending == 0);
+	CHECK(!strcmp(log->errs[63], "index_0 bit 63: set, flat[63] == 0"));
+	ce_irqlog_reset(log);
 	free(map);
 	free(log);
+}
+
+static void test_utf8(void)
+{
+	char out[64];
+
+	/* Expected values: bytes.decode("utf-8", "replace") in CPython. */
+	ce_utf8_clean("\xe0\x80\xe2\x82", 4, out, sizeof(out));
+	CHECK(!strcmp(out, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"));
+	ce_utf8_clean("\xf0\x9f\x98", 3, out, sizeof(out));
+	CHECK(!strcmp(out, "\xef\xbf\xbd"));
+	ce_utf8_clean("\xed\xa0\x80", 3, out, sizeof(out));
+	CHECK(!strcmp(out, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"));
+	ce_utf8_clean("caf\xc3\xa9\0junk", 10, out, sizeof(out));
+	CHECK(!strcmp(out, "caf\xc3\xa9") && ce_utf8_len(out) == 4);
+	ce_utf8_clean("\xf0\x9f\x98\x80!", 5, out, sizeof(out));
+	CHECK(!strcmp(out, "\xf0\x9f\x98\x80!") && ce_utf8_len(out) == 2);
+	/* The output buffer bounds the copy. */
+	ce_utf8_clean("abcdefgh", 8, out, 4);
+	CHECK(strlen(out) < 4);
 }
 
 static void test_versions(void)
 {
 	unsigned int ma, mi;
 	const struct ce_ktable *t;
+	char buf[24];
 
 	CHECK(ce_parse_release("6.6.0-rc4-dtdebug+", &ma, &mi) == 0 && ma == 6 && mi == 6);
 	CHECK(ce_parse_release("5.10.0-evl", &ma, &mi) == 0 && ma == 5 && mi == 10);
@@ -192,12 +222,13 @@ static void test_versions(void)
 	CHECK(ce_parse_release(NULL, &ma, &mi) < 0);
 	t = ce_ktable_for(6, 6);
 	CHECK(t->tlf_oob == 0x10 && t->tlf_oobtrap == 0x80 && t->tif_retuser == 19);
-	CHECK(t->first_system_vector == 0xe9);
+	CHECK(ce_ktable_for(5, 11) == t && ce_ktable_named("x86-6.6") == t);
 	t = ce_ktable_for(5, 10);
 	CHECK(t->tlf_oob == 0x4 && t->tlf_dovetail == 0x8 && t->tif_retuser == 23);
-	CHECK(t->first_system_vector == 0xea);
-	CHECK(!strcmp(ce_vector_name(0xec), "LOCAL_TIMER_VECTOR"));
-	CHECK(ce_vector_name(0x30) == NULL);
+	CHECK(ce_ktable_named("x86-5.10") == t && !ce_ktable_named("arm64-9"));
+	CHECK(!strcmp(ce_vector_name(0xec, buf, sizeof(buf)), "LOCAL_TIMER_VECTOR"));
+	CHECK(!strcmp(ce_vector_name(0x5, buf, sizeof(buf)), "0x05"));
+	CHECK(!strcmp(ce_vector_name(0x1e9, buf, sizeof(buf)), "0x1e9"));
 }
 
 static void test_stages(void)
@@ -278,21 +309,24 @@ static void test_json(void)
 		"{\"cpu\":1,\"stage\":\"inband\",\"pipeline_entry\":true,\"inband_stalled\":false,"
 		"\"inband_owner\":0,\"oob_stalled\":true,\"hard_irqs\":\"unknown\",\"current\":0,"
 		"\"task_inflight\":55,\"rqlock_owner\":null}]}\n";
-	struct ce_task tk = { 77, "a\"b\\\x01\xe9", 1, CE_TC_MIGRATING, 0x60, 1ULL << 19, 1 };
+	struct ce_task tk = { 77, "", 1, CE_TC_MIGRATING, 0x60, (1ULL << 19) | (1ULL << 26), 1,
+			      1, "evl", 1, "rt-\xc3\xa9", 0x80 };
 	const struct ce_ktable *t = ce_ktable_for(6, 6);
 	const char *want_tasks =
 		"{\"command\":\"tasks\",\"tlf_table\":\"x86-6.6\",\"tasks\":[{\"pid\":77,"
-		"\"comm\":\"a\\\"b\\\\\\u0001\\u00e9\",\"cpu\":1,\"class\":\"migrating\","
-		"\"tlf\":[\"DOVETAIL\",\"OFFSTAGE\"],\"tif\":[\"RETUSER\"],\"inflight_cpu\":1,"
-		"\"core\":null}]}\n";
+		"\"comm\":\"a\\\"b\\\\\\u0001\\ufffd\",\"cpu\":1,\"class\":\"migrating\","
+		"\"tlf\":[\"DOVETAIL\",\"OFFSTAGE\"],\"tif\":[\"RETUSER\",\"MAYDAY\"],"
+		"\"inflight_cpu\":1,\"core\":{\"name\":\"evl\",\"thread\":\"rt-\\u00e9\","
+		"\"state\":\"0x80\"}}]}\n";
 	struct ce_irqlog log;
+	uint32_t pend[2] = { 4355, 24 };
 	struct ce_irq_info info[2] = {
-		{ 4355, "Out-of-band LAPIC timer interrupt", 1, 3, "LOCAL_TIMER_VECTOR" },
-		{ 24, NULL, 0, 0, NULL },
+		{ 4355, "Out-of-band LAPIC timer interrupt", 1, 3, "LOCAL_TIMER_VECTOR", "", "" },
+		{ 24, NULL, 0, 0, NULL, "", "" },
 	};
 	struct ce_irq_stage_out st[2] = {
-		{ 0, 1, 2, &log, info },
-		{ 1, 0, 0, NULL, NULL },
+		{ 0, 1, 2, &log, info, NULL },
+		{ 1, 0, 0, NULL, NULL, NULL },
 	};
 	const char *want_irqs =
 		"{\"command\":\"irqs\",\"levels\":3,\"cpus\":[{\"cpu\":0,\"stages\":["
@@ -306,6 +340,7 @@ static void test_json(void)
 	FILE *f;
 	char *buf;
 
+	ce_utf8_clean("a\"b\\\x01\xe9", 6, tk.comm, sizeof(tk.comm));
 	buf = capture_begin(&f, &len);
 	ce_emit_stages(f, 1, 1, "EVL", v, 2);
 	fclose(f);
@@ -325,8 +360,7 @@ static void test_json(void)
 
 	ce_irqlog_init(&log);
 	log.nr_pending = 2;
-	log.pending[0] = 4355;
-	log.pending[1] = 24;
+	log.pending = pend;
 	ce_irqlog_error(&log, "x");
 	buf = NULL;
 	f = open_memstream(&buf, &len);
@@ -338,6 +372,27 @@ static void test_json(void)
 	if (buf && strcmp(buf, want_irqs))
 		printf("got  %s\nwant %s", buf, want_irqs);
 	free(buf);
+	log.pending = NULL;
+	log.nr_pending = 0;
+
+	/* Text form of the same log: the Python layout, trailing blanks kept. */
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	ce_emit_irqs_begin(f, 0, 3);
+	log.pending = pend;
+	log.nr_pending = 2;
+	ce_emit_irqs_cpu(f, 0, 1, 0, st, 2);
+	fclose(f);
+	CHECK(buf && !strcmp(buf, "log levels: 3\n"
+		"cpu 0 inband: index_0=0x2, 2 pending  INCONSISTENT\n"
+		"    irq 4355   Out-of-band LAPIC timer interrupt hwirq 3, LOCAL_TIMER_VECTOR\n"
+		"    irq 24     ?                        \n"
+		"    error: x\n"
+		"cpu 0 oob   : stage not present\n"));
+	free(buf);
+	log.pending = NULL;
+	log.nr_pending = 0;
+	ce_irqlog_reset(&log);
 
 	/* Text forms never print "null" and always end with a newline. */
 	buf = NULL;
@@ -356,7 +411,8 @@ int main(void)
 	test_stages();
 	test_irqlog3();
 	test_irqlog_levels();
-	test_irqlog_cap();
+	test_irqlog_many();
+	test_utf8();
 	test_tasks();
 	test_json();
 	printf("%s\n", failures ? "FAILED" : "ok");
