@@ -142,6 +142,12 @@ class Target(object):
             possible = [0]
         if online is None:
             online = possible
+        if not online:
+            # gdb fills holes of a core file from vmlinux's own (zeroed)
+            # data: an empty mask means the dump lacks that memory.
+            raise DtError("no online CPU in __cpu_online_mask: the dump does "
+                          "not cover kernel data at its virtual address (for "
+                          "gdb use dump-guest-memory with paging, or drgn/crash)")
         return possible, online
 
     def release(self):
