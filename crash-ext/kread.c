@@ -293,6 +293,8 @@ int ce_koff_init(void)
 {
 	if (ko.ready)
 		return 0;
+	free(ko.pcpu_off);
+	free(ko.possible);
 	memset(&ko, 0, sizeof(ko));
 
 	ko.task_size = ssize("task_struct");
@@ -333,12 +335,23 @@ int ce_koff_init(void)
 	ko.stage_name = moff("irq_stage", "name");
 	init_map_layout();
 
-	/* Symbols of another build or an unapplied KASLR offset: say so once. */
+	if (ko.task_size <= 0 || ko.task_pid < 0 || ko.task_comm < 0 ||
+	    ko.task_tasks < 0) {
+		ce_err("task_struct layout not found in the debug info");
+		return -1;
+	}
+	/*
+	 * Symbols of another build, or a KASLR offset crash did not apply,
+	 * read garbage rather than fail: init_task must be "swapper".
+	 */
 	{
-		uint64_t a, v;
+		uint64_t a;
+		char comm[8];
 
-		if (ce_sym("init_task", &a) || ce_read_u64(a, &v)) {
-			ce_err("cannot read init_task: vmlinux does not match the dump, "
+		if (ce_sym("init_task", &a) ||
+		    ce_read(a + (uint64_t)ko.task_comm, comm, sizeof(comm)) ||
+		    memcmp(comm, "swapper", 7)) {
+			ce_err("init_task is not swapper: vmlinux does not match the dump, "
 			       "or the KASLR offset is not applied (crash --minimal needs "
 			       "--kaslr auto)");
 			return -1;
@@ -349,11 +362,6 @@ int ce_koff_init(void)
 		return -1;
 	ce_irqdesc_init();
 
-	if (ko.task_size <= 0 || ko.task_pid < 0 || ko.task_comm < 0 ||
-	    ko.task_tasks < 0) {
-		ce_err("task_struct layout not found in the debug info");
-		return -1;
-	}
 	ko.ready = 1;
 	return 0;
 }

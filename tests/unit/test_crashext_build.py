@@ -1,0 +1,142 @@
+"""crash-ext/dovetail.so: builds warning-free, binds only to symbols the
+crash binary and its libraries export, registers `dovetail` from its
+constructor when loaded the way `extend` loads it, and survives a kernel
+with no symbols and no readable memory. The pure decode layer has its own
+C test program. End-to-end runs against vmcores are in
+test_crashext_vmcore.py."""
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+EXT = os.path.join(ROOT, "crash-ext")
+SO = os.path.join(EXT, "dovetail.so")
+CRASH = shutil.which("crash")
+DEFS = "/usr/include/crash/defs.h"
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+needs_defs = pytest.mark.skipif(not os.path.exists(DEFS),
+                                reason="crash headers (%s) not installed" % DEFS)
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, capture_output=True, text=True, **kw)
+
+
+@pytest.fixture(scope="module")
+def built():
+    if not os.path.exists(DEFS):
+        pytest.skip("crash headers (%s) not installed" % DEFS)
+    r = run(["make", "-s", "-C", EXT, "all", "test-decode"])
+    assert r.returncode == 0, r.stdout + r.stderr
+    return SO
+
+
+@needs_defs
+def test_build_is_warning_free(tmp_path):
+    # A scratch copy so the real build dir is not forced to rebuild.
+    src = tmp_path / "src"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
+        ".git", "out", "build", "*.o", "*.a", "*.so", "bin", "corpus"))
+    r = run(["make", "-C", str(src / "crash-ext"), "all"])
+    assert r.returncode == 0, r.stdout + r.stderr
+    warnings = [l for l in (r.stdout + r.stderr).splitlines() if "warning:" in l]
+    assert not warnings, "\n".join(warnings)
+
+
+def _dynsyms(path, defined):
+    flag = "--defined-only" if defined else "--undefined-only"
+    r = run(["nm", "-D", flag, path])
+    assert r.returncode == 0, r.stderr
+    out = set()
+    for line in r.stdout.splitlines():
+        parts = line.split()
+        if not parts:
+            continue
+        if defined and len(parts) >= 3 and parts[1] in "TtDdBbRrVWiu":
+            out.add(parts[2].split("@")[0])
+        elif not defined and parts[0] == "U":   # weak ones may stay unresolved
+            out.add(parts[1].split("@")[0])
+    return out
+
+
+def test_undefined_symbols_resolve_in_crash(built):
+    if not CRASH:
+        pytest.skip("crash not installed")
+    provided = _dynsyms(os.path.realpath(CRASH), True)
+    r = run(["ldd", os.path.realpath(CRASH)])
+    for line in r.stdout.splitlines():
+        if "=>" in line and "/" in line.split("=>")[1]:
+            provided |= _dynsyms(line.split("=>")[1].split()[0], True)
+    missing = sorted(s for s in _dynsyms(built, False) if s not in provided)
+    assert not missing, "symbols crash cannot provide: %s" % missing
+    # It must bind to crash's reader, not carry its own.
+    assert "readmem" in _dynsyms(built, False)
+
+
+def test_constructor_is_present(built):
+    r = run(["readelf", "-d", built])
+    assert "INIT_ARRAY" in r.stdout
+    assert "dovetail_init" in _dynsyms(built, True)
+
+
+STUB_DRIVER = r"""
+import ctypes, sys
+stub = ctypes.CDLL(sys.argv[1], mode=ctypes.RTLD_GLOBAL)
+ctypes.CDLL(sys.argv[2])          # runs the constructor, like `extend`
+for f in ("stub_command_name", "stub_help_line", "stub_run"):
+    getattr(stub, f).restype = ctypes.c_char_p
+print("name", stub.stub_command_name().decode())
+print("flags", stub.stub_command_flags())
+print("help0", stub.stub_help_line(0).decode())
+print("synopsis", stub.stub_help_line(2).decode())
+out = sys.argv[3]
+for cmd in sys.argv[4:]:
+    argv = ["dovetail"] + cmd.split()
+    arr = (ctypes.c_char_p * len(argv))(*[a.encode() for a in argv])
+    err = stub.stub_run(out.encode(), len(argv), arr).decode()
+    print("run %s -> %s | %s" % (cmd, err.strip(), open(out).read().strip()))
+print("reads", stub.stub_reads())
+"""
+
+
+def test_loads_and_registers_like_extend(built, tmp_path):
+    stub = tmp_path / "libcrashstub.so"
+    r = run(["gcc", "-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-DX86_64",
+             "-I/usr/include/crash", "-o", str(stub),
+             os.path.join(HERE, "crashext_stub.c")])
+    assert r.returncode == 0, r.stderr
+    cmds = ["", "bogus", "stages", "irqs --json", "tasks --all", "tasks --nope",
+            "trace --last 5", "audit", "export", "export svg", "snapshot"]
+    r = run([sys.executable, "-c", STUB_DRIVER, str(stub), built,
+             str(tmp_path / "out.txt")] + cmds, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    lines = dict(l.split(" ", 1) for l in r.stdout.splitlines() if " " in l)
+    assert lines["name"] == "dovetail"
+    assert int(lines["flags"]) & 0x8, "not flagged MINIMAL: unusable in crash --minimal"
+    assert lines["help0"] == "dovetail"
+    assert lines["synopsis"].startswith("<subcommand>")
+    runs = [l for l in r.stdout.splitlines() if l.startswith("run ")]
+    assert len(runs) == len(cmds)
+    # Every command against an empty kernel ends in a one-line diagnosis
+    # (no abort from a FATAL-style read, no output pretending to be data).
+    for line in runs:
+        cmd, rest = line[4:].split(" -> ", 1)
+        err, out = rest.split(" | ", 1) if " | " in rest else (rest, "")
+        assert err, "no error for %r" % cmd
+        assert "\n" not in err
+        assert out == "", "output for %r on an empty kernel: %r" % (cmd, out)
+    joined = r.stdout
+    assert "unknown subcommand 'bogus'" in joined
+    assert "unknown option '--nope'" in joined
+    assert "usage: dovetail" in joined
+
+
+def test_decode_layer_program(built):
+    prog = os.path.join(EXT, "build", "test_crashext_decode")
+    r = run([prog], timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "FAIL" not in r.stdout
