@@ -318,17 +318,17 @@ static void core_info(uint64_t thread, struct ce_task *t)
 	size_t i;
 
 	for (i = 0; i < 2; i++) {
-		const char *st = cores[i][1];
+		const char *sname = cores[i][1];
 		char spec[32], raw[65];
 		long soff, ssz, noff;
 		int alen;
 		uint64_t state = 0, np;
 
-		if (STRUCT_SIZE((char *)st) <= 0)
+		if (STRUCT_SIZE((char *)sname) <= 0)
 			continue;
-		soff = MEMBER_OFFSET((char *)st, "state");
-		ssz = MEMBER_SIZE((char *)st, "state");
-		noff = MEMBER_OFFSET((char *)st, "name");
+		soff = MEMBER_OFFSET((char *)sname, "state");
+		ssz = MEMBER_SIZE((char *)sname, "state");
+		noff = MEMBER_OFFSET((char *)sname, "name");
 		if (soff < 0 || ssz <= 0 || ssz > 8 ||
 		    ce_read(thread + (uint64_t)soff, &state, (size_t)ssz)) {
 			ce_err("pid %d: core thread unreadable", t->pid);
@@ -337,7 +337,7 @@ static void core_info(uint64_t thread, struct ce_task *t)
 		t->have_core = 1;
 		snprintf(t->core_name, sizeof(t->core_name), "%s", cores[i][0]);
 		t->core_state = state;
-		snprintf(spec, sizeof(spec), "%s.name", st);
+		snprintf(spec, sizeof(spec), "%s.name", sname);
 		alen = get_array_length(spec, NULL, 0);
 		if (noff < 0)
 			return;
@@ -378,7 +378,6 @@ static int add_task(void *vctx, uint64_t addr, const uint8_t *buf)
 	struct ce_task t;
 	long ti = ko.task_ti >= 0 ? ko.task_ti : 0;
 	char raw[CE_COMM_LEN + 1];
-	uint64_t thread;
 	int ref;
 
 	if (add_seen(c, addr)) {
@@ -402,7 +401,8 @@ static int add_task(void *vctx, uint64_t addr, const uint8_t *buf)
 		t.ti_flags = ce_tfield(buf, ti + ko.ti_flags, 8);
 	t.cls = ce_task_classify(c->kt, t.local_flags, running_oob(c, addr));
 	if (ko.ti_oob_thread >= 0) {
-		thread = ce_tfield(buf, ti + ko.ti_oob_thread, 8);
+		uint64_t thread = ce_tfield(buf, ti + ko.ti_oob_thread, 8);
+
 		if (thread)
 			core_info(thread, &t);
 	}

@@ -380,7 +380,7 @@ static void join_names(char *buf, const char **names, size_t n)
 static void json_task(FILE *out, const struct ce_ktable *t,
 		      const struct ce_task *k, int first)
 {
-	const char *names[4];
+	const char *names[4] = { NULL };
 	char hex[24];
 
 	fprintf(out, "%s{\"pid\":%" PRId32 ",\"comm\":", first ? "" : ",", k->pid);
@@ -410,7 +410,7 @@ void ce_emit_tasks(FILE *out, int json, const struct ce_ktable *t,
 {
 	static const char *const hdr[] = { "PID", "COMM", "CPU", "CLASS", "TLF",
 		"TIF", "INFLIGHT", "CORE" };
-	const char *names[4];
+	const char *names[4] = { NULL };
 	struct table tb;
 	size_t i;
 

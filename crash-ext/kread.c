@@ -209,6 +209,11 @@ static int init_cpus(void)
 		memset(set, 0, CE_MAX_CPUS);
 		set[0] = 1;
 	}
+	if (!memchr(set, 1, CE_MAX_CPUS)) {
+		ce_err("no online CPU in __cpu_online_mask: the dump does not "
+		       "cover kernel data at its virtual address");
+		goto out;
+	}
 	have_base = !ce_sym("__per_cpu_offset", &base);
 	ko.nr_cpus = 0;
 	for (i = 0; i < CE_MAX_CPUS; i++) {
@@ -492,6 +497,9 @@ const char *ce_rflags_error(void)
 
 int ce_cpu_rflags(unsigned int cpu, uint64_t *rflags)
 {
+	unsigned int i;
+	int rank = 0;
+
 	if (!regs.done) {
 		regs.done = 1;
 		regs.n = 0;
@@ -506,8 +514,11 @@ int ce_cpu_rflags(unsigned int cpu, uint64_t *rflags)
 				 "not a dump file: no saved registers");
 		}
 	}
-	if ((int)cpu >= regs.n)
+	/* Note i belongs to the i-th online CPU (crash_save_cpu, QEMU vCPU order). */
+	for (i = 0; i < cpu && i < ko.nr_cpus; i++)
+		rank += ko.possible[i];
+	if (cpu >= ko.nr_cpus || !ko.possible[cpu] || rank >= regs.n)
 		return -1;
-	*rflags = regs.rflags[cpu];
+	*rflags = regs.rflags[rank];
 	return 0;
 }
