@@ -7,6 +7,7 @@
  * by test_crashext_build.py through ctypes.
  */
 #include "defs.h"
+#include <linux/dovetail_recorder.h>
 
 struct program_context program_context, *pc = &program_context;
 struct kernel_table kernel_table, *kt = &kernel_table;
@@ -41,9 +42,49 @@ void cmd_usage(char *cmd, int flags)
 	snprintf(last_error, sizeof(last_error), "usage: %s", cmd);
 }
 
+/* ---- a fake kernel: symbols, struct layouts and memory regions ---- */
+
+#define MAXN 64
+
+static struct { char name[64]; ulong addr; } syms[MAXN];
+static struct { char s[32], m[32]; long off, size; } members[MAXN];
+static struct { ulong addr; size_t len; unsigned char *data; } regions[MAXN];
+static int nsyms, nmembers, nregions;
+
+void stub_add_symbol(const char *name, ulong addr)
+{
+	snprintf(syms[nsyms].name, sizeof(syms[0].name), "%s", name);
+	syms[nsyms++].addr = addr;
+}
+
+/* member NULL: the struct's size. */
+void stub_add_member(const char *s, const char *m, long off, long size)
+{
+	snprintf(members[nmembers].s, sizeof(members[0].s), "%s", s);
+	snprintf(members[nmembers].m, sizeof(members[0].m), "%s", m ? m : "");
+	members[nmembers].off = off;
+	members[nmembers++].size = size;
+}
+
+unsigned char *stub_add_memory(ulong addr, size_t len)
+{
+	regions[nregions].addr = addr;
+	regions[nregions].len = len;
+	regions[nregions].data = calloc(1, len);
+	return regions[nregions++].data;
+}
+
 long datatype_info(char *s, char *m, struct datatype_member *dm)
 {
-	(void)s; (void)m; (void)dm;
+	int i;
+
+	for (i = 0; i < nmembers; i++) {
+		if (strcmp(members[i].s, s) || strcmp(members[i].m, m ? m : ""))
+			continue;
+		if (dm == STRUCT_SIZE_REQUEST || dm == MEMBER_SIZE_REQUEST)
+			return members[i].size;
+		return members[i].off;
+	}
 	return -1;
 }
 
@@ -61,24 +102,114 @@ int get_array_length(char *s, int *two, long len)
 
 int readmem(ulonglong addr, int type, void *buf, long size, char *what, ulong flags)
 {
-	(void)addr; (void)type; (void)buf; (void)size; (void)what;
+	int i;
+
+	(void)what;
 	nr_reads++;
 	/* The extension must never ask crash to longjmp on a bad read. */
 	if (!(flags & RETURN_ON_ERROR))
 		abort();
+	if (type != KVADDR || size < 0)
+		return FALSE;
+	for (i = 0; i < nregions; i++)
+		if (addr >= regions[i].addr &&
+		    addr + (ulonglong)size <= regions[i].addr + regions[i].len) {
+			memcpy(buf, regions[i].data + (addr - regions[i].addr), (size_t)size);
+			return TRUE;
+		}
 	return FALSE;
 }
 
 int symbol_exists(char *s)
 {
-	(void)s;
+	int i;
+
+	for (i = 0; i < nsyms; i++)
+		if (!strcmp(syms[i].name, s))
+			return TRUE;
 	return FALSE;
 }
 
 ulong symbol_value(char *s)
 {
-	(void)s;
+	int i;
+
+	for (i = 0; i < nsyms; i++)
+		if (!strcmp(syms[i].name, s))
+			return syms[i].addr;
 	abort();	/* crash would error(FATAL): callers must check first */
+}
+
+/*
+ * A kernel with just enough for the recorder commands: init_task
+ * ("swapper", a one-entry task list) and dovetail_recorder_desc with
+ * nr_cpus rings. Record k of cpu c: ts 1000 + 10k + c, pid 100 + c,
+ * DTREC_EV_MARK, arg k, arg2 c. nr_written > nr_records wraps the ring.
+ */
+void stub_setup_recorder(unsigned int nr_cpus, unsigned int nr_records,
+			 unsigned int nr_written)
+{
+	const ulong task = 0xffff888000100000UL, desc_addr = 0xffffffff82000000UL;
+	struct dtrec_desc *d;
+	unsigned char *t;
+	unsigned int c, k;
+
+	stub_add_member("task_struct", NULL, 0, 256);
+	stub_add_member("task_struct", "pid", 16, 4);
+	stub_add_member("task_struct", "tasks", 32, 16);
+	stub_add_member("task_struct", "comm", 64, 16);
+	t = stub_add_memory(task, 256);
+	memcpy(t + 64, "swapper/0", 10);
+	memcpy(t + 32, &(ulong){ task + 32 }, 8);	/* tasks.next: itself */
+	stub_add_symbol("init_task", task);
+
+	d = (struct dtrec_desc *)stub_add_memory(desc_addr, sizeof(*d));
+	stub_add_symbol("dovetail_recorder_desc", desc_addr);
+	d->magic = DTREC_DESC_MAGIC;
+	d->version = DTREC_FORMAT_VERSION;
+	d->desc_size = sizeof(*d);
+	d->rec_size = sizeof(struct dtrec_record);
+	d->ring_hdr_size = sizeof(struct dtrec_ring);
+	d->nr_cpus = nr_cpus;
+	d->nr_records = nr_records;
+	d->event_mask = DTREC_ALL_CLASSES;
+	d->frozen = 1;
+	d->clock_hz = 1000000000;
+	d->off_seq = offsetof(struct dtrec_record, seq);
+	d->off_ts = offsetof(struct dtrec_record, ts);
+	d->off_pid = offsetof(struct dtrec_record, pid);
+	d->off_arg = offsetof(struct dtrec_record, arg);
+	d->off_arg2 = offsetof(struct dtrec_record, arg2);
+	d->off_event = offsetof(struct dtrec_record, event);
+	d->off_state = offsetof(struct dtrec_record, state);
+	d->off_ring_head = offsetof(struct dtrec_ring, head);
+	d->off_ring_cpu = offsetof(struct dtrec_ring, cpu);
+	d->off_ring_nr = offsetof(struct dtrec_ring, nr_records);
+	d->off_ring_recs = sizeof(struct dtrec_ring);
+	for (c = 0; c < nr_cpus; c++) {
+		size_t bytes = sizeof(struct dtrec_ring) +
+			(size_t)nr_records * sizeof(struct dtrec_record);
+		ulong ra = 0xffffc90000000000UL + c * 0x100000UL;
+		struct dtrec_ring *r = (struct dtrec_ring *)stub_add_memory(ra, bytes);
+		struct dtrec_record *rec = (struct dtrec_record *)(r + 1);
+
+		d->ring[c] = ra;
+		d->ring_bytes[c] = bytes;
+		r->magic = DTREC_RING_MAGIC;
+		r->head = nr_written;
+		r->cpu = c;
+		r->nr_records = nr_records;
+		for (k = 0; k < nr_written; k++) {
+			struct dtrec_record *x = &rec[k & (nr_records - 1)];
+
+			x->seq = k + 1;
+			x->ts = 1000 + 10ULL * k + c;
+			x->pid = 100 + c;
+			x->arg = k;
+			x->arg2 = c;
+			x->event = DTREC_EV_MARK;
+		}
+	}
 }
 
 /* ---- test side ---- */

@@ -1,9 +1,11 @@
 """crash-ext/dovetail.so: builds warning-free, binds only to symbols the
 crash binary and its libraries export, registers `dovetail` from its
-constructor when loaded the way `extend` loads it, and survives a kernel
-with no symbols and no readable memory. The pure decode layer has its own
-C test program. End-to-end runs against vmcores are in
+constructor when loaded the way `extend` loads it, survives a kernel with
+no symbols and no readable memory, and runs the recorder commands through
+libdtrec against a fake kernel image (crashext_stub.c). The pure decode
+layer has its own C test program. End-to-end runs against vmcores are in
 test_crashext_vmcore.py."""
+import json
 import os
 import shutil
 import subprocess
@@ -84,8 +86,10 @@ def test_constructor_is_present(built):
 
 
 STUB_DRIVER = r"""
-import ctypes, sys
+import ctypes, os, sys
 stub = ctypes.CDLL(sys.argv[1], mode=ctypes.RTLD_GLOBAL)
+if os.environ.get("STUB_RECORDER"):
+    stub.stub_setup_recorder(*[int(x) for x in os.environ["STUB_RECORDER"].split(",")])
 ctypes.CDLL(sys.argv[2])          # runs the constructor, like `extend`
 for f in ("stub_command_name", "stub_help_line", "stub_run"):
     getattr(stub, f).restype = ctypes.c_char_p
@@ -103,23 +107,34 @@ print("reads", stub.stub_reads())
 """
 
 
-def test_loads_and_registers_like_extend(built, tmp_path):
+def _stub(tmp_path):
     stub = tmp_path / "libcrashstub.so"
     r = run(["gcc", "-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-DX86_64",
-             "-I/usr/include/crash", "-o", str(stub),
-             os.path.join(HERE, "crashext_stub.c")])
+             "-I/usr/include/crash",
+             "-I" + os.path.join(ROOT, "kernel-debug", "files", "include", "uapi"),
+             "-o", str(stub), os.path.join(HERE, "crashext_stub.c")])
     assert r.returncode == 0, r.stderr
+    return str(stub)
+
+
+def _drive(stub, so, out, cmds, env=None):
+    r = run([sys.executable, "-c", STUB_DRIVER, stub, so, out] + cmds,
+            timeout=60, env=dict(os.environ, **(env or {})))
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r.stdout
+
+
+def test_loads_and_registers_like_extend(built, tmp_path):
+    stub = _stub(tmp_path)
     cmds = ["", "bogus", "stages", "irqs --json", "tasks --all", "tasks --nope",
             "trace --last 5", "audit", "export", "export svg", "snapshot"]
-    r = run([sys.executable, "-c", STUB_DRIVER, str(stub), built,
-             str(tmp_path / "out.txt")] + cmds, timeout=60)
-    assert r.returncode == 0, r.stdout + r.stderr
-    lines = dict(l.split(" ", 1) for l in r.stdout.splitlines() if " " in l)
+    stdout = _drive(stub, built, str(tmp_path / "out.txt"), cmds)
+    lines = dict(l.split(" ", 1) for l in stdout.splitlines() if " " in l)
     assert lines["name"] == "dovetail"
     assert int(lines["flags"]) & 0x8, "not flagged MINIMAL: unusable in crash --minimal"
     assert lines["help0"] == "dovetail"
     assert lines["synopsis"].startswith("<subcommand>")
-    runs = [l for l in r.stdout.splitlines() if l.startswith("run ")]
+    runs = [l for l in stdout.splitlines() if l.startswith("run ")]
     assert len(runs) == len(cmds)
     # Every command against an empty kernel ends in a one-line diagnosis
     # (no abort from a FATAL-style read, no output pretending to be data).
@@ -129,7 +144,7 @@ def test_loads_and_registers_like_extend(built, tmp_path):
         assert err, "no error for %r" % cmd
         assert "\n" not in err
         assert out == "", "output for %r on an empty kernel: %r" % (cmd, out)
-    joined = r.stdout
+    joined = stdout
     assert "unknown subcommand 'bogus'" in joined
     assert "unknown option '--nope'" in joined
     assert "usage: dovetail" in joined
@@ -140,3 +155,46 @@ def test_decode_layer_program(built):
     r = run([prog], timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "FAIL" not in r.stdout
+
+
+def _trace_tool():
+    r = run(["make", "-s", "-C", os.path.join(ROOT, "tools"), "dovetail-trace"])
+    tool = os.path.join(ROOT, "tools", "dovetail-trace")
+    if r.returncode or not os.path.exists(tool):
+        pytest.skip("tools/dovetail-trace does not build: " + r.stderr[-200:])
+    return tool
+
+
+def test_recorder_commands_on_a_fake_kernel(built, tmp_path):
+    """Two CPUs, 16-slot rings, 20 records written each (4 lost per CPU)."""
+    stub = _stub(tmp_path)
+    snap = tmp_path / "rec.snap"
+    chrome = tmp_path / "rec.json"
+    cmds = ["snapshot %s" % snap, "trace --json", "trace --json --cpu 1 --last 3",
+            "export chrome %s" % chrome, "trace --cpu 99", "stages"]
+    outs = {}
+    for cmd in cmds:
+        stdout = _drive(stub, built, str(tmp_path / "out.txt"), [cmd],
+                        env={"STUB_RECORDER": "2,16,20"})
+        line = [l for l in stdout.splitlines() if l.startswith("run ")][0]
+        err, _, out = line.split(" -> ", 1)[1].partition(" | ")
+        outs[cmd] = (err.strip(), out)
+    assert outs[cmds[0]][1].startswith("wrote ") and snap.stat().st_size > 0
+    tool = _trace_tool()
+    r = run([tool, "decode", "--json", str(snap)])
+    assert r.returncode == 0, r.stderr
+    # The extension's trace is libdtrec's on the stream it assembled.
+    assert outs["trace --json"][1] == r.stdout.strip()
+    t = json.loads(outs["trace --json"][1])
+    assert [(c["cpu"], c["head"], c["lost"]) for c in t["cpus"]] == [(0, 20, 4), (1, 20, 4)]
+    got = sorted((e["cpu"], e["arg"], e["arg2"], e["pid"], e["event"]) for e in t["events"])
+    want = sorted((c, k, c, 100 + c, "mark") for c in (0, 1) for k in range(4, 20))
+    assert got == want
+    # Time order: record k of cpu c has ts 1000 + 10k + c.
+    assert [(e["arg"], e["cpu"]) for e in t["events"]] == \
+        sorted(((k, c) for c in (0, 1) for k in range(4, 20)))
+    last = json.loads(outs["trace --json --cpu 1 --last 3"][1])["events"]
+    assert [(e["cpu"], e["arg"]) for e in last] == [(1, 17), (1, 18), (1, 19)]
+    assert json.loads(chrome.read_text())
+    assert "--cpu" in outs["trace --cpu 99"][0] and outs["trace --cpu 99"][1] == ""
+    assert "not a Dovetail kernel" in outs["stages"][0]
