@@ -212,6 +212,55 @@ void stub_setup_recorder(unsigned int nr_cpus, unsigned int nr_records,
 	}
 }
 
+/*
+ * The per-CPU pipeline data of a one-CPU kernel whose in-band log has
+ * IRQs 3 and 4355 pending in a 3-level map (64 index_1 words, 324 flat
+ * words, the x86 NR_CPUS=64 shape) and whose oob stage is present with
+ * a NULL map. garbage: the in-band map pointer points nowhere.
+ */
+void stub_setup_pipeline(int garbage)
+{
+	const ulong ipd = 0xffff888000200000UL, map = 0xffff888000300000UL;
+	const ulong stage = 0xffffffff82100000UL, name = 0xffffffff82100100UL;
+	const size_t isd = 24, i1 = 0, flat = 64 * 8;
+	unsigned char *p, *m;
+	uint64_t v;
+
+	stub_add_member("task_struct", "stall_bits", 128, 8);
+	stub_add_member("irq_pipeline_data", "stages", 0, 2 * isd);
+	stub_add_member("irq_stage_data", NULL, 0, (long)isd);
+	stub_add_member("irq_stage_data", "log", 0, 16);
+	stub_add_member("irq_stage_data", "stage", 16, 8);
+	stub_add_member("irq_log", "index_0", 0, 8);
+	stub_add_member("irq_log", "map", 8, 8);
+	stub_add_member("irq_stage", "index", 0, 4);
+	stub_add_member("irq_stage", "name", 8, 8);
+	stub_add_member("irq_event_map", NULL, 0, (long)(flat + 324 * 8));
+	stub_add_member("irq_event_map", "index_1", (long)i1, 64 * 8);
+	stub_add_member("irq_event_map", "flat", (long)flat, 324 * 8);
+	stub_add_symbol("irq_pipeline", ipd);
+	stub_add_symbol("oob_stage", stage);
+
+	p = stub_add_memory(stage, 256 + 8);
+	memcpy(p, &(uint32_t){ 1 }, 4);
+	memcpy(p + 8, &(ulong){ name }, 8);
+	memcpy(p + 256, "EVL", 4);
+
+	p = stub_add_memory(ipd, 2 * isd);
+	v = 3;						/* index_0: words 0 and 1 of index_1 */
+	memcpy(p, &v, 8);
+	v = garbage ? 0xffffdead00000000UL : map;
+	memcpy(p + 8, &v, 8);
+	memcpy(p + 16, &(ulong){ 0 }, 8);		/* stages[0].stage: unused */
+	memcpy(p + isd + 16, &(ulong){ stage }, 8);	/* oob stage, map NULL */
+
+	m = stub_add_memory(map, flat + 324 * 8);
+	m[i1 + 0] |= 1;				/* index_1 bit 0: flat[0] */
+	m[i1 + 8] |= 1 << 4;			/* index_1 bit 68: flat[68] */
+	m[flat + 0] |= 1 << 3;			/* IRQ 3 */
+	m[flat + 68 * 8] |= 1 << 3;		/* IRQ 4355 = 68 * 64 + 3 */
+}
+
 /* ---- test side ---- */
 
 const char *stub_command_name(void)

@@ -90,6 +90,8 @@ import ctypes, os, sys
 stub = ctypes.CDLL(sys.argv[1], mode=ctypes.RTLD_GLOBAL)
 if os.environ.get("STUB_RECORDER"):
     stub.stub_setup_recorder(*[int(x) for x in os.environ["STUB_RECORDER"].split(",")])
+if os.environ.get("STUB_PIPELINE"):
+    stub.stub_setup_pipeline(int(os.environ["STUB_PIPELINE"]))
 ctypes.CDLL(sys.argv[2])          # runs the constructor, like `extend`
 for f in ("stub_command_name", "stub_help_line", "stub_run"):
     getattr(stub, f).restype = ctypes.c_char_p
@@ -198,3 +200,42 @@ def test_recorder_commands_on_a_fake_kernel(built, tmp_path):
     assert json.loads(chrome.read_text())
     assert "--cpu" in outs["trace --cpu 99"][0] and outs["trace --cpu 99"][1] == ""
     assert "not a Dovetail kernel" in outs["stages"][0]
+
+
+def _one(stub, so, tmp_path, cmd, env):
+    """(error line, full output) of one command."""
+    stdout = _drive(stub, so, str(tmp_path / "out.txt"), [cmd], env=env)
+    line = [l for l in stdout.splitlines() if l.startswith("run ")][0]
+    err = line.split(" -> ", 1)[1].partition(" | ")[0]
+    return err.strip(), (tmp_path / "out.txt").read_text().rstrip("\n")
+
+
+def test_irq_logs_on_a_fake_kernel(built, tmp_path):
+    """docs/json-state.md 'irqs' on a hand-made pipeline: a 3-level log
+    with IRQs 3 and 4355, an oob stage with a NULL map, then a garbage
+    in-band map pointer, which must not stop the command."""
+    stub = _stub(tmp_path)
+    env = {"STUB_RECORDER": "1,16,1", "STUB_PIPELINE": "0"}
+    err, out = _one(stub, built, tmp_path, "irqs --json", env)
+    pend = [{"irq": 3, "name": None, "hwirq": None, "vector": None},
+            {"irq": 4355, "name": None, "hwirq": None, "vector": None}]
+    want = {"command": "irqs", "levels": 3, "cpus": [{"cpu": 0, "stages": [
+        {"stage": "inband", "present": True, "index_0": 3, "pending": pend,
+         "consistent": True, "errors": []},
+        {"stage": "oob", "present": True, "index_0": 0, "pending": [],
+         "consistent": False, "errors": ["map is NULL"]}]}]}
+    assert out == json.dumps(want, separators=(",", ":")), (err, out)
+
+    env["STUB_PIPELINE"] = "1"
+    err, out = _one(stub, built, tmp_path, "irqs --json", env)
+    st = json.loads(out)["cpus"][0]["stages"]
+    assert st[0]["errors"] == ["map unreadable"] and st[0]["pending"] == []
+    assert st[0]["index_0"] == 3 and not st[0]["consistent"]
+    assert st[1]["errors"] == ["map is NULL"]
+    err, out = _one(stub, built, tmp_path, "irqs", env)
+    assert out.splitlines() == [
+        "log levels: 3",
+        "cpu 0 inband: index_0=0x3, 0 pending  INCONSISTENT",
+        "    error: map unreadable",
+        "cpu 0 oob   : index_0=0x0, 0 pending  INCONSISTENT",
+        "    error: map is NULL"], out
