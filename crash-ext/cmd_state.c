@@ -340,21 +340,29 @@ static void core_info(uint64_t thread, struct ce_task *t)
 		snprintf(spec, sizeof(spec), "%s.name", sname);
 		alen = get_array_length(spec, NULL, 0);
 		if (noff < 0)
-			return;
+			goto unreadable;
 		if (alen > 0) {
 			size_t n = alen < 64 ? (size_t)alen : 64;
 
 			if (ce_read(thread + (uint64_t)noff, raw, n))
-				return;
+				goto unreadable;
 			raw[n] = '\0';
-		} else if (ce_read_ptr(thread + (uint64_t)noff, &np) || !np ||
-			   ce_read_str(np, raw, sizeof(raw))) {
-			return;
+		} else if (ce_read_ptr(thread + (uint64_t)noff, &np)) {
+			goto unreadable;
+		} else if (!np) {
+			return;			/* "thread": null */
+		} else if (ce_read_str(np, raw, sizeof(raw))) {
+			goto unreadable;
 		}
 		ce_utf8_clean(raw, sizeof(raw), t->core_thread, sizeof(t->core_thread));
 		t->have_thread = 1;
 		return;
 	}
+	return;
+unreadable:
+	/* As the Python side: an unreadable name drops the whole core object. */
+	ce_err("pid %d: core thread unreadable", t->pid);
+	t->have_core = 0;
 }
 
 static int add_seen(struct task_ctx *c, uint64_t addr)
