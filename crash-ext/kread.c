@@ -123,8 +123,8 @@ int ce_read_str(uint64_t addr, char *buf, size_t len)
 	buf[0] = '\0';
 	/* Page by page: a string may end just before an unmapped page. */
 	while (got < len - 1) {
-		uint64_t a = addr + got;
-		size_t chunk = PAGESIZE() - (a & (PAGESIZE() - 1));
+		uint64_t a = addr + got, page = PAGESIZE() ? PAGESIZE() : 4096;
+		size_t chunk = page - (a & (page - 1));
 
 		if (chunk > len - 1 - got)
 			chunk = len - 1 - got;

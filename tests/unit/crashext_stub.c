@@ -218,6 +218,8 @@ void stub_setup_recorder(unsigned int nr_cpus, unsigned int nr_records,
  * words, the x86 NR_CPUS=64 shape) and whose oob stage is present with
  * a NULL map. garbage: the in-band map pointer points nowhere.
  */
+static unsigned char *ipd_mem;		/* task_inflight, rqlock_owner at +48 */
+
 void stub_setup_pipeline(int garbage)
 {
 	const ulong ipd = 0xffff888000200000UL, map = 0xffff888000300000UL;
@@ -241,12 +243,14 @@ void stub_setup_pipeline(int garbage)
 	stub_add_symbol("irq_pipeline", ipd);
 	stub_add_symbol("oob_stage", stage);
 
-	p = stub_add_memory(stage, 256 + 8);
+	machdep->pagesize = 4096;
+	p = stub_add_memory(stage, 256 + 64);
 	memcpy(p, &(uint32_t){ 1 }, 4);
 	memcpy(p + 8, &(ulong){ name }, 8);
 	memcpy(p + 256, "EVL", 4);
 
-	p = stub_add_memory(ipd, 2 * isd);
+	p = stub_add_memory(ipd, 2 * isd + 16);
+	ipd_mem = p;
 	v = 3;						/* index_0: words 0 and 1 of index_1 */
 	memcpy(p, &v, 8);
 	v = garbage ? 0xffffdead00000000UL : map;
@@ -259,6 +263,68 @@ void stub_setup_pipeline(int garbage)
 	m[i1 + 8] |= 1 << 4;			/* index_1 bit 68: flat[68] */
 	m[flat + 0] |= 1 << 3;			/* IRQ 3 */
 	m[flat + 68 * 8] |= 1 << 3;		/* IRQ 4355 = 68 * 64 + 3 */
+}
+
+/*
+ * On top of stub_setup_recorder() and stub_setup_pipeline(): a 6.6
+ * kernel whose CPU 0 runs pid 42, an EVL thread ("rt-" then an invalid
+ * UTF-8 byte) on the oob stage, having preempted swapper (rq->curr,
+ * in-band stalled), which is also the CPU's rqlock_owner.
+ */
+void stub_setup_tasks(void)
+{
+	const ulong t0 = 0xffff888000100000UL, t1 = 0xffff888000110000UL;
+	const ulong evl = 0xffff888000120000UL, hot = 0xffffffff82200000UL;
+	const ulong rq = 0xffffffff82300000UL, uts = 0xffffffff82400000UL;
+	unsigned char *p;
+
+	stub_add_member("thread_info", "flags", 0, 8);
+	stub_add_member("thread_info", "status", 8, 4);
+	stub_add_member("thread_info", "cpu", 12, 4);
+	stub_add_member("thread_info", "oob_state", 24, 8);
+	stub_add_member("oob_thread_state", "thread", 0, 8);
+	stub_add_member("task_struct", "thread_info", 0, 32);
+	stub_add_member("evl_thread", NULL, 0, 64);
+	stub_add_member("evl_thread", "state", 0, 4);
+	stub_add_member("evl_thread", "name", 8, 8);
+	stub_add_member("pcpu_hot", "current_task", 0, 8);
+	stub_add_member("pcpu_hot", "preempt_count", 8, 4);
+	stub_add_member("rq", "curr", 0, 8);
+	stub_add_member("rq", "idle", 8, 8);
+	stub_add_member("irq_pipeline_data", "task_inflight", 48, 8);
+	stub_add_member("irq_pipeline_data", "rqlock_owner", 56, 8);
+	stub_add_member("uts_namespace", "name", 0, 390);
+	stub_add_member("new_utsname", "release", 65, 65);
+
+	memcpy(ipd_mem + 56, &t0, 8);
+	p = stub_add_memory(uts, 390);
+	memcpy(p + 65, "6.6.69-dovetail", 16);
+	stub_add_symbol("init_uts_ns", uts);
+
+	/* init_task (already there) <-> t1 */
+	p = regions[0].data;	/* init_task: stub_setup_recorder() maps it first */
+	memcpy(p + 32, &(ulong){ t1 + 32 }, 8);
+	memcpy(p + 128, &(uint64_t){ 1 }, 8);		/* in-band stalled */
+	p = stub_add_memory(t1, 256);
+	memcpy(p + 8, &(uint32_t){ 0x70 }, 4);		/* OOB|DOVETAIL|OFFSTAGE */
+	memcpy(p, &(uint64_t){ 1ULL << 26 }, 8);	/* TIF_MAYDAY */
+	memcpy(p + 24, &evl, 8);
+	memcpy(p + 16, &(uint32_t){ 42 }, 4);
+	memcpy(p + 32, &(ulong){ t0 + 32 }, 8);
+	memcpy(p + 64, "rt-thread", 10);
+	memcpy(p + 128, &(uint64_t){ 2 }, 8);		/* oob stalled */
+	p = stub_add_memory(evl, 64 + 64);
+	memcpy(p + 8, &(ulong){ evl + 64 }, 8);
+	memcpy(p + 64, "rt-\xe9", 5);
+
+	p = stub_add_memory(hot, 16);
+	memcpy(p, &t1, 8);
+	memcpy(p + 8, &(uint32_t){ 0x02000000 }, 4);	/* STAGE: oob */
+	stub_add_symbol("pcpu_hot", hot);
+	p = stub_add_memory(rq, 16);
+	memcpy(p, &t0, 8);
+	memcpy(p + 8, &t0, 8);
+	stub_add_symbol("runqueues", rq);
 }
 
 /* ---- test side ---- */

@@ -92,6 +92,8 @@ if os.environ.get("STUB_RECORDER"):
     stub.stub_setup_recorder(*[int(x) for x in os.environ["STUB_RECORDER"].split(",")])
 if os.environ.get("STUB_PIPELINE"):
     stub.stub_setup_pipeline(int(os.environ["STUB_PIPELINE"]))
+if os.environ.get("STUB_TASKS"):
+    stub.stub_setup_tasks()
 ctypes.CDLL(sys.argv[2])          # runs the constructor, like `extend`
 for f in ("stub_command_name", "stub_help_line", "stub_run"):
     getattr(stub, f).restype = ctypes.c_char_p
@@ -239,3 +241,40 @@ def test_irq_logs_on_a_fake_kernel(built, tmp_path):
         "    error: map unreadable",
         "cpu 0 oob   : index_0=0x0, 0 pending  INCONSISTENT",
         "    error: map is NULL"], out
+
+
+def test_stages_and_tasks_on_a_fake_evl_kernel(built, tmp_path):
+    """docs/json-state.md 'stages' and 'tasks': an EVL thread running oob
+    over a stalled in-band swapper, with its core thread name carrying an
+    invalid UTF-8 byte (decoded with errors="replace", then escaped)."""
+    stub = _stub(tmp_path)
+    env = {"STUB_RECORDER": "1,16,1", "STUB_PIPELINE": "0", "STUB_TASKS": "1"}
+    err, out = _one(stub, built, tmp_path, "stages --json", env)
+    want = {"command": "stages", "oob_stage": {"present": True, "name": "EVL"},
+            "cpus": [{"cpu": 0, "stage": "oob", "pipeline_entry": False,
+                      "inband_stalled": True, "inband_owner": 0,
+                      "oob_stalled": True, "hard_irqs": "unknown", "current": 42,
+                      "task_inflight": None, "rqlock_owner": 0}]}
+    assert out == json.dumps(want, separators=(",", ":")), (err, out)
+    swapper = {"pid": 0, "comm": "swapper/0", "cpu": 0, "class": "inband",
+               "tlf": [], "tif": [], "inflight_cpu": None, "core": None}
+    rt = {"pid": 42, "comm": "rt-thread", "cpu": 0, "class": "oob-running",
+          "tlf": ["OOB", "DOVETAIL", "OFFSTAGE"], "tif": ["MAYDAY"],
+          "inflight_cpu": None,
+          "core": {"name": "evl", "thread": b"rt-\xe9".decode("utf-8", "replace"),
+                   "state": "0x0"}}
+    err, out = _one(stub, built, tmp_path, "tasks --json", env)
+    want = {"command": "tasks", "tlf_table": "x86-6.6", "tasks": [swapper, rt]}
+    assert out == json.dumps(want, separators=(",", ":")), (err, out)
+    # The 5.10 table reads 0x70 as OFFSTAGE|OOBTRAP (0x40 is no flag there).
+    err, out = _one(stub, built, tmp_path, "tasks --json --tlf-table x86-5.10", env)
+    t = json.loads(out)["tasks"][1]
+    assert (t["class"], t["tlf"]) == ("oob-trapped", ["OFFSTAGE", "OOBTRAP"])
+    err, out = _one(stub, built, tmp_path, "tasks", env)
+    lines = out.splitlines()
+    assert lines[0] == "_TLF table: x86-6.6"
+    assert lines[1].split() == ["PID", "COMM", "CPU", "CLASS", "TLF", "TIF",
+                                "INFLIGHT", "CORE"]
+    assert lines[3].split() == ["42", "rt-thread", "0", "oob-running",
+                                "OOB,DOVETAIL,OFFSTAGE", "MAYDAY", "-",
+                                "evl:rt-\ufffd", "0x0"]
