@@ -33,9 +33,9 @@
 
 static int fail(char *err, size_t len, int rc, const char *fmt, ...)
 {
-	va_list ap;
-
 	if (err && len) {
+		va_list ap;
+
 		va_start(ap, fmt);
 		vsnprintf(err, len, fmt, ap);
 		va_end(ap);
