@@ -1,0 +1,119 @@
+"""Guest memory dumps through QMP dump-guest-memory, readable by drgn 0.0.22
+and crash 8.0.2.
+
+- ELF dumps are taken with paging=true: QEMU then writes virtual-address
+  segments from the guest page tables. drgn 0.0.22 cannot bootstrap the
+  kernel page tables from a physical-only QEMU dump ("recursive address
+  translation"); crash reads either.
+- QEMU 7.2 writes the kdump formats in makedumpfile's flattened layout,
+  which `makedumpfile -R` turns into a plain kdump-compressed file; its
+  header then lacks the utsname libkdumpfile needs, which
+  tools/vmcore-fixnote fills in.
+"""
+import os
+import struct
+import subprocess
+
+from .initramfs import ROOT
+
+FORMATS = ("elf", "kdump-zlib", "kdump-lzo", "kdump-snappy")
+FIXNOTE_SRC = os.path.join(ROOT, "tools", "vmcore-fixnote.c")
+FIXNOTE = os.path.join(ROOT, "out", "vmcore-fixnote")
+
+
+class DumpError(Exception):
+    pass
+
+
+def fixnote():
+    """Path of tools/vmcore-fixnote, built here if missing or stale (the
+    tier must not depend on `make` having run)."""
+    if not os.path.exists(FIXNOTE) or \
+            os.path.getmtime(FIXNOTE) < os.path.getmtime(FIXNOTE_SRC):
+        os.makedirs(os.path.dirname(FIXNOTE), exist_ok=True)
+        r = subprocess.run(["gcc", "-Wall", "-Wextra", "-O2", "-o", FIXNOTE,
+                            FIXNOTE_SRC], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+        if r.returncode:
+            raise DumpError("cannot build vmcore-fixnote: %s" % r.stdout)
+    return FIXNOTE
+
+
+def take(vm, path, fmt="elf", timeout=300):
+    if fmt not in FORMATS:
+        raise DumpError("unknown dump format %r" % fmt)
+    path = os.path.abspath(path)
+    raw = path if fmt == "elf" else path + ".flat"
+    # QEMU creates dumps read-only and makedumpfile refuses to overwrite.
+    for p in (path, raw):
+        if os.path.lexists(p):
+            os.unlink(p)
+    uts_version = vm.uts_version() if fmt != "elf" else None
+    vm.qmp.execute("dump-guest-memory", timeout=timeout,
+                   paging=(fmt == "elf"), protocol="file:" + raw, format=fmt)
+    if fmt != "elf":
+        with open(raw, "rb") as src:
+            r = subprocess.run(["makedumpfile", "-R", path], stdin=src,
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True,
+                               timeout=timeout)
+        os.unlink(raw)
+        if r.returncode:
+            raise DumpError("makedumpfile -R failed: %s" % r.stdout.strip())
+    cmd = [fixnote(), path]
+    if uts_version:
+        cmd[1:1] = ["-u", uts_version]
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True)
+    if r.returncode:
+        raise DumpError("%s (QEMU: %s)" % (r.stdout.strip(),
+                                           _qemu_warning(vm) or "no warning"))
+    return path
+
+
+def _qemu_warning(vm):
+    try:
+        with open(vm.qemu_log) as f:
+            lines = [ln.strip() for ln in f if "note" in ln]
+        return lines[-1] if lines else ""
+    except OSError:
+        return ""
+
+
+def elf_notes(path):
+    """(name, desc) of every note in an ELF64 core's PT_NOTE segments, or
+    None if the file is not ELF."""
+    notes = []
+    with open(path, "rb") as f:
+        eh = f.read(64)
+        if eh[:4] != b"\x7fELF" or eh[4] != 2:
+            return None
+        phoff, = struct.unpack_from("<Q", eh, 32)
+        phentsize, phnum = struct.unpack_from("<HH", eh, 54)
+        for i in range(phnum):
+            f.seek(phoff + i * phentsize)
+            ptype, _fl, off, _va, _pa, filesz = struct.unpack(
+                "<IIQQQQ", f.read(40))
+            if ptype != 4:  # PT_NOTE
+                continue
+            f.seek(off)
+            data = f.read(filesz)
+            p = 0
+            while p + 12 <= len(data):
+                nsz, dsz, _t = struct.unpack_from("<III", data, p)
+                p += 12
+                name = data[p:p + nsz].rstrip(b"\0").decode("latin-1")
+                p += (nsz + 3) & ~3
+                notes.append((name, data[p:p + dsz]))
+                p += (dsz + 3) & ~3
+    return notes
+
+
+def vmcoreinfo(path):
+    """The VMCOREINFO text of an ELF dump as a dict, {} if absent."""
+    for name, desc in elf_notes(path) or []:
+        if name == "VMCOREINFO":
+            text = desc.rstrip(b"\0").decode("latin-1")
+            return dict(ln.split("=", 1) for ln in text.splitlines()
+                        if "=" in ln)
+    return {}

@@ -1,0 +1,83 @@
+"""KASLR offset of a running guest, and gdb commands that apply it.
+
+Strategy (x86_64): the IDT gate of vector 0 holds the runtime address of the
+divide-error entry stub; its link-time address is in vmlinux. The IDT base
+comes from QEMU's `info registers` (gdb `monitor`), and the IDT itself sits
+in the fixed cpu_entry_area mapping, readable through the gdbstub without
+symbols. This needs neither the console nor a guest helper. The console
+method (/proc/kallsyms _stext) is kept as an independent cross-check.
+"""
+import re
+import struct
+import subprocess
+
+# Vector 0 handler across generations (idtentry rework in 5.8 renamed it).
+DIVIDE_ERROR = ("asm_exc_divide_error", "divide_error")
+ALIGN = 0x200000  # CONFIG_PHYSICAL_ALIGN: KASLR moves the kernel in 2 MiB steps
+
+
+class KASLRError(Exception):
+    pass
+
+
+def link_symbols(vmlinux, names):
+    out = subprocess.run(["nm", "--defined-only", vmlinux],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         text=True).stdout
+    found = {}
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) == 3 and f[2] in names:
+            found[f[2]] = int(f[0], 16)
+    return found
+
+
+def _check(off):
+    if off % ALIGN:
+        raise KASLRError("KASLR offset %#x is not 2 MiB aligned" % off)
+    return off
+
+
+def gate_address(raw):
+    """Handler address of a 16-byte x86_64 interrupt gate."""
+    lo, _sel, _ist, _type, mid, hi, _res = struct.unpack("<HHBBHII", raw)
+    return lo | (mid << 16) | (hi << 32)
+
+
+def offset_from_idt(vm):
+    from . import gdb
+    syms = link_symbols(vm.kernel.vmlinux, DIVIDE_ERROR)
+    name = next((n for n in DIVIDE_ERROR if n in syms), None)
+    if not name:
+        raise KASLRError("vmlinux has no %s symbol" % " or ".join(DIVIDE_ERROR))
+    out = gdb.run(vm, [
+        "python import re, gdb; "
+        "r = gdb.execute('monitor info registers', to_string=True); "
+        "b = int(re.search(r'IDT=\\s*([0-9a-fA-F]+)', r).group(1), 16); "
+        "print('DTIDT0 ' + gdb.selected_inferior().read_memory(b, 16)"
+        ".tobytes().hex())"], symbols=False)
+    m = re.search(r"DTIDT0 ([0-9a-f]{32})", out)
+    if not m:
+        raise KASLRError("cannot read the IDT through gdb: %s" % out[-500:])
+    return _check(gate_address(bytes.fromhex(m.group(1))) - syms[name])
+
+
+def offset_from_kallsyms(vm):
+    syms = link_symbols(vm.kernel.vmlinux, ("_stext",))
+    out = vm.check("grep ' _stext$' /proc/kallsyms")
+    m = re.match(r"([0-9a-f]+) ", out.strip())
+    if not m or "_stext" not in syms or int(m.group(1), 16) == 0:
+        raise KASLRError("no usable _stext in /proc/kallsyms: %r" % out)
+    return _check(int(m.group(1), 16) - syms["_stext"])
+
+
+def symbol_commands(vmlinux, offset):
+    """gdb commands loading vmlinux relocated by `offset`.
+
+    x86_64 per-CPU variables are offsets from __per_cpu_offset[cpu], not
+    addresses, and the kernel does not relocate them; so .data..percpu keeps
+    its link address (0) while every other section moves.
+    """
+    if not offset:
+        return ["file %s" % vmlinux]
+    return ["add-symbol-file %s -o %#x -s .data..percpu 0" % (vmlinux, offset)]

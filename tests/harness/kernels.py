@@ -1,0 +1,64 @@
+"""Discovery of the kernels that `make kernel` stored in the cache."""
+import json
+import os
+
+NO_KERNEL_REASON = ("no Dovetail kernel in ~/.cache/dovetail-debug/kernels "
+                    "(build one with make kernel KSRC=...)")
+
+FILES = ("bzImage", "vmlinux", "info.json", "release")
+
+
+def kcache():
+    return os.environ.get("KCACHE") or os.path.expanduser(
+        "~/.cache/dovetail-debug")
+
+
+class Kernel:
+    def __init__(self, path):
+        self.path = path
+        with open(os.path.join(path, "info.json")) as f:
+            self.info = json.load(f)
+        self.name = self.info.get("name") or os.path.basename(path)
+        with open(os.path.join(path, "release")) as f:
+            self.release = f.read().strip()
+        self.generation = self.info.get("generation", "")
+        self.recorder = bool(self.info.get("recorder"))
+        self.fixture = bool(self.info.get("fixture"))
+        self.bzimage = os.path.join(path, "bzImage")
+        self.vmlinux = os.path.join(path, "vmlinux")
+        self.config = os.path.join(path, "config")
+
+    def __repr__(self):
+        return "Kernel(%s, %s)" % (self.name, self.release)
+
+
+def discover(root=None):
+    """Complete kernels under <cache>/kernels, sorted by name.
+
+    Half-written entries (a store in progress uses a dot-prefixed temporary
+    directory) and entries missing a file are ignored rather than failing
+    every test.
+    """
+    base = os.path.join(root or kcache(), "kernels")
+    try:
+        names = sorted(os.listdir(base))
+    except OSError:
+        return []
+    found = []
+    for n in names:
+        d = os.path.join(base, n)
+        if n.startswith(".") or not all(
+                os.path.isfile(os.path.join(d, f)) for f in FILES):
+            continue
+        try:
+            found.append(Kernel(d))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def find(name, root=None):
+    for k in discover(root):
+        if k.name == name or os.path.basename(k.path) == name:
+            return k
+    return None
