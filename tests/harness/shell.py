@@ -7,6 +7,7 @@ in mind: boot without --kaslr for plain `target remote`) and the QMP socket.
 """
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -54,6 +55,8 @@ def main():
         return subprocess.call(argv, preexec_fn=vm._child_setup)
     except KeyboardInterrupt:
         return 130
+    finally:
+        shutil.rmtree(os.path.dirname(qmp), ignore_errors=True)
 
 
 if __name__ == "__main__":
