@@ -20,6 +20,9 @@
  *   stuck CPU                       a kthread whose oob migration is never
  *                                   completed (stuck migrating)
  *   events N                        N events of each recorder class
+ *   bench N                         time N recorder events, N with the
+ *                                   recorder disabled and N trace_printk()
+ *                                   calls, in cycles, on one CPU
  *   violate R1|R3|R5|R6             break one audit rule on purpose
  *   panic                           panic (the recorder freezes)
  * dovetail/fixture/expected reads back, as JSON, what the fixture set up.
@@ -38,6 +41,7 @@
 #include <linux/sched/clock.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/timex.h>
 #include <linux/uaccess.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -430,6 +434,61 @@ static void dtfix_events(int n)
 	}
 }
 
+/*
+ * Time the recorder against ftrace in the same run, on the same CPU,
+ * with hard IRQs off so nothing else lands in the windows. Cycles
+ * only: under emulation absolute times mean nothing, ratios do.
+ */
+#define DTFIX_BENCH_CHUNK	1000
+
+static u64 dtfix_bench_loop(int n, int what)
+{
+	unsigned long flags;
+	u64 best = U64_MAX, t0, t1;
+	int i, j;
+
+	for (i = 0; i < n; i += DTFIX_BENCH_CHUNK) {
+		flags = hard_local_irq_save();
+		t0 = get_cycles();
+		for (j = 0; j < DTFIX_BENCH_CHUNK; j++) {
+			if (what == 1)
+				dovetail_record(DTREC_EV_MARK, 0xbe, j);
+#ifdef CONFIG_TRACING
+			else if (what == 2)
+				trace_printk("dtfix %d\n", j);
+#endif
+			barrier();
+		}
+		t1 = get_cycles();
+		hard_local_irq_restore(flags);
+		best = min(best, t1 - t0);
+		cond_resched();
+	}
+	return best;
+}
+
+static int dtfix_bench(int n)
+{
+	u64 empty, rec, off, ftr = 0;
+	bool was_on = static_key_enabled(&dovetail_recorder_on);
+
+	n = max(n, DTFIX_BENCH_CHUNK);
+	empty = dtfix_bench_loop(n, 0);
+	dtrec_set_enabled(true);
+	rec = dtfix_bench_loop(n, 1);
+	dtrec_set_enabled(false);
+	off = dtfix_bench_loop(n, 1);
+	dtrec_set_enabled(was_on);
+#ifdef CONFIG_TRACING
+	tracing_on();
+	ftr = dtfix_bench_loop(n, 2);
+#endif
+	/* Best chunk of DTFIX_BENCH_CHUNK calls, in cycles. */
+	pr_info("DTFIX-BENCH chunk=%d empty=%llu recorder=%llu recorder_off=%llu ftrace=%llu\n",
+		DTFIX_BENCH_CHUNK, empty, rec, off, ftr);
+	return 0;
+}
+
 static int dtfix_violate(const char *rule)
 {
 	unsigned long flags;
@@ -525,6 +584,8 @@ static int dtfix_command(char *cmd)
 		dtfix_events(a);
 		return 0;
 	}
+	if (sscanf(cmd, "bench %d", &a) == 1 && a > 0)
+		return dtfix_bench(a);
 	if (sscanf(cmd, "violate %15s", w1) == 1)
 		return dtfix_violate(w1);
 	if (!strncmp(cmd, "panic", 5))
