@@ -39,6 +39,7 @@
 #include <linux/irqstage.h>
 #include <linux/kthread.h>
 #include <linux/sched/clock.h>
+#include <linux/sched/task.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/timex.h>
@@ -191,6 +192,7 @@ static int dtfix_hold(int cpu, int stage, unsigned int ms, int npost)
 {
 	struct dtfix_hold_req *req;
 	struct task_struct *t;
+	int n;
 
 	if ((stage & 2) && !dtfix_oob_on)
 		return -EPERM;
@@ -212,7 +214,15 @@ static int dtfix_hold(int cpu, int stage, unsigned int ms, int npost)
 	kthread_bind(t, cpu);
 	wake_up_process(t);
 
-	return 0;
+	/*
+	 * Return once the state is in place, so that the caller may
+	 * inspect it; the holder cannot say so itself, its printk output
+	 * is deferred to an in-band stage it keeps stalled.
+	 */
+	for (n = 0; n < 500 && !READ_ONCE(dtfix_holds[cpu].active); n++)
+		msleep(10);
+
+	return READ_ONCE(dtfix_holds[cpu].active) ? 0 : -ETIMEDOUT;
 }
 
 /* --- minimal alternate scheduler ------------------------------------- */
@@ -369,7 +379,11 @@ static int dtfix_start_thread(int cpu, enum dtfix_tcmd cmd, int arg)
 		kfree(t);
 		return PTR_ERR(p);
 	}
-	t->task = p;
+	/*
+	 * Pinned for good: expected reports finished threads too, and
+	 * resume_oob_task() must never match a recycled task_struct.
+	 */
+	t->task = get_task_struct(p);
 	kthread_bind(p, cpu);
 	dtfix_threads[dtfix_nr_threads++] = t;
 	wake_up_process(p);
