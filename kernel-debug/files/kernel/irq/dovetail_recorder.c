@@ -20,6 +20,7 @@
 #include <linux/sched/clock.h>
 #include <linux/math64.h>
 #include <linux/utsname.h>
+#include <linux/vmalloc.h>
 #include <linux/crash_core.h>
 #include <linux/dovetail_recorder.h>
 #include <asm/local64.h>
@@ -35,7 +36,7 @@ EXPORT_SYMBOL_GPL(dovetail_recorder_on);
 
 DEFINE_PER_CPU(struct dtrec_ring *, dtrec_cpu_ring);
 
-struct dtrec_desc dovetail_recorder_desc __aligned(64) = {
+struct dtrec_desc dovetail_recorder_desc ____cacheline_aligned = {
 	.magic		= DTREC_DESC_MAGIC,
 	.version	= DTREC_FORMAT_VERSION,
 	.desc_size	= sizeof(struct dtrec_desc),
@@ -165,6 +166,7 @@ void notrace dovetail_recorder_freeze(unsigned int reason)
 	dovetail_record(DTREC_EV_FREEZE, reason, 0);
 	dovetail_recorder_desc.freeze_reason = reason;
 	dovetail_recorder_desc.freeze_cpu = raw_smp_processor_id();
+	/* Whoever sees frozen set also sees the reason and the CPU. */
 	smp_wmb();
 	WRITE_ONCE(dovetail_recorder_desc.frozen, 1);
 }
@@ -212,7 +214,8 @@ void dtrec_clear(void)
 /* dovetail_recorder=off | <records>[,<class mask>] */
 static int __init dtrec_parse_param(char *s)
 {
-	unsigned int n, mask;
+	unsigned int nr, mask;
+	int n;
 
 	if (!s)
 		return -EINVAL;
@@ -220,16 +223,14 @@ static int __init dtrec_parse_param(char *s)
 		dtrec_boot_enabled = false;
 		return 0;
 	}
-	switch (sscanf(s, "%u,%x", &n, &mask)) {
-	case 2:
+	n = sscanf(s, "%u,%x", &nr, &mask);
+	if (n < 1)
+		return -EINVAL;
+	if (n == 2)
 		dovetail_recorder_desc.event_mask = mask & DTREC_ALL_CLASSES;
-		fallthrough;
-	case 1:
-		dtrec_nr_records = n;
-		dtrec_boot_enabled = true;
-		return 0;
-	}
-	return -EINVAL;
+	dtrec_nr_records = nr;
+	dtrec_boot_enabled = true;
+	return 0;
 }
 early_param("dovetail_recorder", dtrec_parse_param);
 
@@ -242,6 +243,7 @@ static int __init dtrec_alloc_rings(void)
 	unsigned int order = get_order(bytes), ncpus = 0;
 	struct dtrec_ring *ring;
 	struct page *page;
+	size_t size;
 	int cpu;
 
 	for_each_possible_cpu(cpu) {
@@ -250,24 +252,36 @@ static int __init dtrec_alloc_rings(void)
 				cpu);
 			break;
 		}
-		page = alloc_pages_node(cpu_to_node(cpu),
-					GFP_KERNEL | __GFP_ZERO, order);
-		if (!page) {
+		/*
+		 * Contiguous pages while the buddy allocator has them;
+		 * larger rings come from vmalloc, which every decoder
+		 * reads through the kernel page tables all the same.
+		 */
+		page = alloc_pages_node(cpu_to_node(cpu), GFP_KERNEL |
+					__GFP_ZERO | __GFP_NOWARN, order);
+		if (page) {
+			ring = page_address(page);
+			size = PAGE_SIZE << order;
+		} else {
+			ring = vzalloc_node(bytes, cpu_to_node(cpu));
+			size = bytes;
+		}
+		if (!ring) {
 			pr_err("dovetail recorder: no memory for CPU%d ring\n",
 			       cpu);
 			return -ENOMEM;
 		}
-		ring = page_address(page);
 		ring->magic = DTREC_RING_MAGIC;
 		ring->cpu = cpu;
 		ring->nr_records = nr;
 		per_cpu(dtrec_cpu_ring, cpu) = ring;
 		dovetail_recorder_desc.ring[cpu] = (u64)(unsigned long)ring;
-		dovetail_recorder_desc.ring_bytes[cpu] = PAGE_SIZE << order;
+		dovetail_recorder_desc.ring_bytes[cpu] = size;
 		ncpus = cpu + 1;
 	}
 
 	dovetail_recorder_desc.nr_records = nr;
+	/* Readers test nr_cpus first: publish the rings and size before. */
 	smp_wmb();
 	dovetail_recorder_desc.nr_cpus = ncpus;
 
@@ -355,8 +369,6 @@ static void __init dtrec_calibrate_overhead(void)
 static void __init dtrec_publish_vmcoreinfo(void)
 {
 #if defined(CONFIG_CRASH_CORE) || defined(CONFIG_VMCORE_INFO)
-	Elf_Word *buf;
-
 	if (!vmcoreinfo_data || !vmcoreinfo_note)
 		return;
 
@@ -364,9 +376,8 @@ static void __init dtrec_publish_vmcoreinfo(void)
 			      (unsigned long)&dovetail_recorder_desc);
 	vmcoreinfo_append_str("NUMBER(DOVETAIL_RECORDER_VERSION)=%d\n",
 			      DTREC_FORMAT_VERSION);
-	buf = append_elf_note(vmcoreinfo_note, VMCOREINFO_NOTE_NAME, 0,
-			      vmcoreinfo_data, vmcoreinfo_size);
-	final_note(buf);
+	final_note(append_elf_note(vmcoreinfo_note, VMCOREINFO_NOTE_NAME, 0,
+				   vmcoreinfo_data, vmcoreinfo_size));
 #endif
 }
 
