@@ -2,7 +2,9 @@
 # Install the Dovetail recorder into a Dovetail kernel tree.
 #   kernel-debug/apply.sh KSRC        apply (idempotent)
 #   kernel-debug/apply.sh -R KSRC     remove
-# New files are copied in; hook calls go in through patches/*.patch.
+# Every file under files/ (sources, headers, Kconfig.recorder and
+# Documentation/dovetail/recorder.rst) is copied in at the same path;
+# hook calls go in through patches/*.patch.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 die() { echo "apply.sh: $*" >&2; exit 1; }
@@ -23,14 +25,32 @@ obj-$(CONFIG_DOVETAIL_RECORDER_FIXTURE) += dovetail_recorder_fixture.o'
 
 files=$(cd "$here/files" && find . -type f | sed 's|^\./||')
 
+# Delete the lines matching ERE $2 from file $1, with the blank line that
+# the apply step put before them, so that -R gives the file back as it was.
+unappend() {
+	awk -v re="$2" '
+		held && $0 ~ re { held = 0; next }
+		held { print ""; held = 0 }
+		/^$/ { held = 1; next }
+		$0 ~ re { next }
+		{ print }
+		END { if (held) print "" }' "$1" > "$1.dtrec-tmp" &&
+	cat "$1.dtrec-tmp" > "$1" && rm -f "$1.dtrec-tmp"
+}
+
 if [ -n "$reverse" ]; then
 	[ -f "$stamp" ] || die "recorder not applied to $ksrc"
 	for p in "$here"/patches/*.patch; do
 		patch -s -R -p1 -d "$ksrc" < "$p" || die "cannot revert $(basename "$p")"
 	done
 	for f in $files; do rm -f "$ksrc/$f"; done
-	sed -i '\|^source "kernel/irq/Kconfig.recorder"$|d' "$ksrc/kernel/Kconfig.dovetail"
-	sed -i '/dovetail_recorder.*\.o/d' "$ksrc/kernel/irq/Makefile"
+	# Directories the overlay brought (Documentation/dovetail/) go too,
+	# deepest first; rmdir leaves any directory that is not empty.
+	for d in $(printf '%s\n' "$files" | sed -n 's|/[^/]*$||p' | sort -ru); do
+		rmdir "$ksrc/$d" 2>/dev/null || true
+	done
+	unappend "$ksrc/kernel/Kconfig.dovetail" '^source "kernel/irq/Kconfig[.]recorder"$'
+	unappend "$ksrc/kernel/irq/Makefile" 'dovetail_recorder.*[.]o'
 	rm -f "$stamp"
 	echo "apply.sh: recorder removed from $ksrc"
 	exit 0

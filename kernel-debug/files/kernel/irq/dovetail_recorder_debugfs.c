@@ -88,6 +88,7 @@ size_t dtrec_fill_snapshot(void *buf)
 		c->nr_records = d->nr_records;
 		/* Head first: slots rewritten after this point read as stale. */
 		c->head = ring ? READ_ONCE(ring->head) : 0;
+		/* Pairs with the writer's barriers: copy after reading head. */
 		smp_rmb();
 		p += sizeof(*c);
 		if (ring)
@@ -161,6 +162,7 @@ static int dtrec_trace_show(struct seq_file *m, void *v)
 				(pos & (ring->nr_records - 1));
 			u64 seq = READ_ONCE(s->seq);
 
+			/* Pairs with the writer's commit barrier. */
 			smp_rmb();
 			r = *s;
 			if (seq != pos + 1 || r.event >= DTREC_NR_EVENTS) {

@@ -29,6 +29,7 @@ static __always_inline void dtrec_ring_write(struct dtrec_ring *ring,
 
 	/* Open the slot: seq 0 marks it torn until the commit below. */
 	WRITE_ONCE(r->seq, 0);
+	/* seq 0 is visible before any byte of the new payload. */
 	smp_wmb();
 	r->ts = ts;
 	r->pid = pid;
@@ -36,6 +37,7 @@ static __always_inline void dtrec_ring_write(struct dtrec_ring *ring,
 	r->arg2 = arg2;
 	r->event = event;
 	r->state = state;
+	/* The whole payload is visible before the commit. */
 	smp_wmb();
 	WRITE_ONCE(r->seq, pos + 1);
 }
@@ -50,8 +52,10 @@ static __always_inline bool dtrec_ring_read(struct dtrec_ring *ring,
 	struct dtrec_record *r = dtrec_ring_slot(ring, pos);
 	u64 seq = READ_ONCE(r->seq);
 
+	/* Pairs with the commit barrier of dtrec_ring_write(). */
 	smp_rmb();
 	*out = *r;
+	/* Pairs with the opening barrier: re-read seq after the copy. */
 	smp_rmb();
 	return seq == pos + 1 && READ_ONCE(r->seq) == seq;
 }
