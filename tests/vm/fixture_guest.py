@@ -1,0 +1,139 @@
+"""Drive the kernel-debug fixture in a guest, and run the three front ends.
+
+The fixture hangs CPUs on purpose, so the guest is set up to survive that:
+every device IRQ is routed to CPU0 (`irqaffinity=0`: the console UART must
+not land on a stalled CPU) and the console shell is pinned to CPU0, so that
+neither it nor its children are ever queued behind a CPU that no longer
+schedules. Holds and altsched threads therefore go to CPU1, or to CPU0 only
+when they leave it schedulable (park, stuck).
+"""
+import json
+import os
+import subprocess
+import time
+
+from tests.harness import VM
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CTL = "/sys/kernel/debug/dovetail/fixture/ctl"
+EXPECTED = "/sys/kernel/debug/dovetail/fixture/expected"
+RECORDER = "/sys/kernel/debug/dovetail/recorder"
+GDB_SCRIPT = os.path.join(ROOT, "gdb-scripts", "dovetail.py")
+DRGN_SCRIPT = os.path.join(ROOT, "drgn-scripts", "dovetail.py")
+CRASH_EXT = os.path.join(ROOT, "crash-ext", "dovetail.so")
+
+
+def skip_reason(kernel):
+    """Why a cached kernel cannot run the fixture tests, or None."""
+    if kernel is None:
+        return "no kernel"
+    if not kernel.info.get("fixture"):
+        return ("kernel %s was built without CONFIG_DOVETAIL_RECORDER_FIXTURE"
+                % kernel.name)
+    return None
+
+
+def boot(kernel, workdir, kaslr=False, append=""):
+    extra = "irqaffinity=0" + (" " + append if append else "")
+    vm = VM(kernel, kaslr=kaslr, smp=2, workdir=workdir, append=extra)
+    vm.start()
+    try:
+        # $$ is the console shell itself: its children inherit CPU0.
+        vm.check("taskset -p 1 $$ >/dev/null")
+        vm.check("echo 'oob on' > %s" % CTL)
+    except Exception:
+        vm.stop()
+        raise
+    return vm
+
+
+def ctl(vm, cmd, timeout=60):
+    vm.check("echo '%s' > %s" % (cmd, CTL), timeout)
+
+
+def expected(vm):
+    return json.loads(vm.check("cat %s" % EXPECTED))
+
+
+def wait_tasks(vm, want, timeout=60):
+    """Poll `expected` until every pid in `want` has the given class."""
+    deadline = time.monotonic() + timeout
+    while True:
+        exp = expected(vm)
+        classes = {t["pid"]: t["class"] for t in exp["tasks"]}
+        if all(classes.get(p) == c for p, c in want.items()):
+            return exp
+        if time.monotonic() > deadline:
+            raise AssertionError("fixture tasks %s never reached %s"
+                                 % (classes, want))
+        time.sleep(0.5)
+
+
+def new_task(vm, cmd, before):
+    """Start an altsched thread; its pid is the one `expected` gained."""
+    old = {t["pid"] for t in before["tasks"]}
+    ctl(vm, cmd)
+    for _ in range(100):
+        exp = expected(vm)
+        new = [t for t in exp["tasks"] if t["pid"] not in old]
+        if new:
+            return new[0]["pid"], exp
+        time.sleep(0.2)
+    raise AssertionError("%r started no fixture thread" % cmd)
+
+
+def freeze(vm):
+    vm.check("echo 1 > %s/freeze" % RECORDER)
+
+
+# -- front ends ---------------------------------------------------------------
+
+def gdb_json(vm, cmds, timeout=600):
+    """{cmd: output line} of `dt-CMD` run in one gdb session."""
+    lines = ["source %s" % GDB_SCRIPT]
+    for i, c in enumerate(cmds):
+        lines += ["echo DTOUT%d\\n" % i, "dt-" + c, "echo DTEND%d\\n" % i]
+    out = vm.gdb(lines, timeout=timeout)
+    res = {}
+    for i, c in enumerate(cmds):
+        a = out.index("DTOUT%d\n" % i) + len("DTOUT%d\n" % i)
+        res[c] = out[a:out.index("DTEND%d\n" % i, a)]
+    return res
+
+
+def drgn_out(kernel, dump, cmd, timeout=600):
+    r = subprocess.run(["/usr/bin/python3", "-m", "drgn", "-q", "-c", dump,
+                        "-s", kernel.vmlinux, DRGN_SCRIPT] + cmd.split(),
+                       capture_output=True, text=True, timeout=timeout)
+    if r.returncode:
+        raise AssertionError("drgn %s failed (%d): %s"
+                             % (cmd, r.returncode, r.stderr[-2000:]))
+    return r.stdout
+
+
+def crash_out(kernel, dump, cmds, timeout=600):
+    """{cmd: output} of `dovetail CMD` in one crash --minimal session."""
+    script = ["extend %s" % CRASH_EXT]
+    for i, c in enumerate(cmds):
+        script += ["!echo DTOUT%d" % i, "dovetail " + c, "!echo DTEND%d" % i]
+    script.append("exit")
+    r = subprocess.run(["crash", "--minimal", "--kaslr", "auto", "-s",
+                        kernel.vmlinux, dump], input="\n".join(script) + "\n",
+                       capture_output=True, text=True, timeout=timeout)
+    text = r.stdout
+    res = {}
+    for i, c in enumerate(cmds):
+        a = text.find("DTOUT%d\n" % i)
+        b = text.find("DTEND%d\n" % i)
+        if a < 0 or b < 0:
+            raise AssertionError("crash did not run `dovetail %s`: %s"
+                                 % (c, (text + r.stderr)[-2000:]))
+        res[c] = text[a + len("DTOUT%d\n" % i):b]
+    return res
+
+
+def build_crash_ext():
+    r = subprocess.run(["make", "-s", "-C", os.path.dirname(CRASH_EXT)],
+                       capture_output=True, text=True)
+    if r.returncode:
+        raise AssertionError("crash-ext build failed: " + r.stdout + r.stderr)
