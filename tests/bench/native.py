@@ -1,0 +1,87 @@
+"""Section 1: the native recorder hot path, measured by
+tests/bench/bench_native.py (owned separately) whose run() returns a dict
+(see its docstring for the keys). This wrapper only imports it and turns
+the dict into rows; keys it does not know are listed as they come."""
+import importlib
+import os
+import sys
+
+from .common import ROOT, Skip
+
+SECTIONS = [("native", "Native recorder hot path (host)")]
+MODULE = os.path.join(ROOT, "tests", "bench", "bench_native.py")
+TARGET_INSTR = 25
+TARGET_NS = 5.0
+
+# (label, instructions key, ns key); shown without a peer or target.
+EXTRA = [
+    ("ring writer net of its loop", "instructions_net", "ns_net"),
+    ("ring writer with rdtsc timestamp", "rdtsc_instructions_per_record",
+     "rdtsc_ns_per_record"),
+    ("disabled: flag branch, net", "disabled_instructions", "disabled_ns"),
+    ("disabled: static-key NOP, net", "disabled_nop_instructions",
+     "disabled_nop_ns"),
+]
+NOTE_KEYS = ("cpu", "arch", "nr_records", "records", "runs", "source",
+             "static_key_nop", "note")
+KNOWN = {"instructions_per_record", "ns_per_record", "peer",
+         "peer_ns_per_record", "peer_instructions_per_record", "ratio",
+         "ratio_instructions", "targets", "meets_targets", "loop_ns",
+         "loop_instructions"} | set(NOTE_KEYS) | \
+    {k for _, i, n in EXTRA for k in (i, n)}
+
+
+def _num(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _load():
+    for p in (ROOT, os.path.dirname(MODULE)):
+        if p not in sys.path:
+            sys.path.insert(0, p)
+    return importlib.import_module("tests.bench.bench_native")
+
+
+def run(ctx, sections):
+    s = sections["native"]
+    if not os.path.exists(MODULE):
+        raise Skip("tests/bench/bench_native.py not present")
+    res = _load().run()
+    if not isinstance(res, dict):
+        raise RuntimeError("bench_native.run() returned %s, not a dict"
+                           % type(res).__name__)
+    s.data.update(res)
+    if res.get("error"):
+        raise RuntimeError("bench_native: %s" % res["error"])
+    peer = res.get("peer")
+    i, n = res.get("instructions_per_record"), res.get("ns_per_record")
+    s.row("ring writer, instructions per record (callgrind)",
+          i if _num(i) else "n/a", "instr" if _num(i) else "",
+          peer=peer, peer_value=res.get("peer_instructions_per_record"),
+          ratio=res.get("ratio_instructions"),
+          target="<= %d" % TARGET_INSTR,
+          met=(i <= TARGET_INSTR) if _num(i) else None,
+          note=None if _num(i) else res.get("note"))
+    s.row("ring writer, time per record", n if _num(n) else "n/a",
+          "ns" if _num(n) else "", peer=peer,
+          peer_value=res.get("peer_ns_per_record"), ratio=res.get("ratio"),
+          target="<= %g ns" % TARGET_NS,
+          met=(n <= TARGET_NS) if _num(n) else None,
+          note="ratio: writer / peer (the peer copies a prebuilt 32-byte "
+               "record into the next slot)")
+    for label, ik, nk in EXTRA:
+        iv, nv = res.get(ik), res.get(nk)
+        if _num(iv) or _num(nv):
+            s.row(label, "%s instr, %s ns" % (
+                "%g" % iv if _num(iv) else "n/a",
+                "%g" % nv if _num(nv) else "n/a"), "")
+    if _num(res.get("loop_ns")):
+        s.note("bare loop (subtracted in the net figures): %s instructions, "
+               "%s ns" % (res.get("loop_instructions"), res["loop_ns"]))
+    ctx_note = ", ".join("%s=%s" % (k, res[k]) for k in NOTE_KEYS
+                         if res.get(k) is not None)
+    if ctx_note:
+        s.note(ctx_note)
+    for k, v in res.items():
+        if k not in KNOWN and v is not None:
+            s.note("%s: %s" % (k, v))
