@@ -8,6 +8,7 @@
 #include "defs.h"
 #include "kread.h"
 #include "commands.h"
+#include "../libdtrec/dtrec.h"
 
 /* Per-CPU facts shared by the three commands. */
 struct cpu_facts {
@@ -128,6 +129,34 @@ static void oob_stage_info(int *present, char *name, size_t len, int *have_name)
 	}
 }
 
+/* One CPU's stage view; an unreadable CPU is reported and skipped. */
+static int stage_view(unsigned int cpu, struct ce_stage_view *v)
+{
+	struct ce_stage_raw r;
+	struct cpu_facts f;
+	const char *why;
+	uint64_t dummy;
+
+	memset(&r, 0, sizeof(r));
+	if (read_cpu(cpu, &f, &why) ||
+	    task_pid_bits(f.current, &r.current_pid, &r.cur_stall_bits) ||
+	    task_pid_bits(f.owner, &r.owner_pid, &r.owner_stall_bits) ||
+	    task_pid_bits(f.inflight, &r.inflight_pid, &dummy) ||
+	    task_pid_bits(f.rqlock, &r.rqlock_pid, &dummy)) {
+		ce_err("cpu %u: %s", cpu, read_cpu(cpu, &f, &why) ? why :
+		       "cannot read a task it refers to");
+		return -1;
+	}
+	r.cpu = cpu;
+	r.have_pc = 1;
+	r.preempt_count = f.pc;
+	r.have_cur_stall = 1;
+	r.have_owner_stall = 1;
+	r.have_rflags = !ce_cpu_rflags(cpu, &r.rflags);
+	ce_stage_decode(&r, v);
+	return 0;
+}
+
 int ce_cmd_stages(int json)
 {
 	struct ce_stage_view *views;
@@ -142,32 +171,9 @@ int ce_cmd_stages(int json)
 	if (!views)
 		return -1;
 	oob_stage_info(&present, name, sizeof(name), &have_name);
-	for (cpu = 0; cpu < ko.nr_cpus; cpu++) {
-		struct ce_stage_raw r;
-		struct cpu_facts f;
-		const char *why;
-		uint64_t dummy;
-
-		if (!cpu_reported(cpu))
-			continue;
-		memset(&r, 0, sizeof(r));
-		if (read_cpu(cpu, &f, &why) ||
-		    task_pid_bits(f.current, &r.current_pid, &r.cur_stall_bits) ||
-		    task_pid_bits(f.owner, &r.owner_pid, &r.owner_stall_bits) ||
-		    task_pid_bits(f.inflight, &r.inflight_pid, &dummy) ||
-		    task_pid_bits(f.rqlock, &r.rqlock_pid, &dummy)) {
-			ce_err("cpu %u: %s", cpu, read_cpu(cpu, &f, &why) ? why :
-			       "cannot read a task it refers to");
-			continue;
-		}
-		r.cpu = cpu;
-		r.have_pc = 1;
-		r.preempt_count = f.pc;
-		r.have_cur_stall = 1;
-		r.have_owner_stall = 1;
-		r.have_rflags = !ce_cpu_rflags(cpu, &r.rflags);
-		ce_stage_decode(&r, &views[n++]);
-	}
+	for (cpu = 0; cpu < ko.nr_cpus; cpu++)
+		if (cpu_reported(cpu) && !stage_view(cpu, &views[n]))
+			n++;
 	ce_emit_stages(fp, json, present, have_name ? name : NULL, views, n);
 	free(views);
 	return 0;
@@ -226,17 +232,19 @@ static void irq_stage(uint64_t pd, int s, int oob_present, uint8_t *map,
 	so->info = *info;
 }
 
-int ce_cmd_irqs(int json)
+/* Both logs of every reported CPU, handed to fn one CPU at a time. */
+typedef int (*irq_cpu_fn)(void *ctx, uint32_t cpu,
+			  const struct ce_irq_stage_out *stg);
+
+static int for_each_irq_cpu(irq_cpu_fn fn, void *ctx)
 {
 	struct ce_irqlog logs[2];
 	struct ce_irq_info *info[2] = { NULL, NULL };
 	uint8_t *map = NULL;
 	char oob_name[CE_CLEAN_LEN(64)];
 	unsigned int cpu;
-	int present, have_name, first = 1, s;
+	int present, have_name, s, rc = 0;
 
-	if (pipeline_check())
-		return -1;
 	if (ko.map_ok && ko.map.size > CE_MAX_MAP) {
 		ce_err("struct irq_event_map is %zu bytes: refusing", ko.map.size);
 		return -1;
@@ -247,8 +255,7 @@ int ce_cmd_irqs(int json)
 	ce_irqlog_init(&logs[0]);
 	ce_irqlog_init(&logs[1]);
 	oob_stage_info(&present, oob_name, sizeof(oob_name), &have_name);
-	ce_emit_irqs_begin(fp, json, ko.map.levels);
-	for (cpu = 0; cpu < ko.nr_cpus; cpu++) {
+	for (cpu = 0; cpu < ko.nr_cpus && !rc; cpu++) {
 		struct ce_irq_stage_out stg[2];	/* crash has a global st */
 		uint64_t pd;
 
@@ -256,16 +263,44 @@ int ce_cmd_irqs(int json)
 			continue;
 		for (s = 0; s < 2; s++)
 			irq_stage(pd, s, present, map, &stg[s], &logs[s], &info[s]);
-		ce_emit_irqs_cpu(fp, json, first, cpu, stg, 2);
-		first = 0;
+		rc = fn(ctx, cpu, stg);
 	}
-	ce_emit_irqs_end(fp, json);
 	for (s = 0; s < 2; s++) {
 		ce_irqlog_reset(&logs[s]);
 		free(info[s]);
 	}
 	free(map);
+	return rc;
+}
+
+struct irqs_out {
+	int json, first;
+};
+
+static int emit_irq_cpu(void *ctx, uint32_t cpu, const struct ce_irq_stage_out *stg)
+{
+	struct irqs_out *o = ctx;
+
+	ce_emit_irqs_cpu(fp, o->json, o->first, cpu, stg, 2);
+	o->first = 0;
 	return 0;
+}
+
+int ce_cmd_irqs(int json)
+{
+	struct irqs_out o = { json, 1 };
+	int rc;
+
+	if (pipeline_check())
+		return -1;
+	if (ko.map_ok && ko.map.size > CE_MAX_MAP) {
+		ce_err("struct irq_event_map is %zu bytes: refusing", ko.map.size);
+		return -1;
+	}
+	ce_emit_irqs_begin(fp, json, ko.map.levels);
+	rc = for_each_irq_cpu(emit_irq_cpu, &o);
+	ce_emit_irqs_end(fp, json);
+	return rc;
 }
 
 /* ---- tasks ---- */
@@ -457,53 +492,128 @@ static void add_idle(struct task_ctx *c, uint8_t *buf)
 	}
 }
 
-int ce_cmd_tasks(int json, int all, const char *table)
+/* The task list of the tasks command into c->tasks (sorted); free with task_done(). */
+static int gather_tasks(struct task_ctx *c, int all, const char *table)
 {
-	struct task_ctx c;
 	unsigned int cpu;
 	uint8_t *buf = NULL;
 	int rc = -1;
 
-	if (pipeline_check())
-		return -1;
+	memset(c, 0, sizeof(*c));
 	if (ko.ti_status < 0) {
 		ce_err("no thread_info.local_flags or thread_info.status member");
 		return -1;
 	}
-	memset(&c, 0, sizeof(c));
-	c.all = all;
-	c.kt = ko.kt;
+	c->all = all;
+	c->kt = ko.kt;
 	if (table) {
-		c.kt = ce_ktable_named(table);
-		if (!c.kt) {
+		c->kt = ce_ktable_named(table);
+		if (!c->kt) {
 			ce_err("unknown _TLF table '%s' (known: x86-5.10, x86-6.6)", table);
 			return -1;
 		}
 	}
-	c.cpus = calloc(ko.nr_cpus ? ko.nr_cpus : 1, sizeof(*c.cpus));
+	c->cpus = calloc(ko.nr_cpus ? ko.nr_cpus : 1, sizeof(*c->cpus));
 	buf = malloc((size_t)ko.task_size);
-	if (!c.cpus || !buf)
+	if (!c->cpus || !buf)
 		goto out;
 	for (cpu = 0; cpu < ko.nr_cpus; cpu++) {
 		const char *why;
 
 		if (!cpu_reported(cpu))
 			continue;
-		if (read_cpu(cpu, &c.cpus[c.ncpus], &why))
+		if (read_cpu(cpu, &c->cpus[c->ncpus], &why))
 			ce_err("cpu %u: %s", cpu, why);
 		else
-			c.ncpus++;
+			c->ncpus++;
 	}
-	if (ce_for_each_task(add_task, &c) || c.failed)
+	if (ce_for_each_task(add_task, c) || c->failed)
 		goto out;
-	add_idle(&c, buf);
-	qsort(c.tasks, c.n, sizeof(*c.tasks), ce_task_cmp);
-	ce_emit_tasks(fp, json, c.kt, c.tasks, c.n);
+	add_idle(c, buf);
+	qsort(c->tasks, c->n, sizeof(*c->tasks), ce_task_cmp);
 	rc = 0;
 out:
 	free(buf);
-	free(c.cpus);
-	free(c.tasks);
-	free(c.seen);
+	return rc;
+}
+
+static void task_done(struct task_ctx *c)
+{
+	free(c->cpus);
+	free(c->tasks);
+	free(c->seen);
+}
+
+int ce_cmd_tasks(int json, int all, const char *table)
+{
+	struct task_ctx c;
+	int rc;
+
+	if (pipeline_check())
+		return -1;
+	rc = gather_tasks(&c, all, table);
+	if (!rc)
+		ce_emit_tasks(fp, json, c.kt, c.tasks, c.n);
+	task_done(&c);
+	return rc;
+}
+
+/* ---- live state for the report (docs/report.md) ---- */
+
+static int live_irq_cpu(void *ctx, uint32_t cpu, const struct ce_irq_stage_out *stg)
+{
+	struct dtrec_live *l = ctx;
+	size_t i;
+	int s;
+
+	for (s = 0; s < 2; s++) {
+		const struct ce_irqlog *log = stg[s].error ? NULL : stg[s].log;
+
+		for (i = 0; log && stg[s].info && i < log->nr_pending; i++)
+			if (dtrec_live_pending(l, cpu, (unsigned int)s, stg[s].info[i].irq,
+					       stg[s].info[i].name)) {
+				ce_err("out of memory");
+				return -1;
+			}
+	}
+	return 0;
+}
+
+/*
+ * What stages, irqs and tasks --all report, in the same order and with
+ * the same per-CPU warnings as the Python front ends (common/dtcore/report.py).
+ */
+int ce_live_state(struct dtrec_live *l)
+{
+	struct task_ctx c;
+	unsigned int cpu;
+	size_t i;
+	int rc;
+
+	if (pipeline_check())
+		return -1;
+	for (cpu = 0; cpu < ko.nr_cpus; cpu++) {
+		struct ce_stage_view v;
+
+		if (!cpu_reported(cpu) || stage_view(cpu, &v))
+			continue;
+		if (dtrec_live_cpu(l, cpu, v.oob, v.pipeline_entry, v.inband_stalled,
+				   v.oob_stalled, v.hard_irqs == CE_UNKNOWN ?
+				   DTREC_LIVE_UNKNOWN : v.hard_irqs == CE_OFF,
+				   v.current_pid, v.inband_owner, v.inflight_pid)) {
+			ce_err("out of memory");
+			return -1;
+		}
+	}
+	if (for_each_irq_cpu(live_irq_cpu, l))
+		return -1;
+	rc = gather_tasks(&c, 1, NULL);
+	for (i = 0; !rc && i < c.n; i++)
+		if (dtrec_live_task(l, c.tasks[i].pid, c.tasks[i].comm, c.tasks[i].cpu,
+				    ce_task_class_name(c.tasks[i].cls))) {
+			ce_err("out of memory");
+			rc = -1;
+		}
+	task_done(&c);
 	return rc;
 }

@@ -144,6 +144,49 @@ int ce_cmd_audit(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * The hang report: the live state of the dump (as stages, irqs and
+ * tasks --all read it) plus the rings, judged by libdtrec. The snapshot
+ * comes first, as in the Python front ends: without a recorder there
+ * is nothing to report on.
+ */
+int ce_cmd_report(int argc, char **argv)
+{
+	struct dtrec_report_opts o;
+	struct dtrec_snapshot *s;
+	struct dtrec_live *live;
+	char err[DTREC_ERRLEN] = "";
+	int json = take_json(&argc, argv), rc;
+	char *text;
+
+	dtrec_report_opts_init(&o);
+	if (dtrec_report_opts_parse(&o, argc, argv, err, sizeof(err))) {
+		ce_err("report: %s", err);
+		return -1;
+	}
+	s = load();
+	if (!s)
+		return -1;
+	live = dtrec_live_new();
+	if (!live || ce_live_state(live)) {
+		if (!live)
+			ce_err("out of memory");
+		dtrec_live_free(live);
+		dtrec_free(s);
+		return -1;
+	}
+	text = dtrec_report_str(s, live, &o, json, &rc, err, sizeof(err));
+	dtrec_live_free(live);
+	dtrec_free(s);
+	if (!text) {
+		ce_err("%s", err[0] ? err : "report failed");
+		return -1;
+	}
+	fputs(text, fp);
+	dtrec_free_buf(text);
+	return rc;
+}
+
 static FILE *open_out(const char *path)
 {
 	FILE *f = fopen(path, "wb");

@@ -28,6 +28,11 @@ static char *help_dovetail[] = {
 	"          [--all] [--json]",
 	"                         merged event trace; --all also lists torn records",
 	"    audit [--json]       check pipeline invariants over the trace",
+	"    report [--last N] [--oob-stall NS] [--inband-stall NS] [--migrating NS]",
+	"           [--hard-off NS] [--json]",
+	"                         hang report: per CPU the stage, stall bits, pending",
+	"                         IRQs and their wait, tasks in flight, the last",
+	"                         events, then a verdict naming the likely culprit",
 	"    export trace.dat|chrome|svg FILE [filters]",
 	"                         write the trace in another format",
 	"    snapshot FILE        write the recorder snapshot stream",
@@ -38,6 +43,7 @@ static char *help_dovetail[] = {
 	"    crash> extend dovetail.so",
 	"    crash> dovetail stages",
 	"    crash> dovetail trace --cpu 0 --class irq --last 20",
+	"    crash> dovetail report",
 	NULL
 };
 
@@ -110,12 +116,14 @@ static void cmd_dovetail(void)
 		ce_cmd_trace(argc, argv);
 	} else if (!strcmp(sub, "audit")) {
 		ce_cmd_audit(argc, argv);
+	} else if (!strcmp(sub, "report")) {
+		ce_cmd_report(argc, argv);
 	} else if (!strcmp(sub, "export")) {
 		ce_cmd_export(argc, argv);
 	} else if (!strcmp(sub, "snapshot")) {
 		ce_cmd_snapshot(argc, argv);
 	} else {
-		ce_err("unknown subcommand '%s' (stages, irqs, tasks, trace, audit, export, snapshot)",
+		ce_err("unknown subcommand '%s' (stages, irqs, tasks, trace, audit, report, export, snapshot)",
 		       sub);
 	}
 }

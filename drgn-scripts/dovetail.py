@@ -4,7 +4,8 @@ Script:      drgn -c vmcore -s vmlinux drgn-scripts/dovetail.py CMD [opts]
 Interactive: exec(open("drgn-scripts/dovetail.py").read()) or import it,
              then dovetail_stages(prog), dovetail_irqs(prog),
              dovetail_tasks(prog), dovetail("stages --json").
-Commands: stages, irqs, tasks, trace, stats, audit, export, snapshot.
+Commands: stages, irqs, tasks, trace, stats, audit, report, export, snapshot.
+Exit status: 0 ok, 1 error, 2 usage, 3 audit violations, 4 report verdict.
 """
 import os
 import shlex
@@ -22,8 +23,8 @@ from dtcore.drgntarget import DrgnTarget  # noqa: E402
 from dtcore.kernel import Kernel  # noqa: E402
 from dtcore.target import DtError  # noqa: E402
 
-COMMANDS = ("stages", "irqs", "tasks", "trace", "stats", "audit", "export",
-            "snapshot")
+COMMANDS = ("stages", "irqs", "tasks", "trace", "stats", "audit", "report",
+            "export", "snapshot")
 
 
 def _drgn_paths():

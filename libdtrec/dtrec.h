@@ -116,6 +116,72 @@ struct dtrec_audit_opts {
 int dtrec_audit(FILE *out, const struct dtrec_snapshot *s,
 		const struct dtrec_audit_opts *o, int json);
 
+/*
+ * Hang report (docs/report.md): per CPU, the state at freeze time
+ * (stage, stall bits, hard IRQs, pending IRQs and their wait, tasks in
+ * flight, the last events) and verdicts naming the likely culprit.
+ *
+ * The state is derived from the records. A front end that reads a dump
+ * or a live target can add what it sees there (struct dtrec_live,
+ * filled through the dtrec_live_* calls below); it then takes
+ * precedence over what the records imply, and the records still give
+ * the since-when of every condition.
+ */
+struct dtrec_live;
+
+/* Tri-state values of dtrec_live_cpu(): 1 yes, 0 no, -1 unknown. */
+#define DTREC_LIVE_UNKNOWN	(-1)
+
+struct dtrec_live *dtrec_live_new(void);
+void dtrec_live_free(struct dtrec_live *l);
+/*
+ * One CPU of the target. stage_oob, pipeline_entry, inband_stalled,
+ * oob_stalled, hard_irqs_off: 1, 0 or DTREC_LIVE_UNKNOWN. Pids: -1 for
+ * none/unknown. inband_stalled is the in-band owner's (rq->curr) bit,
+ * oob_stalled current's, as in the stages command. Calling it again
+ * for the same CPU replaces the values (pending IRQs are kept).
+ */
+int dtrec_live_cpu(struct dtrec_live *l, uint32_t cpu, int stage_oob,
+		   int pipeline_entry, int inband_stalled, int oob_stalled,
+		   int hard_irqs_off, int64_t current_pid, int64_t inband_owner,
+		   int64_t task_inflight);
+/* An IRQ pending in a CPU's log: stage 0 in-band, 1 oob; name may be NULL. */
+int dtrec_live_pending(struct dtrec_live *l, uint32_t cpu, unsigned int stage,
+		       uint32_t irq, const char *name);
+/*
+ * A task: comm (UTF-8) may be NULL; cls is the Dovetail class of the
+ * tasks command ("inband", "migrating", "oob-running", "oob-blocked",
+ * "oob-trapped"). Strings are copied.
+ */
+int dtrec_live_task(struct dtrec_live *l, int64_t pid, const char *comm,
+		    uint32_t cpu, const char *cls);
+
+struct dtrec_report_opts {
+	uint64_t last;			/* events per CPU page; 0: 10 */
+	uint64_t oob_stall_ns;		/* verdict thresholds; 0: defaults */
+	uint64_t inband_stall_ns;	/* in-band stalled with IRQs pending */
+	uint64_t migrating_ns;		/* task stuck migrating */
+	uint64_t hard_off_ns;		/* hard IRQs off */
+};
+
+void dtrec_report_opts_init(struct dtrec_report_opts *o);
+/* "--last N --oob-stall NS --inband-stall NS --migrating NS --hard-off NS". */
+int dtrec_report_opts_parse(struct dtrec_report_opts *o, int argc, char **argv,
+			    char *err, size_t errlen);
+/*
+ * Returns the number of verdicts naming a culprit (0: no hang
+ * signature), or a negative errno with a one-line message in err[]
+ * (e.g. a snapshot without a single valid record). live may be NULL.
+ */
+int dtrec_report(FILE *out, const struct dtrec_snapshot *s,
+		 const struct dtrec_live *live, const struct dtrec_report_opts *o,
+		 int json, char *err, size_t errlen);
+/* The same into a malloc'ed string (free with dtrec_free_buf); NULL on error. */
+char *dtrec_report_str(const struct dtrec_snapshot *s,
+		       const struct dtrec_live *live,
+		       const struct dtrec_report_opts *o, int json,
+		       int *verdicts, char *err, size_t errlen);
+
 /* Exports. */
 int dtrec_export_tracedat(FILE *out, const struct dtrec_snapshot *s,
 			  char *err, size_t errlen);

@@ -32,6 +32,12 @@ uint64_t dtrec_cycles_to_ns(const struct dtrec_snap_header *h, uint64_t ts);
 int dtrec_merge(struct dtrec_snapshot *s, const unsigned char *const *rings,
 		char *err, size_t errlen);
 
+/*
+ * One event as the trace prints it: a text line (newline included) or
+ * a JSON object, preceded by a comma unless first (docs/json.md).
+ */
+void dtrec_print_event(FILE *out, const struct dtrec_ev *e, int json, int first);
+
 static inline int dtrec_is_pow2(uint64_t v)
 {
 	return v && !(v & (v - 1));

@@ -51,7 +51,7 @@ static void json_string(FILE *out, const char *s, size_t max)
 	fputc('"', out);
 }
 
-static void print_event(FILE *out, const struct dtrec_ev *e, int json, int first)
+void dtrec_print_event(FILE *out, const struct dtrec_ev *e, int json, int first)
 {
 	char st[96];
 
@@ -116,7 +116,7 @@ int dtrec_print_trace(FILE *out, const struct dtrec_snapshot *s,
 	for (i = first_shown(s, f); i < s->nr_events; i++) {
 		if (!dtrec_filter_match(f, &s->events[i]))
 			continue;
-		print_event(out, &s->events[i], json, first);
+		dtrec_print_event(out, &s->events[i], json, first);
 		first = 0;
 	}
 	if (json)

@@ -22,7 +22,9 @@ static const char usage_text[] =
 "commands:\n"
 "  decode   print the merged trace, oldest first\n"
 "  stats    per-CPU and per-event counts, lost/torn/stale records, time span\n"
-"  report   stats followed by the audit\n"
+"  report   hang report: per CPU the stage, stall bits, pending IRQs and their\n"
+"           wait, tasks in flight and the last events, then a verdict naming\n"
+"           the likely culprit (exit 4 when one is named; docs/report.md)\n"
 "  audit    check pipeline invariants (exit 3 when violations are found)\n"
 "  export   write another format: --format tracedat|chrome|svg [-o FILE]\n"
 "\n"
@@ -32,15 +34,20 @@ static const char usage_text[] =
 "  --class LIST      inband_stall,oob_stall,stage,pipeline,irq,oob_handler,task,misc\n"
 "  --pid N           events recorded while pid N was current\n"
 "  --from NS --to NS time window, in ns of the recorder clock\n"
-"  --last N          only the last N selected events\n"
+"  --last N          only the last N selected events; report: events per CPU\n"
+"                    (default 10)\n"
 "  --all             also list torn and stale records (flagged)\n"
 "  --context N       events shown around a violation (audit, report)\n"
 "  --max-oob-stall NS, --max-inband-stall-pending NS, --max-hard-off NS\n"
 "                    audit thresholds (0: defaults)\n"
+"  --oob-stall NS, --inband-stall NS, --migrating NS, --hard-off NS\n"
+"                    report verdict thresholds (0: defaults 10 ms, 100 ms,\n"
+"                    100 ms, 10 ms)\n"
 "  -o, --output FILE output file for export (default stdout)\n"
 "  -h, --help        this text\n"
 "\n"
-"exit status: 0 ok, 1 error, 2 usage error, 3 audit violations\n";
+"exit status: 0 ok (report: no hang signature), 1 error, 2 usage error,\n"
+"             3 audit violations, 4 report verdict naming a culprit\n";
 
 enum cmd { C_DECODE, C_STATS, C_REPORT, C_AUDIT, C_EXPORT };
 
@@ -49,8 +56,9 @@ struct args {
 	int json;
 	const char *snapshot, *format, *output;
 	struct dtrec_audit_opts audit;
-	int nfilter;
-	char **filter;
+	struct dtrec_report_opts ropts;
+	int nfilter, nreport;
+	char **filter, **report;
 };
 
 __attribute__((format(printf, 2, 3), noreturn))
@@ -105,7 +113,8 @@ static void parse_args(struct args *a, int argc, char **argv)
 		fail(2, "unknown command '%s' (decode, stats, report, audit, export)", argv[1]);
 	a->cmd = (enum cmd)c;
 	a->filter = calloc((size_t)argc, sizeof(*a->filter));
-	if (!a->filter)
+	a->report = calloc((size_t)argc, sizeof(*a->report));
+	if (!a->filter || !a->report)
 		fail(1, "out of memory");
 
 	for (i = 2; i < argc; i++) {
@@ -126,6 +135,11 @@ static void parse_args(struct args *a, int argc, char **argv)
 				fail(2, "%s needs a value", o);
 			a->output = v;
 			i++;
+		} else if (a->cmd == C_REPORT && o[0] == '-' && o[1]) {
+			/* Left to dtrec_report_opts_parse: every one takes a value. */
+			a->report[a->nreport++] = argv[i];
+			if (!strchr(o, '=') && v)
+				a->report[a->nreport++] = argv[++i];
 		} else if (!strcmp(o, "--context")) {
 			a->audit.context = (int)number(o, v);
 			i++;
@@ -151,7 +165,7 @@ static void parse_args(struct args *a, int argc, char **argv)
 	}
 	if (!a->snapshot)
 		fail(2, "missing SNAPSHOT (try -h)");
-	if (a->nfilter && (a->cmd == C_STATS || a->cmd == C_AUDIT || a->cmd == C_REPORT))
+	if (a->nfilter && (a->cmd == C_STATS || a->cmd == C_AUDIT))
 		fail(2, "%s takes no filter option ('%s')", names[c], a->filter[0]);
 	if (a->cmd == C_EXPORT && !a->format)
 		fail(2, "export needs --format tracedat|chrome|svg");
@@ -218,49 +232,36 @@ static int do_audit(FILE *out, const struct dtrec_snapshot *s, void *arg)
 	return dtrec_audit(out, s, c->o, c->json);
 }
 
-static int do_stats(FILE *out, const struct dtrec_snapshot *s, void *arg)
-{
-	return dtrec_print_stats(out, s, *(int *)arg);
-}
-
-static void chomp(char *s)
-{
-	size_t n = strlen(s);
-
-	if (n && s[n - 1] == '\n')
-		s[n - 1] = '\0';
-}
-
 static int cmd_audit(const struct args *a, const struct dtrec_snapshot *s)
 {
 	struct audit_call c = { &a->audit, a->json };
-	char *stats = NULL, *audit;
-	int rc, src;
+	char *audit;
+	int rc;
 
 	audit = capture(do_audit, s, &c, &rc);
 	if (rc == -ENOSYS)
-		fail(1, "%s: audit is not built into this libdtrec",
-		     a->cmd == C_REPORT ? "report" : "audit");
+		fail(1, "audit is not built into this libdtrec");
 	if (rc < 0)
 		fail(1, "audit failed: %s", strerror(-rc));
-	if (a->cmd == C_AUDIT) {
-		fputs(audit, stdout);
-	} else {
-		stats = capture(do_stats, s, (void *)&a->json, &src);
-		if (src)
-			fail(1, "stats failed: %s", strerror(-src));
-		if (a->json) {
-			chomp(stats);
-			chomp(audit);
-			printf("{\"command\":\"report\",\"stats\":%s,\"audit\":%s}\n",
-			       stats, audit);
-		} else {
-			printf("%s\n%s", stats, audit);
-		}
-	}
-	free(stats);
+	fputs(audit, stdout);
 	free(audit);
-	return a->cmd == C_AUDIT && rc > 0 ? 3 : 0;
+	return rc > 0 ? 3 : 0;
+}
+
+static int cmd_report(const struct args *a, const struct dtrec_snapshot *s)
+{
+	char err[DTREC_ERRLEN] = "";
+	char *text;
+	int verdicts = 0;
+
+	/* Into a string first: a failure leaves no partial report behind. */
+	text = dtrec_report_str(s, NULL, &a->ropts, a->json, &verdicts, err,
+				sizeof(err));
+	if (!text)
+		fail(1, "%s: %s", a->snapshot, err[0] ? err : "report failed");
+	fputs(text, stdout);
+	free(text);
+	return verdicts > 0 ? 4 : 0;
 }
 
 static int cmd_export(const struct args *a, const struct dtrec_snapshot *s,
@@ -313,6 +314,9 @@ int main(int argc, char **argv)
 	dtrec_filter_init(&f);
 	if (dtrec_filter_parse(&f, a.nfilter, a.filter, err, sizeof(err)))
 		fail(2, "%s", err);
+	dtrec_report_opts_init(&a.ropts);
+	if (dtrec_report_opts_parse(&a.ropts, a.nreport, a.report, err, sizeof(err)))
+		fail(2, "report: %s", err);
 	buf = slurp(a.snapshot, &len);
 	if (dtrec_parse(buf, len, &s, err, sizeof(err)))
 		fail(1, "%s: %s", a.snapshot, err);
@@ -325,6 +329,8 @@ int main(int argc, char **argv)
 		rc = dtrec_print_stats(stdout, s, a.json);
 		break;
 	case C_REPORT:
+		rc = cmd_report(&a, s);
+		break;
 	case C_AUDIT:
 		rc = cmd_audit(&a, s);
 		break;
@@ -337,5 +343,6 @@ int main(int argc, char **argv)
 	dtrec_free(s);
 	free(buf);
 	free(a.filter);
+	free(a.report);
 	return rc;
 }

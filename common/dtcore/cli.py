@@ -7,7 +7,7 @@ lines and a non-zero status, never a traceback.
 import argparse
 import os
 
-from . import irqs, stages, tasks, trace
+from . import irqs, report, stages, tasks, trace
 from .kernel import Kernel
 from .output import render
 from .target import DtError
@@ -40,11 +40,22 @@ HELP = {
     "trace": "Decode the flight recorder rings (via libdtrec).",
     "stats": "Recorder statistics: per-CPU counts, lost/torn/stale records.",
     "audit": "Check pipeline invariants on the recorder trace (libdtrec audit).",
+    "report": "Hang report: per CPU the stage, stall bits, pending IRQs and "
+              "how long they waited, tasks in flight and the last events, "
+              "then a verdict naming the likely culprit (docs/report.md). "
+              "Exit status 4 when a verdict names one.",
     "export": "Export the recorder trace: --format tracedat|chrome|svg -o FILE.",
     "snapshot": "Write the recorder snapshot stream to FILE (for dovetail-trace).",
     "freeze": "Stop recording (sets dovetail_recorder_desc.frozen).",
     "unfreeze": "Resume recording (clears dovetail_recorder_desc.frozen).",
 }
+
+REPORT_OPTS = [("--last", "N", "events shown per CPU (default 10)"),
+               ("--oob-stall", "NS", "oob stage stalled threshold (default 10 ms)"),
+               ("--inband-stall", "NS", "in-band stalled with IRQs pending "
+                "threshold (default 100 ms)"),
+               ("--migrating", "NS", "task stuck migrating threshold (default 100 ms)"),
+               ("--hard-off", "NS", "hard IRQs off threshold (default 10 ms)")]
 
 TRACE_FILTERS = [("--cpu", "LIST", "CPUs, e.g. 0,2-3"),
                  ("--class", "LIST", "event classes, e.g. irq,stage"),
@@ -56,7 +67,7 @@ TRACE_FILTERS = [("--cpu", "LIST", "CPUs, e.g. 0,2-3"),
 
 def parser(cmd, prog_prefix="dovetail "):
     p = _Parser(prog=prog_prefix + cmd, description=HELP[cmd], add_help=True)
-    if cmd in ("stages", "irqs", "tasks", "trace", "stats", "audit"):
+    if cmd in ("stages", "irqs", "tasks", "trace", "stats", "audit", "report"):
         p.add_argument("--json", action="store_true", help="one compact JSON line")
     if cmd == "tasks":
         p.add_argument("--all", action="store_true", help="list every task")
@@ -67,6 +78,9 @@ def parser(cmd, prog_prefix="dovetail "):
             p.add_argument(opt, metavar=meta, help=h)
         p.add_argument("--all", action="store_true",
                        help="also list torn and stale records")
+    if cmd == "report":
+        for opt, meta, h in REPORT_OPTS:
+            p.add_argument(opt, metavar=meta, help=h)
     if cmd == "audit":
         p.add_argument("rest", nargs=argparse.REMAINDER,
                        help="options of dovetail-trace audit (thresholds, --context)")
@@ -92,6 +106,15 @@ def _filter_argv(a):
             argv += [opt, str(v)]
     if getattr(a, "all", False):
         argv.append("--all")
+    return argv
+
+
+def _report_argv(a):
+    argv = []
+    for opt, _, _ in REPORT_OPTS:
+        v = getattr(a, opt[2:].replace("-", "_"), None)
+        if v is not None:
+            argv += [opt, str(v)]
     return argv
 
 
@@ -123,6 +146,10 @@ def execute(target, cmd, argv, out, err, prog_prefix="dovetail ",
             out(trace.trace(k, _filter_argv(a), a.json).rstrip("\n"))
         elif cmd == "stats":
             out(trace.stats(k, a.json).rstrip("\n"))
+        elif cmd == "report":
+            text, verdicts = report.report(k, warn, _report_argv(a), a.json)
+            out(text.rstrip("\n"))
+            return 4 if verdicts else 0
         elif cmd in ("audit", "export"):
             if cmd == "audit":
                 args = (["--json"] if a.json else []) + list(a.rest)

@@ -53,6 +53,23 @@ def load(path=None):
                                          ctypes.POINTER(vp),
                                          ctypes.POINTER(sz), cp, sz]
     lib.dtrec_build_snapshot.restype = ctypes.c_int
+    i64, u32, ci = ctypes.c_int64, ctypes.c_uint32, ctypes.c_int
+    lib.dtrec_live_new.argtypes = []
+    lib.dtrec_live_new.restype = vp
+    lib.dtrec_live_free.argtypes = [vp]
+    lib.dtrec_live_free.restype = None
+    lib.dtrec_live_cpu.argtypes = [vp, u32, ci, ci, ci, ci, ci, i64, i64, i64]
+    lib.dtrec_live_cpu.restype = ci
+    lib.dtrec_live_pending.argtypes = [vp, u32, ctypes.c_uint, u32, cp]
+    lib.dtrec_live_pending.restype = ci
+    lib.dtrec_live_task.argtypes = [vp, i64, cp, u32, cp]
+    lib.dtrec_live_task.restype = ci
+    lib.dtrec_report_opts_init.argtypes = [vp]
+    lib.dtrec_report_opts_init.restype = None
+    lib.dtrec_report_opts_parse.argtypes = [vp, ci, ctypes.POINTER(cp), cp, sz]
+    lib.dtrec_report_opts_parse.restype = ci
+    lib.dtrec_report_str.argtypes = [vp, vp, vp, ci, ctypes.POINTER(ci), cp, sz]
+    lib.dtrec_report_str.restype = vp
     _lib = lib
     return lib
 
@@ -175,3 +192,94 @@ def build_snapshot(desc_bytes, read_fn, release=""):
         return ctypes.string_at(out, outlen.value)
     finally:
         lib.dtrec_free_buf(out)
+
+
+def _tri(v):
+    """True/False/None -> 1/0/-1 (dtrec_live_cpu tri-states)."""
+    return -1 if v is None else int(bool(v))
+
+
+def _pid(p):
+    return -1 if p is None else int(p)
+
+
+def _cstr(s):
+    return None if s is None else s.encode("utf-8", "surrogateescape")
+
+
+class _Live:
+    """struct dtrec_live built from plain Python values (see report())."""
+
+    def __init__(self, lib, live):
+        self.lib = lib
+        self.ptr = lib.dtrec_live_new()
+        if not self.ptr:
+            raise DtrecError("out of memory")
+        try:
+            self._fill(live)
+        except BaseException:
+            lib.dtrec_live_free(self.ptr)
+            raise
+
+    def _check(self, rc, what):
+        if rc:
+            raise DtrecError("cannot record the live %s: %s"
+                             % (what, os.strerror(-rc)))
+
+    def _fill(self, live):
+        lib = self.lib
+        for c in live.get("cpus", []):
+            self._check(lib.dtrec_live_cpu(
+                self.ptr, c["cpu"], _tri(c.get("stage_oob")),
+                _tri(c.get("pipeline_entry")), _tri(c.get("inband_stalled")),
+                _tri(c.get("oob_stalled")), _tri(c.get("hard_irqs_off")),
+                _pid(c.get("current")), _pid(c.get("inband_owner")),
+                _pid(c.get("task_inflight"))), "cpu state")
+        for cpu, stage, irq, name in live.get("pending", []):
+            self._check(lib.dtrec_live_pending(self.ptr, cpu, stage, irq,
+                                               _cstr(name)), "pending IRQs")
+        for pid, comm, cpu, cls in live.get("tasks", []):
+            self._check(lib.dtrec_live_task(self.ptr, pid, _cstr(comm), cpu,
+                                            _cstr(cls)), "task list")
+
+    def close(self):
+        if self.ptr:
+            self.lib.dtrec_live_free(self.ptr)
+            self.ptr = None
+
+
+def report(snapshot_bytes, live=None, opts=None, json=True):
+    """dtrec_report() on a snapshot stream: returns (text, verdicts).
+
+    live (optional): {"cpus": [{"cpu": N, "stage_oob": B|None,
+    "pipeline_entry": B|None, "inband_stalled": B|None, "oob_stalled":
+    B|None, "hard_irqs_off": B|None, "current": PID|None, "inband_owner":
+    PID|None, "task_inflight": PID|None}], "pending": [(cpu, stage 0|1,
+    irq, name|None)], "tasks": [(pid, comm|None, cpu, class)]}.
+    opts: report options as words ("--last", "20", "--oob-stall", ...),
+    parsed by libdtrec as by every front end.
+    """
+    lib = load()
+    o = ctypes.create_string_buffer(256)    # opaque struct dtrec_report_opts
+    lib.dtrec_report_opts_init(o)
+    args = [a.encode() for a in (opts or [])]
+    argv = (ctypes.c_char_p * max(len(args), 1))(*args)
+    err = ctypes.create_string_buffer(ERRLEN)
+    if lib.dtrec_report_opts_parse(o, len(args), argv, err, ERRLEN):
+        raise DtrecError(_msg(err))
+    lv = _Live(lib, live) if live is not None else None
+    try:
+        with _Snapshot(snapshot_bytes) as s:
+            n = ctypes.c_int(0)
+            p = lib.dtrec_report_str(s.ptr, lv.ptr if lv else None, o,
+                                     1 if json else 0, ctypes.byref(n),
+                                     err, ERRLEN)
+            if not p:
+                raise DtrecError(_msg(err))
+            try:
+                return ctypes.string_at(p).decode("utf-8", "replace"), n.value
+            finally:
+                lib.dtrec_free_buf(p)
+    finally:
+        if lv:
+            lv.close()

@@ -140,6 +140,8 @@ ulong symbol_value(char *s)
 	abort();	/* crash would error(FATAL): callers must check first */
 }
 
+static struct dtrec_ring *stub_rings[DTREC_MAX_CPUS];
+
 /*
  * A kernel with just enough for the recorder commands: init_task
  * ("swapper", a one-entry task list) and dovetail_recorder_desc with
@@ -195,6 +197,7 @@ void stub_setup_recorder(unsigned int nr_cpus, unsigned int nr_records,
 
 		d->ring[c] = ra;
 		d->ring_bytes[c] = bytes;
+		stub_rings[c] = r;
 		r->magic = DTREC_RING_MAGIC;
 		r->head = nr_written;
 		r->cpu = c;
@@ -210,6 +213,32 @@ void stub_setup_recorder(unsigned int nr_cpus, unsigned int nr_records,
 			x->event = DTREC_EV_MARK;
 		}
 	}
+}
+
+/*
+ * Write record pos of a ring set up by stub_setup_recorder() (slot
+ * pos % nr_records) and raise the ring's head past it.
+ */
+void stub_ring_write(unsigned int cpu, unsigned long long pos,
+		     unsigned long long seq, unsigned long long ts, unsigned int pid,
+		     unsigned int arg, unsigned int arg2, unsigned int event,
+		     unsigned int state)
+{
+	struct dtrec_ring *r = cpu < DTREC_MAX_CPUS ? stub_rings[cpu] : NULL;
+	struct dtrec_record *x;
+
+	if (!r)
+		return;
+	x = (struct dtrec_record *)(r + 1) + (pos & (r->nr_records - 1));
+	x->seq = seq;
+	x->ts = ts;
+	x->pid = pid;
+	x->arg = arg;
+	x->arg2 = arg2;
+	x->event = (__u16)event;
+	x->state = (__u16)state;
+	if (r->head < pos + 1)
+		r->head = pos + 1;
 }
 
 /*

@@ -131,7 +131,7 @@ def _drive(stub, so, out, cmds, env=None):
 def test_loads_and_registers_like_extend(built, tmp_path):
     stub = _stub(tmp_path)
     cmds = ["", "bogus", "stages", "irqs --json", "tasks --all", "tasks --nope",
-            "trace --last 5", "audit", "export", "export svg", "snapshot"]
+            "trace --last 5", "audit", "report", "export", "export svg", "snapshot"]
     stdout = _drive(stub, built, str(tmp_path / "out.txt"), cmds)
     lines = dict(l.split(" ", 1) for l in stdout.splitlines() if " " in l)
     assert lines["name"] == "dovetail"

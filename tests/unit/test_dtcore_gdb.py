@@ -8,7 +8,7 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCRIPT = os.path.join(ROOT, "gdb-scripts", "dovetail.py")
-COMMANDS = ["stages", "irqs", "tasks", "trace", "stats", "audit", "export",
+COMMANDS = ["stages", "irqs", "tasks", "trace", "stats", "audit", "report", "export",
             "snapshot", "freeze", "unfreeze", "kaslr"]
 
 pytestmark = pytest.mark.skipif(shutil.which("gdb") is None, reason="gdb not installed")

@@ -1,0 +1,1716 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Hang report: what every CPU was doing when the recorder stopped (or
+ * the dump was taken), and which condition most likely hung the
+ * machine. docs/report.md is the specification: the derivation rules
+ * for each condition, the verdict rules and their order, the
+ * thresholds, and the text and JSON layouts.
+ *
+ * Everything is derived from the records first: every record carries
+ * both stall bits, the stage and pipeline bits and the hard IRQ state
+ * sampled after its transition, posts and plays give the pending IRQs,
+ * and the task events give the stage migrations. A front end may add
+ * the state it read from the dump (struct dtrec_live); it then decides
+ * what is true at freeze time, and the records still tell since when.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+#include "percpu.h"
+
+#define ST_IS	DTREC_ST_INBAND_STALLED
+#define ST_OS	DTREC_ST_OOB_STALLED
+#define ST_OOB	DTREC_ST_STAGE_OOB
+#define ST_PIPE	DTREC_ST_IN_PIPELINE
+#define ST_HOFF	DTREC_ST_HARD_OFF
+#define ST_NMI	DTREC_ST_IN_NMI
+#define ST_HIRQ	DTREC_ST_IN_HARDIRQ
+#define ST_TOOB	DTREC_ST_TASK_OOB
+
+/* Defaults (docs/report.md): hang thresholds, far above any healthy section. */
+#define DEF_LAST		10
+#define DEF_OOB_STALL_NS	10000000ULL	/* 10 ms */
+#define DEF_INBAND_STALL_NS	100000000ULL	/* 100 ms */
+#define DEF_MIGRATING_NS	100000000ULL	/* 100 ms */
+#define DEF_HARD_OFF_NS		10000000ULL	/* 10 ms */
+/*
+ * A task that left in-band but was never finalized is still taken as
+ * alive if it wrote a record this long after its LEAVE_INBAND (the
+ * aborted -ERESTARTSYS path returns to in-band code).
+ */
+#define MIGRATE_SETTLE_NS	1000000ULL
+
+/* Bounds on what a front end may hand over. */
+#define MAX_LIVE_CPUS		65536U
+#define MAX_LIVE_IRQS		(1U << 20)
+#define MAX_LIVE_TASKS		(1U << 22)
+#define MAX_STR			256U
+
+/* ------------------------------------------------------------------ */
+/* Live state                                                          */
+/* ------------------------------------------------------------------ */
+
+struct live_irq {
+	uint32_t irq;
+	char *name;
+};
+
+struct live_cpu {
+	uint32_t cpu;
+	int stage_oob, pipe, is, os, hoff;
+	int64_t current, owner, inflight;
+	size_t np[2], cap[2];
+	struct live_irq *p[2];
+};
+
+struct live_task {
+	int64_t pid;
+	char *comm;
+	uint32_t cpu;
+	char *cls;
+};
+
+struct dtrec_live {
+	size_t nc, capc;
+	struct live_cpu *c;
+	size_t nt, capt;
+	struct live_task *t;
+};
+
+static int grow(void **arr, size_t *cap, size_t n, size_t size, size_t max)
+{
+	size_t nc;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	if (n >= max)
+		return -E2BIG;
+	nc = *cap ? *cap * 2 : 8;
+	if (nc > max)
+		nc = max;
+	p = realloc(*arr, nc * size);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = nc;
+	return 0;
+}
+
+static char *dupstr(const char *s)
+{
+	size_t n;
+	char *d;
+
+	if (!s)
+		return NULL;
+	n = strnlen(s, MAX_STR);
+	d = malloc(n + 1);
+	if (d) {
+		memcpy(d, s, n);
+		d[n] = '\0';
+	}
+	return d;
+}
+
+struct dtrec_live *dtrec_live_new(void)
+{
+	return calloc(1, sizeof(struct dtrec_live));
+}
+
+void dtrec_live_free(struct dtrec_live *l)
+{
+	size_t i, k, s;
+
+	if (!l)
+		return;
+	for (i = 0; i < l->nc; i++)
+		for (s = 0; s < 2; s++) {
+			for (k = 0; k < l->c[i].np[s]; k++)
+				free(l->c[i].p[s][k].name);
+			free(l->c[i].p[s]);
+		}
+	for (i = 0; i < l->nt; i++) {
+		free(l->t[i].comm);
+		free(l->t[i].cls);
+	}
+	free(l->c);
+	free(l->t);
+	free(l);
+}
+
+static int tri(int v)
+{
+	return v < 0 ? DTREC_LIVE_UNKNOWN : !!v;
+}
+
+static struct live_cpu *live_find(const struct dtrec_live *l, uint32_t cpu)
+{
+	size_t i;
+
+	for (i = 0; l && i < l->nc; i++)
+		if (l->c[i].cpu == cpu)
+			return &l->c[i];
+	return NULL;
+}
+
+static struct live_cpu *live_get(struct dtrec_live *l, uint32_t cpu)
+{
+	struct live_cpu *c = live_find(l, cpu);
+
+	if (c)
+		return c;
+	if (grow((void **)&l->c, &l->capc, l->nc, sizeof(*l->c), MAX_LIVE_CPUS))
+		return NULL;
+	c = &l->c[l->nc++];
+	memset(c, 0, sizeof(*c));
+	c->cpu = cpu;
+	c->stage_oob = c->pipe = c->is = c->os = c->hoff = DTREC_LIVE_UNKNOWN;
+	c->current = c->owner = c->inflight = -1;
+	return c;
+}
+
+int dtrec_live_cpu(struct dtrec_live *l, uint32_t cpu, int stage_oob,
+		   int pipeline_entry, int inband_stalled, int oob_stalled,
+		   int hard_irqs_off, int64_t current_pid, int64_t inband_owner,
+		   int64_t task_inflight)
+{
+	struct live_cpu *c;
+
+	if (!l)
+		return -EINVAL;
+	c = live_get(l, cpu);
+	if (!c)
+		return -ENOMEM;
+	c->stage_oob = tri(stage_oob);
+	c->pipe = tri(pipeline_entry);
+	c->is = tri(inband_stalled);
+	c->os = tri(oob_stalled);
+	c->hoff = tri(hard_irqs_off);
+	c->current = current_pid < 0 ? -1 : current_pid;
+	c->owner = inband_owner < 0 ? -1 : inband_owner;
+	c->inflight = task_inflight < 0 ? -1 : task_inflight;
+	return 0;
+}
+
+int dtrec_live_pending(struct dtrec_live *l, uint32_t cpu, unsigned int stage,
+		       uint32_t irq, const char *name)
+{
+	struct live_cpu *c;
+	struct live_irq *p;
+	int rc;
+
+	if (!l || stage > 1)
+		return -EINVAL;
+	c = live_get(l, cpu);
+	if (!c)
+		return -ENOMEM;
+	rc = grow((void **)&c->p[stage], &c->cap[stage], c->np[stage],
+		  sizeof(*c->p[stage]), MAX_LIVE_IRQS);
+	if (rc)
+		return rc;
+	p = &c->p[stage][c->np[stage]];
+	p->irq = irq;
+	p->name = dupstr(name);
+	if (name && !p->name)
+		return -ENOMEM;
+	c->np[stage]++;
+	return 0;
+}
+
+int dtrec_live_task(struct dtrec_live *l, int64_t pid, const char *comm,
+		    uint32_t cpu, const char *cls)
+{
+	struct live_task *t;
+	int rc;
+
+	if (!l)
+		return -EINVAL;
+	rc = grow((void **)&l->t, &l->capt, l->nt, sizeof(*l->t), MAX_LIVE_TASKS);
+	if (rc)
+		return rc;
+	t = &l->t[l->nt];
+	t->pid = pid;
+	t->cpu = cpu;
+	t->comm = dupstr(comm);
+	t->cls = dupstr(cls);
+	if ((comm && !t->comm) || (cls && !t->cls)) {
+		free(t->comm);
+		free(t->cls);
+		return -ENOMEM;
+	}
+	l->nt++;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Options                                                             */
+/* ------------------------------------------------------------------ */
+
+/* ctypes callers pass opaque 256-byte storage for the options. */
+typedef char opts_fit[sizeof(struct dtrec_report_opts) <= 256 ? 1 : -1];
+
+void dtrec_report_opts_init(struct dtrec_report_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+}
+
+static const struct {
+	const char *name;
+	size_t off;
+} report_opt[] = {
+	{ "--last", offsetof(struct dtrec_report_opts, last) },
+	{ "--oob-stall", offsetof(struct dtrec_report_opts, oob_stall_ns) },
+	{ "--inband-stall", offsetof(struct dtrec_report_opts, inband_stall_ns) },
+	{ "--migrating", offsetof(struct dtrec_report_opts, migrating_ns) },
+	{ "--hard-off", offsetof(struct dtrec_report_opts, hard_off_ns) },
+};
+
+#define NR_REPORT_OPTS (sizeof(report_opt) / sizeof(report_opt[0]))
+
+int dtrec_report_opts_parse(struct dtrec_report_opts *o, int argc, char **argv,
+			    char *err, size_t errlen)
+{
+	int i;
+
+	if (!o)
+		return dtrec_seterr(err, errlen, -EINVAL, "missing options");
+	for (i = 0; i < argc; i++) {
+		const char *opt = argv[i], *val, *eq = strchr(opt, '=');
+		size_t k, nlen = eq ? (size_t)(eq - opt) : strlen(opt);
+		unsigned long long v;
+		char *end;
+
+		for (k = 0; k < NR_REPORT_OPTS; k++)
+			if (strlen(report_opt[k].name) == nlen &&
+			    !strncmp(opt, report_opt[k].name, nlen))
+				break;
+		if (k == NR_REPORT_OPTS)
+			return dtrec_seterr(err, errlen, -EINVAL,
+				"unknown report option '%.64s' (--last, --oob-stall, --inband-stall, --migrating, --hard-off)",
+				opt);
+		if (eq)
+			val = eq + 1;
+		else if (i + 1 < argc)
+			val = argv[++i];
+		else
+			return dtrec_seterr(err, errlen, -EINVAL, "%s needs a value",
+					    report_opt[k].name);
+		errno = 0;
+		v = strtoull(val, &end, 0);
+		if (!*val || *val == '-' || *val == '+' || *end || errno)
+			return dtrec_seterr(err, errlen, -EINVAL,
+				"%s: '%.64s' is not a non-negative integer",
+				report_opt[k].name, val);
+		memcpy((char *)o + report_opt[k].off, &(uint64_t){ v }, sizeof(uint64_t));
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Analysis                                                            */
+/* ------------------------------------------------------------------ */
+
+/* A condition at freeze time and since when it has held. */
+struct cond {
+	int on;			/* 1, 0, -1 unknown */
+	int have_since;
+	int exact;		/* the record before the start showed it off */
+	uint64_t since;
+	int64_t pid;		/* -1: unknown */
+};
+
+struct pend {
+	unsigned int stage;
+	uint32_t irq;
+	const char *name;
+	int timed;		/* post is known: the post time, or a bound */
+	int exact;		/* post is the post time, else "posted before" */
+	uint64_t post;
+};
+
+struct pendset {
+	size_t n, cap;
+	struct pend *p;
+};
+
+/* A task in flight on a CPU page. */
+struct flight {
+	int64_t pid;
+	const char *cls;
+	int inflight;		/* the CPU's task_inflight */
+	int candidate;		/* may be stuck migrating */
+	int have_since, exact;
+	uint64_t since;
+};
+
+/* Per task, over all CPUs in time order: its last in-band -> oob migration. */
+struct migr {
+	uint32_t pid;
+	int have_leave, finalized, switched;
+	uint32_t cpu;		/* where it left in-band (or was finalized) */
+	uint64_t leave_ns, fin_ns, last_rec;
+	int have_rec;
+};
+
+struct rcpu {
+	uint32_t cpu;
+	const struct dtrec_cpuv *cv;	/* NULL: no record */
+	const struct live_cpu *lc;	/* NULL: no live state */
+	uint64_t ok, torn, stale, lost;
+	int have_win;
+	size_t win, end;		/* the last window: cv->ev[win..end) */
+	uint64_t win_ns, last_ns;
+	const struct dtrec_ev *last;	/* last non-NMI record of the window */
+	int stage_oob, pipe;		/* -1 unknown */
+	int64_t current;
+	struct cond is, os, hoff;
+	struct pendset pend;
+	/* LEAVE_INBAND seen, no FINALIZE_OOB yet: the CPU's task_inflight. */
+	int have_inflight;
+	uint32_t inflight;
+	uint64_t inflight_ns;
+	size_t nfl, capfl;
+	struct flight *fl;
+};
+
+enum vkind { V_OOB, V_INBAND, V_MIGRATING, V_HARD_OFF };
+
+static const char *const vkind_name[] = {
+	"oob_stall", "inband_stall_pending", "stuck_migrating", "hard_irqs_off",
+};
+
+struct verdict {
+	enum vkind kind;
+	uint32_t cpu;
+	int64_t pid;
+	uint64_t since, dur;
+	int exact;
+	size_t npend;
+	char msg[320];
+};
+
+struct report {
+	const struct dtrec_snapshot *s;
+	const struct dtrec_live *live;
+	struct dtrec_report_opts o;
+	uint32_t mask;
+	uint64_t freeze;
+	struct dtrec_percpu pc;
+	size_t nr;
+	struct rcpu *c;
+	size_t nm, capm;
+	struct migr *m;
+	size_t nv, capv;
+	struct verdict *v;
+	int err;
+};
+
+static int has_class(const struct report *r, int cls)
+{
+	return !!(r->mask & (1U << cls));
+}
+
+static uint64_t dur_of(const struct report *r, uint64_t since)
+{
+	return r->freeze > since ? r->freeze - since : 0;
+}
+
+/* --- per-CPU derivation -------------------------------------------- */
+
+static void cond_reset(struct cond *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->on = -1;
+	c->pid = -1;
+}
+
+/* A record that tells the condition (set or not). */
+static void cond_step(struct cond *c, const struct dtrec_ev *e, int set, int exact)
+{
+	if (!set) {
+		c->on = 0;
+		return;
+	}
+	if (c->on == 1)
+		return;
+	c->exact = c->on == 0 && exact;
+	c->on = 1;
+	c->have_since = 1;
+	c->since = e->ns;
+	c->pid = e->pid;
+}
+
+static int task_event(unsigned int ev)
+{
+	switch (ev) {
+	case DTREC_EV_LEAVE_INBAND:
+	case DTREC_EV_FINALIZE_OOB:
+	case DTREC_EV_SWITCHED_OOB:
+	case DTREC_EV_LEAVE_OOB:
+	case DTREC_EV_RESUME_INBAND:
+	case DTREC_EV_OOB_SWITCH:
+	case DTREC_EV_INBAND_TAIL:
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Hard IRQs are turned back on without a record (return from an
+ * interrupt, hard_local_irq_restore() after a post, an unstall, a sync
+ * or a context switch), so a hard-off section only opens at a record
+ * made outside an IRQ frame by code that means to keep them off: an oob
+ * stall (legal only hard-off), a mark or the freeze. Other records
+ * neither open nor close one.
+ */
+static int hoff_opens(const struct dtrec_ev *e)
+{
+	if (e->state & (ST_PIPE | ST_HIRQ))
+		return 0;
+	switch (e->event) {
+	case DTREC_EV_OOB_STALL:
+	case DTREC_EV_MARK:
+	case DTREC_EV_FREEZE:
+		return 1;
+	}
+	return 0;
+}
+
+static void hoff_step(struct cond *c, int *tail_unknown, const struct dtrec_ev *e)
+{
+	if (!(e->state & ST_HOFF)) {
+		c->on = 0;
+		*tail_unknown = 0;
+	} else if (e->event == DTREC_EV_PIPELINE_ENTRY ||
+		   e->event == DTREC_EV_INBAND_UNSTALL ||
+		   e->event == DTREC_EV_OOB_UNSTALL || task_event(e->event)) {
+		/* IRQs were on before the entry; the others end silently. */
+		c->on = 0;
+		*tail_unknown = 1;
+	} else if (hoff_opens(e)) {
+		if (c->on != 1) {
+			c->exact = c->on == 0 && !*tail_unknown;
+			c->on = 1;
+			c->have_since = 1;
+			c->since = e->ns;
+			c->pid = e->pid;
+		}
+	} else if (c->on == 0) {
+		*tail_unknown = 1;
+	}
+}
+
+static struct pend *pend_find(struct pendset *ps, unsigned int stage, uint32_t irq)
+{
+	size_t i;
+
+	for (i = 0; i < ps->n; i++)
+		if (ps->p[i].stage == stage && ps->p[i].irq == irq)
+			return &ps->p[i];
+	return NULL;
+}
+
+static struct pend *pend_add(struct report *r, struct pendset *ps,
+			     unsigned int stage, uint32_t irq)
+{
+	struct pend *p;
+	int rc = grow((void **)&ps->p, &ps->cap, ps->n, sizeof(*ps->p), SIZE_MAX / 2);
+
+	if (rc) {
+		r->err = rc;
+		return NULL;
+	}
+	p = &ps->p[ps->n++];
+	memset(p, 0, sizeof(*p));
+	p->stage = stage;
+	p->irq = irq;
+	return p;
+}
+
+static void pend_del(struct pendset *ps, unsigned int stage, uint32_t irq)
+{
+	struct pend *p = pend_find(ps, stage, irq);
+
+	if (p)
+		*p = ps->p[--ps->n];
+}
+
+static int cmp_pend(const void *a, const void *b)
+{
+	const struct pend *x = a, *y = b;
+
+	if (x->stage != y->stage)
+		return x->stage < y->stage ? -1 : 1;
+	return x->irq < y->irq ? -1 : x->irq > y->irq;
+}
+
+/*
+ * The last window of a CPU: the longest run of consecutive valid
+ * records ending at its last valid one. Damaged slots after it (a
+ * record being written at the crash) do not empty it.
+ */
+static void find_window(struct rcpu *c)
+{
+	const struct dtrec_cpuv *cv = c->cv;
+	size_t i, end = cv->n;
+
+	for (i = 0; i < cv->n; i++) {
+		if (cv->ev[i]->status == DTREC_TORN)
+			c->torn++;
+		else if (cv->ev[i]->status == DTREC_STALE)
+			c->stale++;
+		else
+			c->ok++;
+	}
+	while (end > 0 && cv->ev[end - 1]->status != DTREC_OK)
+		end--;
+	if (!end)
+		return;
+	i = end - 1;
+	while (i > 0 && cv->ev[i - 1]->status == DTREC_OK &&
+	       cv->ev[i - 1]->pos + 1 == cv->ev[i]->pos)
+		i--;
+	c->have_win = 1;
+	c->win = i;
+	c->end = end;
+	c->win_ns = cv->ev[i]->ns;
+	c->last_ns = cv->ev[end - 1]->ns;
+}
+
+static void derive_cpu(struct report *r, struct rcpu *c)
+{
+	int hoff_tu = 0;
+	size_t i;
+
+	cond_reset(&c->is);
+	cond_reset(&c->os);
+	cond_reset(&c->hoff);
+	c->stage_oob = c->pipe = -1;
+	c->current = -1;
+	if (!c->cv)
+		return;
+	find_window(c);
+	if (!c->have_win)
+		return;
+	for (i = c->win; i < c->end && !r->err; i++) {
+		const struct dtrec_ev *e = c->cv->ev[i];
+		unsigned int st = e->state;
+
+		if (!(st & ST_NMI)) {
+			/* While an oob task runs, bit 0 is its own (§1.2). */
+			if (!(st & ST_TOOB))
+				cond_step(&c->is, e, !!(st & ST_IS), 1);
+			cond_step(&c->os, e, !!(st & ST_OS), 1);
+			hoff_step(&c->hoff, &hoff_tu, e);
+			c->last = e;
+		}
+		if ((e->event == DTREC_EV_IRQ_POST || e->event == DTREC_EV_IRQ_PLAY) &&
+		    (e->arg2 & 0xff) <= 1) {
+			unsigned int s = e->arg2 & 0xff;
+			struct pend *p;
+
+			if (e->event == DTREC_EV_IRQ_PLAY) {
+				pend_del(&c->pend, s, e->arg);
+			} else if (!pend_find(&c->pend, s, e->arg) &&
+				   (p = pend_add(r, &c->pend, s, e->arg))) {
+				/* Coalesced: its first post is older than the window. */
+				p->timed = 1;
+				p->exact = !(e->arg2 & DTREC_POST_COALESCED);
+				p->post = p->exact ? e->ns : c->win_ns;
+			}
+		}
+		if (e->event == DTREC_EV_LEAVE_INBAND) {
+			c->have_inflight = 1;
+			c->inflight = e->arg;
+			c->inflight_ns = e->ns;
+		} else if ((e->event == DTREC_EV_FINALIZE_OOB ||
+			    e->event == DTREC_EV_SWITCHED_OOB) && c->have_inflight) {
+			c->have_inflight = 0;
+		}
+	}
+	/* Hard IRQs in an IRQ frame or after a silent restore: unknown. */
+	if (c->hoff.on == 0 && hoff_tu)
+		c->hoff.on = -1;
+	if (c->last) {
+		c->stage_oob = !!(c->last->state & ST_OOB);
+		c->pipe = !!(c->last->state & ST_PIPE);
+		c->current = c->last->pid;
+	}
+}
+
+/* --- per-task migrations (time order, every CPU) -------------------- */
+
+static struct migr *migr_find(const struct report *r, uint32_t pid)
+{
+	size_t lo = 0, hi = r->nm;
+
+	/* r->m is kept sorted by pid. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (r->m[mid].pid == pid)
+			return &r->m[mid];
+		if (r->m[mid].pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static struct migr *migr_get(struct report *r, uint32_t pid)
+{
+	struct migr *m = migr_find(r, pid);
+	size_t lo = 0;
+	int rc;
+
+	if (m)
+		return m;
+	rc = grow((void **)&r->m, &r->capm, r->nm, sizeof(*r->m), SIZE_MAX / 2);
+	if (rc) {
+		r->err = rc;
+		return NULL;
+	}
+	while (lo < r->nm && r->m[lo].pid < pid)
+		lo++;
+	memmove(&r->m[lo + 1], &r->m[lo], (r->nm - lo) * sizeof(*r->m));
+	r->nm++;
+	m = &r->m[lo];
+	memset(m, 0, sizeof(*m));
+	m->pid = pid;
+	return m;
+}
+
+static void scan_migrations(struct report *r)
+{
+	const struct dtrec_snapshot *s = r->s;
+	size_t i;
+
+	if (!has_class(r, DTREC_C_TASK))
+		return;
+	for (i = 0; i < s->nr_events && !r->err; i++) {
+		const struct dtrec_ev *e = &s->events[i];
+		struct migr *m;
+
+		if (e->status != DTREC_OK)
+			continue;
+		if (e->event == DTREC_EV_LEAVE_INBAND) {
+			m = migr_get(r, e->arg);
+			if (!m)
+				return;
+			memset(m, 0, sizeof(*m));
+			m->pid = e->arg;
+			m->have_leave = 1;
+			m->cpu = e->cpu;
+			m->leave_ns = e->ns;
+		} else if (e->event == DTREC_EV_FINALIZE_OOB) {
+			m = migr_get(r, e->arg);
+			if (!m)
+				return;
+			if (m->switched || (!m->have_leave && !m->finalized)) {
+				memset(m, 0, sizeof(*m));
+				m->pid = e->arg;
+				m->cpu = e->cpu;
+			}
+			m->finalized = 1;
+			m->fin_ns = e->ns;
+		} else if (e->event == DTREC_EV_SWITCHED_OOB) {
+			m = migr_find(r, e->arg);
+			if (m)
+				m->switched = 1;
+		}
+	}
+	/* Signs of life after the hand-over. */
+	for (i = 0; i < s->nr_events && !r->err; i++) {
+		const struct dtrec_ev *e = &s->events[i];
+		struct migr *m;
+
+		if (e->status != DTREC_OK || !(m = migr_find(r, e->pid)))
+			continue;
+		m->have_rec = 1;
+		m->last_rec = e->ns;
+	}
+}
+
+/* A migration the records show as never completed, or NULL. */
+static const struct migr *stuck_by_records(const struct report *r, uint32_t pid)
+{
+	const struct migr *m = migr_find(r, pid);
+
+	if (!m || m->switched || (!m->have_leave && !m->finalized))
+		return NULL;
+	if (m->finalized && m->have_rec && m->last_rec > m->fin_ns)
+		return NULL;
+	if (!m->finalized && m->have_rec &&
+	    m->last_rec > m->leave_ns + MIGRATE_SETTLE_NS)
+		return NULL;
+	return m;
+}
+
+/* --- lookups -------------------------------------------------------- */
+
+static struct rcpu *rcpu_find(const struct report *r, uint32_t cpu)
+{
+	size_t i;
+
+	for (i = 0; i < r->nr; i++)
+		if (r->c[i].cpu == cpu)
+			return &r->c[i];
+	return NULL;
+}
+
+static const struct live_task *task_find(const struct report *r, int64_t pid,
+					 int64_t cpu)
+{
+	const struct live_task *hit = NULL;
+	size_t i;
+
+	if (!r->live || pid < 0)
+		return NULL;
+	for (i = 0; i < r->live->nt; i++) {
+		const struct live_task *t = &r->live->t[i];
+
+		if (t->pid != pid)
+			continue;
+		if (cpu < 0 || t->cpu == (uint64_t)cpu)
+			return t;	/* idle tasks share pid 0: match the CPU */
+		if (!hit)
+			hit = t;
+	}
+	return hit;
+}
+
+static const char *comm_of(const struct report *r, int64_t pid, int64_t cpu)
+{
+	const struct live_task *t = task_find(r, pid, cpu);
+
+	return t ? t->comm : NULL;
+}
+
+/* --- resolution: live state over derived ---------------------------- */
+
+static void live_cond(struct cond *c, int live, int64_t pid)
+{
+	if (live < 0)
+		return;
+	if (!live) {
+		cond_reset(c);
+		c->on = 0;
+		return;
+	}
+	if (c->on != 1) {
+		cond_reset(c);
+		c->on = 1;
+	}
+	if (pid >= 0)
+		c->pid = pid;
+}
+
+static int add_flight(struct report *r, struct rcpu *c, int64_t pid,
+		      const char *cls, int inflight, int candidate,
+		      int have_since, uint64_t since, int exact)
+{
+	struct flight *f;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < c->nfl; i++)
+		if (c->fl[i].pid == pid) {
+			c->fl[i].inflight |= inflight;
+			c->fl[i].candidate |= candidate;
+			return 0;
+		}
+	rc = grow((void **)&c->fl, &c->capfl, c->nfl, sizeof(*c->fl), SIZE_MAX / 2);
+	if (rc)
+		return r->err = rc;
+	f = &c->fl[c->nfl++];
+	f->pid = pid;
+	f->cls = cls;
+	f->inflight = inflight;
+	f->candidate = candidate;
+	f->have_since = have_since;
+	f->since = since;
+	f->exact = exact;
+	return 0;
+}
+
+/*
+ * Since when a task has been migrating: its LEAVE_INBAND, or, when that
+ * is older than the records, the start of its CPU's window (a lower
+ * bound). No time when the records show the migration completed.
+ */
+static int migrating_since(const struct report *r, int64_t pid, uint32_t cpu,
+			   uint64_t *since, int *exact, uint32_t *where)
+{
+	const struct migr *m = pid >= 0 && pid <= UINT32_MAX ?
+		migr_find(r, (uint32_t)pid) : NULL;
+	const struct rcpu *c;
+
+	*where = cpu;
+	if (m && m->switched)
+		return 0;
+	if (m && m->have_leave) {
+		*since = m->leave_ns;
+		*exact = 1;
+		*where = m->cpu;
+		return 1;
+	}
+	if (m)
+		*where = m->cpu;
+	c = rcpu_find(r, *where);
+	if (!c || !c->have_win)
+		return 0;
+	*since = c->win_ns;
+	*exact = 0;
+	return 1;
+}
+
+static int cmp_flight(const void *a, const void *b)
+{
+	const struct flight *x = a, *y = b;
+
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+static void resolve_tasks(struct report *r)
+{
+	const struct dtrec_live *l = r->live;
+	size_t i;
+
+	if (l && l->nt) {
+		for (i = 0; i < l->nt && !r->err; i++) {
+			const struct live_task *t = &l->t[i];
+			int migrating = t->cls && !strcmp(t->cls, "migrating");
+			uint64_t since = 0;
+			int exact = 0, have = 0;
+			uint32_t where = t->cpu;
+			struct rcpu *c;
+
+			if (!t->cls || !strcmp(t->cls, "inband"))
+				continue;
+			if (migrating)
+				have = migrating_since(r, t->pid, t->cpu, &since, &exact, &where);
+			c = rcpu_find(r, where);
+			if (c)
+				add_flight(r, c, t->pid, t->cls, 0, migrating, have,
+					   since, exact);
+		}
+	} else {
+		/* Records only: stuck migrations, then the CPUs' inflight. */
+		for (i = 0; i < r->nm && !r->err; i++) {
+			const struct migr *m = stuck_by_records(r, r->m[i].pid);
+			uint64_t since = 0;
+			int exact = 0, have;
+			uint32_t where;
+			struct rcpu *c;
+
+			if (!m)
+				continue;
+			have = migrating_since(r, m->pid, m->cpu, &since, &exact, &where);
+			c = rcpu_find(r, where);
+			if (c)
+				add_flight(r, c, m->pid, "migrating", 0, 1, have,
+					   since, exact);
+		}
+	}
+	for (i = 0; i < r->nr && !r->err; i++) {
+		struct rcpu *c = &r->c[i];
+		int64_t pid = -1;
+
+		if (c->lc && c->lc->inflight >= 0)
+			pid = c->lc->inflight;
+		else if (!c->lc && c->have_inflight && stuck_by_records(r, c->inflight))
+			pid = c->inflight;	/* not the aborted -ERESTARTSYS path */
+		if (pid >= 0) {
+			const struct live_task *t = task_find(r, pid, c->cpu);
+			uint64_t since = 0;
+			int exact = 0, have;
+			uint32_t where;
+
+			have = migrating_since(r, pid, c->cpu, &since, &exact, &where);
+			add_flight(r, c, pid, t ? t->cls : "migrating", 1,
+				   c->lc ? t && t->cls && !strcmp(t->cls, "migrating") :
+				   pid <= UINT32_MAX && stuck_by_records(r, (uint32_t)pid),
+				   have, since, exact);
+		}
+		if (c->nfl > 1)
+			qsort(c->fl, c->nfl, sizeof(*c->fl), cmp_flight);
+	}
+}
+
+static void resolve_pending(struct report *r, struct rcpu *c)
+{
+	const struct live_cpu *lc = c->lc;
+	struct pendset out = { 0, 0, NULL };
+	unsigned int s;
+	size_t k;
+
+	if (!lc) {
+		if (c->pend.n > 1)
+			qsort(c->pend.p, c->pend.n, sizeof(*c->pend.p), cmp_pend);
+		return;
+	}
+	for (s = 0; s < 2 && !r->err; s++)
+		for (k = 0; k < lc->np[s] && !r->err; k++) {
+			const struct pend *d = pend_find(&c->pend, s, lc->p[s][k].irq);
+			struct pend *p = pend_add(r, &out, s, lc->p[s][k].irq);
+
+			if (!p)
+				break;
+			if (d) {
+				p->timed = d->timed;
+				p->exact = d->exact;
+				p->post = d->post;
+			} else if (c->have_win) {
+				/* Not posted in the window: since before it. */
+				p->timed = 1;
+				p->post = c->win_ns;
+			}
+			p->name = lc->p[s][k].name;
+		}
+	free(c->pend.p);
+	c->pend = out;
+}
+
+static void resolve_cpu(struct report *r, struct rcpu *c)
+{
+	const struct live_cpu *lc = c->lc;
+
+	if (!lc) {
+		resolve_pending(r, c);
+		return;
+	}
+	if (lc->stage_oob >= 0)
+		c->stage_oob = lc->stage_oob;
+	if (lc->pipe >= 0)
+		c->pipe = lc->pipe;
+	if (lc->current >= 0)
+		c->current = lc->current;
+	live_cond(&c->is, lc->is, lc->owner);
+	live_cond(&c->os, lc->os, lc->current);
+	live_cond(&c->hoff, lc->hoff, lc->current);
+	resolve_pending(r, c);
+}
+
+/* --- verdicts -------------------------------------------------------- */
+
+static void fmt_dur(char *buf, size_t len, uint64_t ns)
+{
+	static const struct { uint64_t unit; const char *name; } u[] = {
+		{ 1000000000ULL, "s" }, { 1000000ULL, "ms" }, { 1000ULL, "us" },
+	};
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		if (ns >= u[i].unit) {
+			snprintf(buf, len, "%llu.%03llu %s",
+				 (unsigned long long)(ns / u[i].unit),
+				 (unsigned long long)(ns % u[i].unit / (u[i].unit / 1000)),
+				 u[i].name);
+			return;
+		}
+	snprintf(buf, len, "%llu ns", (unsigned long long)ns);
+}
+
+/* "pid 48 (dtfix-hold/1)", "pid 48", "an unknown task". */
+static void fmt_who(char *buf, size_t len, int64_t pid, const char *comm)
+{
+	if (pid < 0)
+		snprintf(buf, len, "an unknown task");
+	else if (comm)
+		snprintf(buf, len, "pid %lld (%.64s)", (long long)pid, comm);
+	else
+		snprintf(buf, len, "pid %lld", (long long)pid);
+}
+
+static struct verdict *verdict_add(struct report *r, enum vkind kind,
+				   uint32_t cpu, int64_t pid, uint64_t since,
+				   int exact)
+{
+	struct verdict *v;
+	int rc = grow((void **)&r->v, &r->capv, r->nv, sizeof(*r->v), SIZE_MAX / 2);
+
+	if (rc) {
+		r->err = rc;
+		return NULL;
+	}
+	v = &r->v[r->nv++];
+	memset(v, 0, sizeof(*v));
+	v->kind = kind;
+	v->cpu = cpu;
+	v->pid = pid;
+	v->since = since;
+	v->dur = dur_of(r, since);
+	v->exact = exact;
+	return v;
+}
+
+/* IRQs pending in a stage; the oldest known post (or bound) in *oldest. */
+static size_t npend(const struct rcpu *c, unsigned int stage, int *timed,
+		    uint64_t *oldest, int *oldest_exact)
+{
+	size_t k, n = 0;
+
+	if (timed)
+		*timed = 0;
+	for (k = 0; k < c->pend.n; k++) {
+		const struct pend *p = &c->pend.p[k];
+
+		if (p->stage != stage)
+			continue;
+		n++;
+		if (!timed || !p->timed)
+			continue;
+		if (!*timed || p->post < *oldest ||
+		    (p->post == *oldest && !p->exact)) {
+			*timed = 1;
+			*oldest = p->post;
+			*oldest_exact = p->exact;
+		}
+	}
+	return n;
+}
+
+static void cpu_verdicts(struct report *r, struct rcpu *c)
+{
+	const struct dtrec_report_opts *o = &r->o;
+	char who[128], d1[32];
+	struct verdict *v;
+	int oob = 0;
+	size_t k;
+
+	if (c->os.on == 1 && c->os.have_since &&
+	    dur_of(r, c->os.since) >= o->oob_stall_ns) {
+		size_t n = npend(c, 1, NULL, NULL, NULL);
+
+		v = verdict_add(r, V_OOB, c->cpu, c->os.pid, c->os.since, c->os.exact);
+		if (!v)
+			return;
+		oob = 1;
+		v->npend = n;
+		fmt_who(who, sizeof(who), v->pid, comm_of(r, v->pid, c->cpu));
+		fmt_dur(d1, sizeof(d1), v->dur);
+		snprintf(v->msg, sizeof(v->msg),
+			 "CPU%u: oob stage stalled for %s%s by %s, hard IRQs %s: hard hang risk",
+			 c->cpu, v->exact ? "" : "at least ", d1, who,
+			 c->hoff.on == 1 ? "off" : c->hoff.on == 0 ? "on" : "unknown");
+		if (n)
+			snprintf(v->msg + strlen(v->msg), sizeof(v->msg) - strlen(v->msg),
+				 ", %zu oob IRQ%s pending", n, n == 1 ? "" : "s");
+	}
+	if (c->is.on == 1 && c->is.have_since) {
+		uint64_t oldest = 0, blocked;
+		int oexact = 0, timed;
+		size_t n = npend(c, 0, &timed, &oldest, &oexact);
+
+		/* How long IRQs have been held back by this stall. */
+		blocked = dur_of(r, timed && oldest > c->is.since ? oldest : c->is.since);
+		if (n && blocked >= o->inband_stall_ns) {
+			v = verdict_add(r, V_INBAND, c->cpu, c->is.pid, c->is.since,
+					c->is.exact);
+			if (!v)
+				return;
+			v->npend = n;
+			fmt_who(who, sizeof(who), v->pid, comm_of(r, v->pid, c->cpu));
+			fmt_dur(d1, sizeof(d1), v->dur);
+			snprintf(v->msg, sizeof(v->msg),
+				 "CPU%u: in-band stage stalled for %s%s by %s, %zu IRQ%s pending",
+				 c->cpu, v->exact ? "" : "at least ", d1, who, n,
+				 n == 1 ? "" : "s");
+			if (timed) {
+				char d2[32];
+
+				fmt_dur(d2, sizeof(d2), dur_of(r, oldest));
+				snprintf(v->msg + strlen(v->msg), sizeof(v->msg) - strlen(v->msg),
+					 ", oldest for %s%s", oexact ? "" : "at least ", d2);
+			}
+		}
+	}
+	for (k = 0; k < c->nfl; k++) {
+		const struct flight *f = &c->fl[k];
+		size_t j;
+
+		if (!f->candidate || !f->have_since ||
+		    dur_of(r, f->since) < o->migrating_ns)
+			continue;
+		for (j = 0; j < r->nv; j++)
+			if (r->v[j].kind == V_MIGRATING && r->v[j].pid == f->pid)
+				break;
+		if (j < r->nv)
+			continue;	/* already named on another CPU */
+		v = verdict_add(r, V_MIGRATING, c->cpu, f->pid, f->since, f->exact);
+		if (!v)
+			return;
+		fmt_who(who, sizeof(who), v->pid, comm_of(r, v->pid, c->cpu));
+		fmt_dur(d1, sizeof(d1), v->dur);
+		snprintf(v->msg, sizeof(v->msg),
+			 "CPU%u: %s stuck migrating to the oob stage for %s%s",
+			 c->cpu, who, v->exact ? "" : "at least ", d1);
+	}
+	/* An oob stall implies hard IRQs off: one line says it all. */
+	if (!oob && c->hoff.on == 1 && c->hoff.have_since &&
+	    dur_of(r, c->hoff.since) >= o->hard_off_ns) {
+		v = verdict_add(r, V_HARD_OFF, c->cpu, c->hoff.pid, c->hoff.since,
+				c->hoff.exact);
+		if (!v)
+			return;
+		fmt_who(who, sizeof(who), v->pid, comm_of(r, v->pid, c->cpu));
+		fmt_dur(d1, sizeof(d1), v->dur);
+		snprintf(v->msg, sizeof(v->msg), "CPU%u: hard IRQs off for %s%s by %s",
+			 c->cpu, v->exact ? "" : "at least ", d1, who);
+	}
+}
+
+static int cmp_verdict(const void *a, const void *b)
+{
+	const struct verdict *x = a, *y = b;
+
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	if (x->dur != y->dur)
+		return x->dur > y->dur ? -1 : 1;
+	if (x->cpu != y->cpu)
+		return x->cpu < y->cpu ? -1 : 1;
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+/* ------------------------------------------------------------------ */
+/* Output                                                              */
+/* ------------------------------------------------------------------ */
+
+static const char *freeze_name(uint32_t reason)
+{
+	static const char *const n[] = { "debugger", "oops", "debugfs", "api" };
+
+	return reason < sizeof(n) / sizeof(n[0]) ? n[reason] : "unknown";
+}
+
+/* One code point of UTF-8 (U+FFFD for a bad sequence, one byte eaten). */
+static uint32_t utf8_next(const unsigned char **p)
+{
+	const unsigned char *s = *p;
+	uint32_t cp;
+	int n, i;
+
+	if (s[0] < 0x80) {
+		*p = s + 1;
+		return s[0];
+	}
+	n = s[0] >= 0xf0 && s[0] < 0xf5 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+	if (s[0] >= 0xf5)
+		n = 0;
+	cp = n ? s[0] & (0x7f >> n) : 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			break;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if (!n || i < n || (n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp < 0xe000))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff))) {
+		*p = s + 1;
+		return 0xfffd;
+	}
+	*p = s + n;
+	return cp;
+}
+
+/* As Python's json.dumps (ensure_ascii): the front ends' common form. */
+static void json_str(FILE *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (!s) {
+		fputs("null", out);
+		return;
+	}
+	fputc('"', out);
+	while (*p) {
+		uint32_t c = utf8_next(&p);
+
+		switch (c) {
+		case '"': fputs("\\\"", out); break;
+		case '\\': fputs("\\\\", out); break;
+		case '\n': fputs("\\n", out); break;
+		case '\r': fputs("\\r", out); break;
+		case '\t': fputs("\\t", out); break;
+		case '\b': fputs("\\b", out); break;
+		case '\f': fputs("\\f", out); break;
+		default:
+			if (c >= 0x10000) {
+				c -= 0x10000;
+				fprintf(out, "\\u%04x\\u%04x", 0xd800 + (c >> 10),
+					0xdc00 + (c & 0x3ff));
+			} else if (c < 0x20 || c > 0x7e) {
+				fprintf(out, "\\u%04x", c);
+			} else {
+				fputc((int)c, out);
+			}
+		}
+	}
+	fputc('"', out);
+}
+
+static void json_pid(FILE *out, int64_t pid)
+{
+	if (pid < 0)
+		fputs("null", out);
+	else
+		fprintf(out, "%lld", (long long)pid);
+}
+
+static const char *json_tri(int v)
+{
+	return v < 0 ? "null" : v ? "true" : "false";
+}
+
+static void json_time(FILE *out, int have, uint64_t ns)
+{
+	if (have)
+		fprintf(out, "%llu", (unsigned long long)ns);
+	else
+		fputs("null", out);
+}
+
+static void json_cond(FILE *out, const struct report *r, const char *key,
+		      const struct cond *c)
+{
+	int have = c->on == 1 && c->have_since;
+
+	fprintf(out, ",\"%s\":{\"state\":%s,\"since_ns\":", key, json_tri(c->on));
+	json_time(out, have, c->since);
+	fputs(",\"duration_ns\":", out);
+	json_time(out, have, have ? dur_of(r, c->since) : 0);
+	fprintf(out, ",\"exact\":%s,\"pid\":", have && c->exact ? "true" : "false");
+	json_pid(out, c->on == 1 ? c->pid : -1);
+	fputc('}', out);
+}
+
+static size_t first_shown(const struct report *r, const struct rcpu *c)
+{
+	return c->cv->n > r->o.last ? c->cv->n - r->o.last : 0;
+}
+
+static void json_cpu(FILE *out, const struct report *r, const struct rcpu *c,
+		     int first)
+{
+	size_t k;
+
+	fprintf(out, "%s{\"cpu\":%u,\"state\":\"%s\",\"records\":{\"ok\":%llu,\"torn\":%llu,\"stale\":%llu,\"lost\":%llu,\"window_ns\":",
+		first ? "" : ",", c->cpu, c->lc ? "live" : "records",
+		(unsigned long long)c->ok, (unsigned long long)c->torn,
+		(unsigned long long)c->stale, (unsigned long long)c->lost);
+	json_time(out, c->have_win, c->win_ns);
+	fputs(",\"last_ns\":", out);
+	json_time(out, c->have_win, c->last_ns);
+	fputs("},\"stage\":", out);
+	if (c->stage_oob < 0)
+		fputs("null", out);
+	else
+		fprintf(out, "\"%s\"", c->stage_oob ? "oob" : "inband");
+	fprintf(out, ",\"pipeline_entry\":%s,\"current\":", json_tri(c->pipe));
+	json_pid(out, c->current);
+	json_cond(out, r, "inband_stall", &c->is);
+	json_cond(out, r, "oob_stall", &c->os);
+	json_cond(out, r, "hard_irqs_off", &c->hoff);
+	fputs(",\"pending\":[", out);
+	for (k = 0; k < c->pend.n; k++) {
+		const struct pend *p = &c->pend.p[k];
+		int timed = p->timed;
+
+		fprintf(out, "%s{\"stage\":\"%s\",\"irq\":%u,\"name\":", k ? "," : "",
+			p->stage ? "oob" : "inband", p->irq);
+		json_str(out, p->name);
+		fputs(",\"posted_ns\":", out);
+		json_time(out, timed && p->exact, p->post);
+		fputs(",\"wait_ns\":", out);
+		json_time(out, timed, timed ? dur_of(r, p->post) : 0);
+		fprintf(out, ",\"exact\":%s}", timed && p->exact ? "true" : "false");
+	}
+	fputs("],\"tasks\":[", out);
+	for (k = 0; k < c->nfl; k++) {
+		const struct flight *f = &c->fl[k];
+
+		fprintf(out, "%s{\"pid\":%lld,\"comm\":", k ? "," : "", (long long)f->pid);
+		json_str(out, comm_of(r, f->pid, c->cpu));
+		fputs(",\"class\":", out);
+		json_str(out, f->cls);
+		fprintf(out, ",\"inflight\":%s,\"since_ns\":", f->inflight ? "true" : "false");
+		json_time(out, f->have_since, f->since);
+		fputs(",\"duration_ns\":", out);
+		json_time(out, f->have_since, f->have_since ? dur_of(r, f->since) : 0);
+		fprintf(out, ",\"exact\":%s}", f->have_since && f->exact ? "true" : "false");
+	}
+	fputs("],\"last_events\":[", out);
+	if (c->cv)
+		for (k = first_shown(r, c); k < c->cv->n; k++)
+			dtrec_print_event(out, c->cv->ev[k], 1, k == first_shown(r, c));
+	fputs("]}", out);
+}
+
+static const char *unrecorded[] = { "irq", "task" };
+
+static void print_json(FILE *out, const struct report *r)
+{
+	const struct dtrec_snap_header *h = &r->s->hdr;
+	const int cls[] = { DTREC_C_IRQ_LOG, DTREC_C_TASK };
+	size_t i;
+	int first = 1;
+
+	fputs("{\"command\":\"report\",\"release\":", out);
+	{
+		char rel[sizeof(h->release) + 1];
+
+		memcpy(rel, h->release, sizeof(h->release));
+		rel[sizeof(h->release)] = '\0';
+		json_str(out, rel);
+	}
+	fprintf(out, ",\"clock_hz\":%llu,\"frozen\":%s,\"freeze_reason\":\"%s\",\"freeze_cpu\":%u,\"source\":\"%s\",\"freeze_ns\":%llu,",
+		(unsigned long long)h->clock_hz, h->frozen ? "true" : "false",
+		freeze_name(h->freeze_reason), h->freeze_cpu,
+		r->live ? "live" : "records", (unsigned long long)r->freeze);
+	fprintf(out, "\"thresholds\":{\"oob_stall_ns\":%llu,\"inband_stall_ns\":%llu,\"migrating_ns\":%llu,\"hard_off_ns\":%llu},\"unrecorded\":[",
+		(unsigned long long)r->o.oob_stall_ns,
+		(unsigned long long)r->o.inband_stall_ns,
+		(unsigned long long)r->o.migrating_ns,
+		(unsigned long long)r->o.hard_off_ns);
+	for (i = 0; i < 2; i++)
+		if (!has_class(r, cls[i])) {
+			fprintf(out, "%s\"%s\"", first ? "" : ",", unrecorded[i]);
+			first = 0;
+		}
+	fputs("],\"cpus\":[", out);
+	for (i = 0; i < r->nr; i++)
+		json_cpu(out, r, &r->c[i], i == 0);
+	fputs("],\"verdicts\":[", out);
+	for (i = 0; i < r->nv; i++) {
+		const struct verdict *v = &r->v[i];
+
+		fprintf(out, "%s{\"rule\":\"%s\",\"cpu\":%u,\"pid\":", i ? "," : "",
+			vkind_name[v->kind], v->cpu);
+		json_pid(out, v->pid);
+		fputs(",\"comm\":", out);
+		json_str(out, comm_of(r, v->pid, v->cpu));
+		fprintf(out, ",\"since_ns\":%llu,\"duration_ns\":%llu,\"exact\":%s,\"pending\":%zu,\"message\":",
+			(unsigned long long)v->since, (unsigned long long)v->dur,
+			v->exact ? "true" : "false", v->npend);
+		json_str(out, v->msg);
+		fputc('}', out);
+	}
+	fputs("],\"summary\":", out);
+	json_str(out, r->nv ? r->v[0].msg : "no hang signature");
+	fputs("}\n", out);
+}
+
+static void text_time(FILE *out, uint64_t ns)
+{
+	fprintf(out, "%llu.%09llu", (unsigned long long)(ns / 1000000000ULL),
+		(unsigned long long)(ns % 1000000000ULL));
+}
+
+static void text_cond(FILE *out, const struct report *r, const struct rcpu *c,
+		      const char *label, const struct cond *cd, const char *on,
+		      const char *off)
+{
+	fprintf(out, "%-16s", label);
+	if (cd->on < 0) {
+		fputs("unknown\n", out);
+		return;
+	}
+	if (!cd->on) {
+		fprintf(out, "%s\n", off);
+		return;
+	}
+	fputs(on, out);
+	if (cd->have_since) {
+		char d[32];
+
+		fmt_dur(d, sizeof(d), dur_of(r, cd->since));
+		fputs(" since ", out);
+		text_time(out, cd->since);
+		fprintf(out, " (%s%s)", cd->exact ? "" : "at least ", d);
+	} else {
+		fputs(" (since when: not in the records)", out);
+	}
+	if (cd->pid >= 0) {
+		char who[128];
+
+		fmt_who(who, sizeof(who), cd->pid, comm_of(r, cd->pid, c->cpu));
+		fprintf(out, " by %s", who);
+	}
+	fputc('\n', out);
+}
+
+static void text_cpu(FILE *out, const struct report *r, const struct rcpu *c)
+{
+	char who[128], d[32];
+	size_t k;
+
+	fprintf(out, "\n=== CPU %u (%s) ===\n", c->cpu,
+		c->lc ? "state from the dump, times from the records" :
+		"state from the records");
+	fprintf(out, "%-16s%llu valid, %llu torn, %llu stale, %llu lost", "records",
+		(unsigned long long)c->ok, (unsigned long long)c->torn,
+		(unsigned long long)c->stale, (unsigned long long)c->lost);
+	if (c->have_win) {
+		fputs("; window ", out);
+		text_time(out, c->win_ns);
+		fputs(" .. ", out);
+		text_time(out, c->last_ns);
+	}
+	fputc('\n', out);
+	fprintf(out, "%-16s%s\n", "stage", c->stage_oob < 0 ? "unknown" :
+		c->stage_oob ? "oob" : "in-band");
+	fprintf(out, "%-16s%s\n", "pipeline entry", c->pipe < 0 ? "unknown" :
+		c->pipe ? "yes" : "no");
+	if (c->current >= 0) {
+		fmt_who(who, sizeof(who), c->current, comm_of(r, c->current, c->cpu));
+		fprintf(out, "%-16s%s\n", "current", who);
+	} else {
+		fprintf(out, "%-16s%s\n", "current", "unknown");
+	}
+	text_cond(out, r, c, "in-band stage", &c->is, "stalled", "unstalled");
+	text_cond(out, r, c, "oob stage", &c->os, "stalled", "unstalled");
+	text_cond(out, r, c, "hard IRQs", &c->hoff, "off", "on");
+	fprintf(out, "%-16s%zu in-band, %zu oob%s\n", "pending IRQs",
+		npend(c, 0, NULL, NULL, NULL), npend(c, 1, NULL, NULL, NULL),
+		has_class(r, DTREC_C_IRQ_LOG) || c->lc ? "" : " (irq class not recorded)");
+	for (k = 0; k < c->pend.n; k++) {
+		const struct pend *p = &c->pend.p[k];
+
+		fprintf(out, "  %-7s irq %-6u %-24s", p->stage ? "oob" : "in-band",
+			p->irq, p->name ? p->name : "?");
+		if (p->timed) {
+			fputs(p->exact ? " posted " : " posted before ", out);
+			text_time(out, p->post);
+		}
+		if (p->timed) {
+			fmt_dur(d, sizeof(d), dur_of(r, p->post));
+			fprintf(out, ", waiting %s%s", p->exact ? "" : "at least ", d);
+		}
+		fputc('\n', out);
+	}
+	fprintf(out, "%-16s%s\n", "tasks in flight", c->nfl ? "" : "none");
+	for (k = 0; k < c->nfl; k++) {
+		const struct flight *f = &c->fl[k];
+
+		fmt_who(who, sizeof(who), f->pid, comm_of(r, f->pid, c->cpu));
+		fprintf(out, "  %s: %s%s", who, f->cls ? f->cls : "?",
+			f->inflight ? ", task_inflight" : "");
+		if (f->have_since) {
+			fmt_dur(d, sizeof(d), dur_of(r, f->since));
+			fputs(" since ", out);
+			text_time(out, f->since);
+			fprintf(out, " (%s%s)", f->exact ? "" : "at least ", d);
+		}
+		fputc('\n', out);
+	}
+	if (!c->cv || !c->cv->n) {
+		fputs("no record\n", out);
+		return;
+	}
+	fprintf(out, "last %zu events:\n", c->cv->n - first_shown(r, c));
+	for (k = first_shown(r, c); k < c->cv->n; k++)
+		dtrec_print_event(out, c->cv->ev[k], 0, 0);
+}
+
+static void print_text(FILE *out, const struct report *r)
+{
+	const struct dtrec_snap_header *h = &r->s->hdr;
+	size_t i;
+
+	fprintf(out, "hang report: release %.*s, %zu CPUs, clock %llu Hz, recorder ",
+		(int)strnlen(h->release, sizeof(h->release)), h->release, r->nr,
+		(unsigned long long)h->clock_hz);
+	if (h->frozen)
+		fprintf(out, "frozen (%s, cpu %u)\n", freeze_name(h->freeze_reason),
+			h->freeze_cpu);
+	else
+		fputs("not frozen\n", out);
+	fputs("freeze time ", out);
+	text_time(out, r->freeze);
+	fprintf(out, " (newest record); state from %s\n",
+		r->live ? "the dump, times from the records" : "the records");
+	fputs("thresholds: ", out);
+	{
+		char a[32], b[32], c[32], d[32];
+
+		fmt_dur(a, sizeof(a), r->o.oob_stall_ns);
+		fmt_dur(b, sizeof(b), r->o.inband_stall_ns);
+		fmt_dur(c, sizeof(c), r->o.migrating_ns);
+		fmt_dur(d, sizeof(d), r->o.hard_off_ns);
+		fprintf(out, "oob stall %s, in-band stall with IRQs pending %s, migrating %s, hard IRQs off %s\n",
+			a, b, c, d);
+	}
+	if (!has_class(r, DTREC_C_IRQ_LOG) || !has_class(r, DTREC_C_TASK))
+		fprintf(out, "not recorded:%s%s\n",
+			has_class(r, DTREC_C_IRQ_LOG) ? "" : " irq class (pending IRQs)",
+			has_class(r, DTREC_C_TASK) ? "" : " task class (migrations)");
+	for (i = 0; i < r->nr; i++)
+		text_cpu(out, r, &r->c[i]);
+	fputs("\n=== verdict ===\n", out);
+	if (!r->nv)
+		fputs("no hang signature\n", out);
+	for (i = 0; i < r->nv; i++)
+		fprintf(out, "%s%s\n", r->v[i].msg,
+			i == 0 && r->nv > 1 ? "   <- most likely culprit" : "");
+}
+
+/* ------------------------------------------------------------------ */
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int build_cpus(struct report *r)
+{
+	const struct dtrec_snapshot *s = r->s;
+	size_t n = 0, i, max = s->nr_cpus + r->pc.nr + (r->live ? r->live->nc : 0);
+	uint32_t *ids = malloc((max ? max : 1) * sizeof(*ids));
+
+	if (!ids)
+		return -ENOMEM;
+	for (i = 0; i < s->nr_cpus && s->cpus; i++)
+		ids[n++] = s->cpus[i].cpu;
+	for (i = 0; i < r->pc.nr; i++)
+		ids[n++] = r->pc.v[i].cpu;
+	for (i = 0; r->live && i < r->live->nc; i++)
+		ids[n++] = r->live->c[i].cpu;
+	qsort(ids, n, sizeof(*ids), cmp_u32);
+	r->c = calloc(n ? n : 1, sizeof(*r->c));
+	if (!r->c) {
+		free(ids);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		struct rcpu *c;
+		size_t k;
+
+		if (r->nr && r->c[r->nr - 1].cpu == ids[i])
+			continue;
+		c = &r->c[r->nr++];
+		c->cpu = ids[i];
+		c->cv = dtrec_percpu_find(&r->pc, ids[i]);
+		c->lc = live_find(r->live, ids[i]);
+		for (k = 0; k < s->nr_cpus && s->cpus; k++)
+			if (s->cpus[k].cpu == ids[i])
+				c->lost += s->cpus[k].lost;
+	}
+	free(ids);
+	return 0;
+}
+
+static void report_free(struct report *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nr; i++) {
+		free(r->c[i].pend.p);
+		free(r->c[i].fl);
+	}
+	free(r->c);
+	free(r->m);
+	free(r->v);
+	dtrec_percpu_free(&r->pc);
+}
+
+int dtrec_report(FILE *out, const struct dtrec_snapshot *s,
+		 const struct dtrec_live *live, const struct dtrec_report_opts *o,
+		 int json, char *err, size_t errlen)
+{
+	struct report r;
+	size_t i;
+	int rc, valid = 0;
+
+	if (!out || !s || (s->nr_events && !s->events))
+		return dtrec_seterr(err, errlen, -EINVAL, "missing argument");
+	memset(&r, 0, sizeof(r));
+	r.s = s;
+	r.live = live;
+	if (o)
+		r.o = *o;
+	if (!r.o.last)
+		r.o.last = DEF_LAST;
+	if (!r.o.oob_stall_ns)
+		r.o.oob_stall_ns = DEF_OOB_STALL_NS;
+	if (!r.o.inband_stall_ns)
+		r.o.inband_stall_ns = DEF_INBAND_STALL_NS;
+	if (!r.o.migrating_ns)
+		r.o.migrating_ns = DEF_MIGRATING_NS;
+	if (!r.o.hard_off_ns)
+		r.o.hard_off_ns = DEF_HARD_OFF_NS;
+	r.mask = s->hdr.event_mask ? s->hdr.event_mask : DTREC_ALL_CLASSES;
+	/* The freeze time: the newest valid record of any CPU. */
+	for (i = 0; i < s->nr_events; i++)
+		if (s->events[i].status == DTREC_OK) {
+			if (!valid++ || s->events[i].ns > r.freeze)
+				r.freeze = s->events[i].ns;
+		}
+	if (!valid)
+		return dtrec_seterr(err, errlen, -ENODATA,
+			"no valid record in the snapshot (%zu slots, all torn, stale or empty): nothing to report on",
+			s->nr_events);
+	rc = dtrec_percpu_build(&r.pc, s, 1);
+	if (rc)
+		return dtrec_seterr(err, errlen, rc, "out of memory");
+	rc = build_cpus(&r);
+	if (!rc) {
+		for (i = 0; i < r.nr && !r.err; i++)
+			derive_cpu(&r, &r.c[i]);
+		scan_migrations(&r);
+		for (i = 0; i < r.nr && !r.err; i++)
+			resolve_cpu(&r, &r.c[i]);
+		if (!r.err)
+			resolve_tasks(&r);
+		for (i = 0; i < r.nr && !r.err; i++)
+			cpu_verdicts(&r, &r.c[i]);
+		rc = r.err;
+	}
+	if (rc) {
+		report_free(&r);
+		return dtrec_seterr(err, errlen, rc, "%s",
+			rc == -ENOMEM ? "out of memory" : "too much live state");
+	}
+	if (r.nv > 1)
+		qsort(r.v, r.nv, sizeof(*r.v), cmp_verdict);
+	if (json)
+		print_json(out, &r);
+	else
+		print_text(out, &r);
+	rc = r.nv > INT_MAX ? INT_MAX : (int)r.nv;
+	report_free(&r);
+	if (ferror(out))
+		return dtrec_seterr(err, errlen, -EIO, "write error");
+	return rc;
+}
+
+char *dtrec_report_str(const struct dtrec_snapshot *s,
+		       const struct dtrec_live *live,
+		       const struct dtrec_report_opts *o, int json,
+		       int *verdicts, char *err, size_t errlen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	int rc;
+
+	if (!m) {
+		dtrec_seterr(err, errlen, -ENOMEM, "out of memory");
+		return NULL;
+	}
+	rc = dtrec_report(m, s, live, o, json, err, errlen);
+	if (fclose(m) && rc >= 0)
+		rc = dtrec_seterr(err, errlen, -ENOMEM, "out of memory");
+	if (rc < 0) {
+		free(buf);
+		return NULL;
+	}
+	if (verdicts)
+		*verdicts = rc;
+	return buf;
+}
