@@ -175,6 +175,11 @@ EXPORT_SYMBOL_GPL(dovetail_recorder_freeze);
 void dovetail_recorder_unfreeze(void)
 {
 	WRITE_ONCE(dovetail_recorder_desc.frozen, 0);
+	/*
+	 * A debugger freezes by writing frozen alone: the reason it
+	 * leaves behind must then read as DTREC_FREEZE_DEBUGGER.
+	 */
+	dovetail_recorder_desc.freeze_reason = DTREC_FREEZE_DEBUGGER;
 }
 EXPORT_SYMBOL_GPL(dovetail_recorder_unfreeze);
 

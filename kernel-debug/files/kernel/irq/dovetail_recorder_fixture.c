@@ -42,6 +42,7 @@
 #include <linux/sched/task.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/timekeeping.h>
 #include <linux/timex.h>
 #include <linux/uaccess.h>
 #include <linux/wait.h>
@@ -119,10 +120,20 @@ static int dtfix_alloc_sirqs(unsigned int *irqs, bool oob, const char *fmt)
 
 /* --- holds ------------------------------------------------------------ */
 
+/*
+ * Timed spins run with the in-band stage stalled or on the oob stage,
+ * where local_clock() may stop at the last in-band tick when the TSC
+ * is not trusted: read the clocksource directly.
+ */
+static inline u64 dtfix_clock(void)
+{
+	return ktime_get_mono_fast_ns();
+}
+
 static bool dtfix_hold_over(u64 start, unsigned int ms)
 {
 	return READ_ONCE(dtfix_release_all) ||
-		(ms && local_clock() - start > (u64)ms * NSEC_PER_MSEC);
+		(ms && dtfix_clock() - start > (u64)ms * NSEC_PER_MSEC);
 }
 
 static void dtfix_post(unsigned int *irqs, int n, bool oob)
@@ -164,8 +175,8 @@ static int dtfix_hold_thread(void *arg)
 	if (!(req->stage & 2))
 		hard_local_irq_restore(flags);
 
-	start = local_clock();
-	h->since_ns = start;
+	start = dtfix_clock();
+	h->since_ns = local_clock();
 	h->stage = req->stage;
 	h->npost = req->npost;
 	WRITE_ONCE(h->active, 1);
@@ -334,8 +345,8 @@ static int dtfix_oob_thread(void *arg)
 	case C_SPIN:
 		if (dtfix_switch_oob(t))
 			break;
-		start = local_clock();
-		while (local_clock() - start < (u64)t->arg * NSEC_PER_MSEC)
+		start = dtfix_clock();
+		while (dtfix_clock() - start < (u64)t->arg * NSEC_PER_MSEC)
 			cpu_relax();
 		dtfix_switch_inband(t);
 		break;
@@ -455,31 +466,37 @@ static void dtfix_events(int n)
  */
 #define DTFIX_BENCH_CHUNK	1000
 
-static u64 dtfix_bench_loop(int n, int what)
-{
-	unsigned long flags;
-	u64 best = U64_MAX, t0, t1;
-	int i, j;
-
-	for (i = 0; i < n; i += DTFIX_BENCH_CHUNK) {
-		flags = hard_local_irq_save();
-		t0 = get_cycles();
-		for (j = 0; j < DTFIX_BENCH_CHUNK; j++) {
-			if (what == 1)
-				dovetail_record(DTREC_EV_MARK, 0xbe, j);
-#ifdef CONFIG_TRACING
-			else if (what == 2)
-				trace_printk("dtfix %d\n", j);
-#endif
-			barrier();
-		}
-		t1 = get_cycles();
-		hard_local_irq_restore(flags);
-		best = min(best, t1 - t0);
-		cond_resched();
-	}
-	return best;
+/*
+ * One loop per variant, identical but for its body, so that the
+ * differences measured are the bodies' and not the loop shapes'.
+ */
+#define DTFIX_BENCH_LOOP(__name, __body)				\
+static noinline u64 __name(int n)					\
+{									\
+	unsigned long flags;						\
+	u64 best = U64_MAX, t0, t1;					\
+	int i, j;							\
+									\
+	for (i = 0; i < n; i += DTFIX_BENCH_CHUNK) {			\
+		flags = hard_local_irq_save();				\
+		t0 = get_cycles();					\
+		for (j = 0; j < DTFIX_BENCH_CHUNK; j++) {		\
+			__body;						\
+			barrier();					\
+		}							\
+		t1 = get_cycles();					\
+		hard_local_irq_restore(flags);				\
+		best = min(best, t1 - t0);				\
+		cond_resched();						\
+	}								\
+	return best;							\
 }
+
+DTFIX_BENCH_LOOP(dtfix_bench_empty, do { } while (0))
+DTFIX_BENCH_LOOP(dtfix_bench_record, dovetail_record(DTREC_EV_MARK, 0xbe, j))
+#ifdef CONFIG_TRACING
+DTFIX_BENCH_LOOP(dtfix_bench_ftrace, trace_printk("dtfix %d\n", j))
+#endif
 
 static int dtfix_bench(int n)
 {
@@ -487,15 +504,15 @@ static int dtfix_bench(int n)
 	bool was_on = static_key_enabled(&dovetail_recorder_on);
 
 	n = max(n, DTFIX_BENCH_CHUNK);
-	empty = dtfix_bench_loop(n, 0);
+	empty = dtfix_bench_empty(n);
 	dtrec_set_enabled(true);
-	rec = dtfix_bench_loop(n, 1);
+	rec = dtfix_bench_record(n);
 	dtrec_set_enabled(false);
-	off = dtfix_bench_loop(n, 1);
+	off = dtfix_bench_record(n);
 	dtrec_set_enabled(was_on);
 #ifdef CONFIG_TRACING
 	tracing_on();
-	ftr = dtfix_bench_loop(n, 2);
+	ftr = dtfix_bench_ftrace(n);
 #endif
 	/* Best chunk of DTFIX_BENCH_CHUNK calls, in cycles. */
 	pr_info("DTFIX-BENCH chunk=%d empty=%llu recorder=%llu recorder_off=%llu ftrace=%llu\n",
