@@ -27,9 +27,6 @@
 #include <asm/timex.h>
 #include "dovetail_recorder.h"
 
-#define dtrec_head_inc_return(__head)	\
-	local64_add_return(1, (local64_t *)(__head))
-#include "dovetail_recorder_ring.h"
 
 DEFINE_STATIC_KEY_FALSE(dovetail_recorder_on);
 EXPORT_SYMBOL_GPL(dovetail_recorder_on);

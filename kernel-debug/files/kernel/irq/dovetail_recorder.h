@@ -5,6 +5,12 @@
 
 #include <linux/percpu.h>
 #include <uapi/linux/dovetail_recorder.h>
+#include <asm/local64.h>
+
+/* The CPU-local, interrupt-atomic reservation the ring writer needs. */
+#define dtrec_head_inc_return(__head)	\
+	local64_add_return(1, (local64_t *)(__head))
+#include "dovetail_recorder_ring.h"
 
 extern struct dtrec_desc dovetail_recorder_desc;
 DECLARE_PER_CPU(struct dtrec_ring *, dtrec_cpu_ring);

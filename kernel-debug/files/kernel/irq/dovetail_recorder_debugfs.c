@@ -52,6 +52,30 @@ static size_t dtrec_snapshot_size(void)
 		 (size_t)d->nr_records * sizeof(struct dtrec_record));
 }
 
+/*
+ * Copy the window ending at @head slot by slot, writers running. A
+ * plain memcpy could pair an old lap's seq with the next lap's
+ * payload, which would then decode as intact: each slot goes through
+ * dtrec_ring_read() instead, and a slot that changed under the copy
+ * keeps the seq it has now, so it decodes as stale (a newer lap) or
+ * torn (being written), never as the record at its position.
+ */
+static void dtrec_copy_ring(struct dtrec_ring *ring, u64 head,
+			    struct dtrec_record *dst)
+{
+	u64 nr = ring->nr_records, pos;
+	struct dtrec_record *r;
+	u64 now;
+
+	for (pos = head > nr ? head - nr : 0; pos < head; pos++) {
+		r = &dst[pos & (nr - 1)];
+		if (dtrec_ring_read(ring, pos, r))
+			continue;
+		now = READ_ONCE(dtrec_ring_slot(ring, pos)->seq);
+		r->seq = now > pos + 1 ? now : 0;
+	}
+}
+
 /* Fills @buf (dtrec_snapshot_size() bytes) with the snapshot stream. */
 size_t dtrec_fill_snapshot(void *buf)
 {
@@ -86,15 +110,11 @@ size_t dtrec_fill_snapshot(void *buf)
 		ring = per_cpu(dtrec_cpu_ring, cpu);
 		c->cpu = cpu;
 		c->nr_records = d->nr_records;
-		/* Head first: slots rewritten after this point read as stale. */
 		c->head = ring ? READ_ONCE(ring->head) : 0;
-		/* Pairs with the writer's barriers: copy after reading head. */
-		smp_rmb();
 		p += sizeof(*c);
+		memset(p, 0, rbytes);
 		if (ring)
-			memcpy(p, ring + 1, rbytes);
-		else
-			memset(p, 0, rbytes);
+			dtrec_copy_ring(ring, c->head, (struct dtrec_record *)p);
 		p += rbytes;
 	}
 
@@ -158,14 +178,8 @@ static int dtrec_trace_show(struct seq_file *m, void *v)
 		head = READ_ONCE(ring->head);
 		first = head > ring->nr_records ? head - ring->nr_records : 0;
 		for (pos = first; pos < head; pos++) {
-			struct dtrec_record *s = (struct dtrec_record *)(ring + 1) +
-				(pos & (ring->nr_records - 1));
-			u64 seq = READ_ONCE(s->seq);
-
-			/* Pairs with the writer's commit barrier. */
-			smp_rmb();
-			r = *s;
-			if (seq != pos + 1 || r.event >= DTREC_NR_EVENTS) {
+			if (!dtrec_ring_read(ring, pos, &r) ||
+			    r.event >= DTREC_NR_EVENTS) {
 				seq_printf(m, "%03u %llu - torn-or-overwritten\n",
 					   cpu, pos);
 				continue;

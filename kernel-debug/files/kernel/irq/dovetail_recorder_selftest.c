@@ -12,9 +12,6 @@
 #include <asm/local64.h>
 #include "dovetail_recorder.h"
 
-#define dtrec_head_inc_return(__head)	\
-	local64_add_return(1, (local64_t *)(__head))
-#include "dovetail_recorder_ring.h"
 
 static int dtst_run, dtst_failed;
 
