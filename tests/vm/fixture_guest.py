@@ -137,3 +137,31 @@ def build_crash_ext():
                        capture_output=True, text=True)
     if r.returncode:
         raise AssertionError("crash-ext build failed: " + r.stdout + r.stderr)
+
+
+def snapshot(vm, path, timeout=300):
+    """Copy the guest's debugfs recorder snapshot to `path` on the host.
+
+    The console is the only channel the guest has, hence base64.
+    """
+    import base64
+    text = vm.check("base64 %s/snapshot" % RECORDER, timeout)
+    data = base64.b64decode("".join(text.split()))
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+TRACE_TOOL = os.path.join(ROOT, "tools", "dovetail-trace")
+
+
+def trace_tool(*args, timeout=300):
+    """(exit status, stdout, stderr) of tools/dovetail-trace, built if needed."""
+    if not os.path.exists(TRACE_TOOL):
+        r = subprocess.run(["make", "-s", "-C", ROOT, "all"],
+                           capture_output=True, text=True)
+        if r.returncode:
+            raise AssertionError("make all failed: " + r.stdout + r.stderr)
+    r = subprocess.run([TRACE_TOOL] + list(args), capture_output=True,
+                       text=True, timeout=timeout)
+    return r.returncode, r.stdout, r.stderr
