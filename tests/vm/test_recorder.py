@@ -151,3 +151,36 @@ def test_audit_finds_deliberate_violation(guest, tmp_path, rule):
                    for c in v["context"]) for v in hits), (m, hits)
     # And nothing else was reported.
     assert {v["rule"] for v in rep["violations"]} == {rule}, rep["violations"]
+
+
+def test_panic_freezes_recorder(kernel, tmp_path):
+    """A panic freezes the rings (irq_pipeline_oops); the dump keeps them."""
+    from tests.harness import VMError
+    from tests.harness.dump import take
+    why = fg.skip_reason(kernel)
+    if why:
+        pytest.skip(why)
+    vm = fg.boot(kernel, str(tmp_path))
+    try:
+        fg.ctl(vm, "events 10")
+        vm.kaslr_offset()
+        with pytest.raises(VMError, match="guest panicked"):
+            fg.ctl(vm, "panic")
+        # Whatever runs after the panic must not reach the rings.
+        import time
+        time.sleep(2)
+        vm.qmp.execute("stop")
+        dump = take(vm, str(tmp_path / "vmcore"), "elf")
+        st = json.loads(fg.drgn_out(kernel, dump, "stats --json"))
+        assert st["frozen"] and st["freeze_reason"] == "oops", st
+        tr = json.loads(fg.drgn_out(kernel, dump, "trace --json --last 40"))
+        ev = tr["events"]
+        freeze = [e for e in ev if e["event"] == "freeze"]
+        assert len(freeze) == 1 and freeze[0]["cpu"] == st["freeze_cpu"]
+        # The freeze record is the last one of its CPU: nothing was
+        # written after it, and the fixture's events precede it.
+        mine = [e for e in ev if e["cpu"] == freeze[0]["cpu"]]
+        assert mine[-1] is freeze[0]
+        os.unlink(dump)
+    finally:
+        vm.stop()
