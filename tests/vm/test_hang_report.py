@@ -1,0 +1,174 @@
+"""The hang report against hangs the fixture creates on purpose.
+
+One guest per hang kind (KASLR on, 2 vCPUs, the console and every device
+IRQ on CPU0): the in-band stage of CPU1 stalled forever with IRQs posted,
+the oob stage of CPU1 stalled forever with oob IRQs posted, and a kthread
+stuck migrating on CPU1. After a few seconds the guest is stopped and
+dumped (ELF and kdump), then:
+
+- gdb (over the gdbstub, on the stopped guest), drgn and crash on both
+  dumps print `report --json`, and all five outputs are byte identical;
+- the verdict names CPU1, the right kind and the pid of the culprit: the
+  stuck task's pid from the fixture's `expected` file, the holder's from
+  /proc (the fixture's `expected` lists holds without their thread);
+- the duration covers at least most of the time the guest was left hung;
+- `dovetail-trace report` on the snapshot stream drgn extracts (records
+  only, no dump state) names the same CPU, kind and pid.
+"""
+import json
+import os
+import subprocess
+import time
+
+import pytest
+
+from tests.harness.dump import take
+from tests.vm import fixture_guest as fg
+
+DUMPS = ("elf", "kdump-zlib")
+HUNG_S = 3                      # how long the guest stays hung before the dump
+TRACE_TOOL = os.path.join(fg.ROOT, "tools", "dovetail-trace")
+KINDS = {
+    # kind: (fixture command, verdict rule)
+    "inband": ("hold 1 inband 0 3", "inband_stall_pending"),
+    "oob": ("hold 1 oob 0 3", "oob_stall"),
+    "stuck": ("stuck 1", "stuck_migrating"),
+}
+
+
+def drgn_report(kernel, dump, *args):
+    r = subprocess.run(["/usr/bin/python3", "-m", "drgn", "-q", "-c", dump,
+                        "-s", kernel.vmlinux, fg.DRGN_SCRIPT] + list(args),
+                       capture_output=True, text=True, timeout=600)
+    return r.returncode, r.stdout, r.stderr
+
+
+def pid_of(vm, comm):
+    out = vm.check("for p in /proc/[0-9]*; do echo \"${p#/proc/} $(cat $p/comm)\"; "
+                   "done 2>/dev/null")
+    pids = [int(l.split()[0]) for l in out.splitlines()
+            if l.split()[1:] == [comm]]
+    assert len(pids) == 1, "%s: %s" % (comm, out)
+    return pids[0]
+
+
+@pytest.fixture(scope="module", params=sorted(KINDS))
+def hang(kernel, request, tmp_path_factory):
+    why = fg.skip_reason(kernel)
+    if why:
+        pytest.skip(why)
+    kind = request.param
+    cmd, _ = KINDS[kind]
+    fg.build_crash_ext()
+    r = subprocess.run(["make", "-s", "-C", fg.ROOT, "all"], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    d = tmp_path_factory.mktemp("hang-" + kind)
+    # Rings large enough to keep the start of the hang on CPU1.
+    vm = fg.boot(kernel, str(d), kaslr=True, append="dovetail_recorder=131072")
+    try:
+        exp = fg.expected(vm)
+        if kind == "stuck":
+            pid, exp = fg.new_task(vm, cmd, exp)
+            exp = fg.wait_tasks(vm, {pid: "migrating"})
+            comm = next(t["comm"] for t in exp["tasks"] if t["pid"] == pid)
+        else:
+            fg.ctl(vm, cmd)
+            comm = "dtfix-hold/1"
+            pid = pid_of(vm, comm)
+            exp = fg.expected(vm)
+            assert [h["cpu"] for h in exp["holds"]] == [1], exp
+        t0 = time.monotonic()
+        time.sleep(HUNG_S)
+        vm.uts_version()            # the kdump header needs it
+        vm.kaslr_offset()           # its gdb session would resume a stopped guest
+        vm.qmp.execute("stop")
+        elapsed = time.monotonic() - t0
+        dumps = {f: take(vm, str(d / ("vmcore." + f)), f) for f in DUMPS}
+        out = {"gdb": fg.gdb_json(vm, ["report --json"])["report --json"]}
+        snap = str(d / "rec.snap")
+        for f, path in dumps.items():
+            rc, text, err = drgn_report(kernel, path, "report", "--json")
+            assert rc == 4, "drgn report on %s: %d %s" % (f, rc, err[-2000:])
+            out["drgn-" + f] = text
+            out["crash-" + f] = fg.crash_out(kernel, path, ["report --json"])["report --json"]
+        rc, _, err = drgn_report(kernel, dumps["elf"], "snapshot", snap)
+        assert rc == 0, err
+        yield {"kind": kind, "pid": pid, "comm": comm, "exp": exp, "out": out,
+               "snap": snap, "elapsed": elapsed}
+        for p in dumps.values():
+            os.unlink(p)
+    finally:
+        vm.stop()
+
+
+def _one(text, who):
+    lines = [l for l in text.splitlines() if l.startswith("{")]
+    assert len(lines) == 1, "%s: expected one JSON line:\n%s" % (who, text[-3000:])
+    return lines[0]
+
+
+def test_front_ends_agree(hang):
+    ref = _one(hang["out"]["drgn-elf"], "drgn-elf")
+    for who, text in hang["out"].items():
+        got = _one(text, who)
+        assert got == ref, "%s differs from drgn on the ELF dump:\n%s\n%s" % (
+            who, got[:3000], ref[:3000])
+
+
+def test_verdict_names_cpu_kind_and_pid(hang):
+    o = json.loads(_one(hang["out"]["drgn-elf"], "drgn"))
+    _, rule = KINDS[hang["kind"]]
+    assert o["source"] == "live" and o["verdicts"], o["summary"]
+    v = o["verdicts"][0]
+    assert (v["rule"], v["cpu"], v["pid"], v["comm"]) == \
+        (rule, 1, hang["pid"], hang["comm"]), o["verdicts"]
+    assert o["summary"] == v["message"]
+    assert v["message"].startswith("CPU1: ")
+    # The guest stayed hung HUNG_S seconds of host time at least, and at
+    # most the time up to the stop: the guest clock follows the host's.
+    assert v["duration_ns"] >= HUNG_S * 10**9 // 2, v
+    assert v["duration_ns"] <= (hang["elapsed"] + 30) * 5 * 10**9, v
+    # Nothing else is hung: CPU0 runs the console.
+    assert all(x["cpu"] == 1 for x in o["verdicts"]), o["verdicts"]
+
+
+def test_cpu_page_matches_fixture(hang):
+    o = json.loads(_one(hang["out"]["drgn-elf"], "drgn"))
+    c1 = next(c for c in o["cpus"] if c["cpu"] == 1)
+    assert c1["state"] == "live"
+    exp = hang["exp"]
+    if hang["kind"] == "stuck":
+        t = next(t for t in c1["tasks"] if t["pid"] == hang["pid"])
+        assert (t["comm"], t["class"]) == (hang["comm"], "migrating")
+        return
+    h, = exp["holds"]
+    assert c1["inband_stall"]["state"] is h["inband_stalled"]
+    assert c1["oob_stall"]["state"] is h["oob_stalled"]
+    stalled = c1["oob_stall" if h["oob_stalled"] else "inband_stall"]
+    assert stalled["pid"] == hang["pid"] and stalled["since_ns"] is not None
+    if h["oob_stalled"]:
+        assert c1["hard_irqs_off"]["state"] is True
+    # Every IRQ the hold posted is pending, with its name, and dated by
+    # its post record.
+    pend = {(p["stage"], p["irq"]): p for p in c1["pending"]}
+    assert exp["pending"]
+    for p in exp["pending"]:
+        got = pend.get((p["stage"], p["irq"]))
+        assert got and got["name"] == p["name"], (p, c1["pending"])
+        assert got["exact"] and got["posted_ns"] >= stalled["since_ns"], got
+
+
+def test_records_alone_tell_the_same(hang):
+    """The CLI on the bare snapshot: no dump state, so no comm, but the
+    same rule, CPU and pid."""
+    r = subprocess.run([TRACE_TOOL, "report", "--json", hang["snap"]],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 4, r.stdout[-2000:] + r.stderr
+    o = json.loads(r.stdout)
+    _, rule = KINDS[hang["kind"]]
+    v = o["verdicts"][0]
+    assert o["source"] == "records"
+    assert (v["rule"], v["cpu"], v["pid"], v["comm"]) == (rule, 1, hang["pid"], None)
+    live = json.loads(_one(hang["out"]["drgn-elf"], "drgn"))["verdicts"][0]
+    assert v["since_ns"] == live["since_ns"]
