@@ -894,6 +894,8 @@ static void resolve_tasks(struct report *r)
 			if (migrating)
 				have = migrating_since(r, t->pid, t->cpu, &since, &exact, &where);
 			c = rcpu_find(r, where);
+			if (!c)
+				c = rcpu_find(r, t->cpu);
 			if (c)
 				add_flight(r, c, t->pid, t->cls, 0, migrating, have,
 					   since, exact);
