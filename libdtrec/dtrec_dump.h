@@ -19,4 +19,13 @@
 int dtrec_dump_cpu_flags(const char *path, uint64_t *rflags, int max_cpus,
 			 char *err, size_t errlen);
 
+/*
+ * Check that a dump file holds every byte its headers promise (ELF:
+ * each segment; kdump-compressed: bitmap, page descriptors and the
+ * pages they point to). Returns 0, or a negative errno with a one-line
+ * message in err[] ("truncated dump: ..."). Files that are neither
+ * ELF nor kdump, and non-regular files, are not judged (0).
+ */
+int dtrec_dump_check(const char *path, char *err, size_t errlen);
+
 #endif /* DTREC_DUMP_H */

@@ -28,6 +28,9 @@
 #define DH_UTS_MACHINE		(12 + 4 * 65)
 #define DH_BLOCK_SIZE		428
 #define DH_HEADER_VERSION	8
+#define DH_SUB_HDR_SIZE		432
+#define DH_BITMAP_BLOCKS	436
+#define PAGE_DESC_SIZE		24
 #define SH_OFFSET_NOTE		48
 #define SH_SIZE_NOTE		56
 
@@ -228,5 +231,122 @@ int dtrec_dump_cpu_flags(const char *path, uint64_t *rflags, int max_cpus,
 	close(fd);
 	if (rc == 0)
 		rc = fail(err, errlen, -ENOENT, "%s: no NT_PRSTATUS notes", path);
+	return rc;
+}
+
+/* --- completeness ------------------------------------------------------ */
+
+static int elf_complete(int fd, uint64_t fsize, const unsigned char *eh,
+			char *err, size_t errlen)
+{
+	uint64_t phoff = get64(eh + 32), end;
+	uint16_t phentsize, phnum;
+	unsigned char ph[56];
+	unsigned int i;
+
+	memcpy(&phentsize, eh + 54, 2);
+	memcpy(&phnum, eh + 56, 2);
+	if (eh[4] != 2 || phentsize != sizeof(ph))
+		return fail(err, errlen, -EINVAL, "not an ELF64 dump");
+	for (i = 0; i < phnum; i++) {
+		if (read_at(fd, phoff + (uint64_t)i * sizeof(ph), ph, sizeof(ph), fsize))
+			return fail(err, errlen, -EIO,
+				    "truncated dump: program header %u is past its end", i);
+		end = get64(ph + 8) + get64(ph + 32);
+		if (end < get64(ph + 8) || end > fsize)
+			return fail(err, errlen, -EIO,
+				    "truncated dump: %llu bytes, segment %u ends at %llu",
+				    (unsigned long long)fsize, i,
+				    (unsigned long long)end);
+	}
+	return 0;
+}
+
+static int kdump_complete(int fd, uint64_t fsize, char *err, size_t errlen)
+{
+	unsigned char dh[464], buf[PAGE_DESC_SIZE * 512], *bm;
+	uint32_t bitmap_blocks;
+	int32_t block_size, sub_hdr;
+	uint64_t bm_len, bm_off, descs, nr = 0, i, end, max_end = 0;
+
+	if (read_at(fd, 0, dh, sizeof(dh), fsize))
+		return fail(err, errlen, -EIO, "truncated dump: no complete kdump header");
+	memcpy(&block_size, dh + DH_BLOCK_SIZE, 4);
+	memcpy(&sub_hdr, dh + DH_SUB_HDR_SIZE, 4);
+	memcpy(&bitmap_blocks, dh + DH_BITMAP_BLOCKS, 4);
+	if (block_size < 512 || block_size > (1 << 20) || sub_hdr < 0 ||
+	    sub_hdr > (1 << 20) || !bitmap_blocks || (bitmap_blocks & 1))
+		return fail(err, errlen, -EINVAL, "kdump header is implausible");
+	bm_len = (uint64_t)bitmap_blocks * (uint32_t)block_size / 2;
+	/* The second bitmap marks the pages the dump holds. */
+	bm_off = (1 + (uint64_t)sub_hdr) * (uint32_t)block_size + bm_len;
+	descs = bm_off + bm_len;
+	if (descs > fsize || bm_len > (256ULL << 20))
+		return fail(err, errlen, -EIO,
+			    "truncated dump: %llu bytes, the page bitmap ends at %llu",
+			    (unsigned long long)fsize, (unsigned long long)descs);
+	bm = malloc((size_t)bm_len);
+	if (!bm)
+		return fail(err, errlen, -ENOMEM, "out of memory for the page bitmap");
+	if (read_at(fd, bm_off, bm, (size_t)bm_len, fsize)) {
+		free(bm);
+		return fail(err, errlen, -EIO, "truncated dump: page bitmap cut short");
+	}
+	for (i = 0; i < bm_len; i++)
+		nr += (uint64_t)__builtin_popcount(bm[i]);
+	free(bm);
+	if (nr > (fsize - descs) / PAGE_DESC_SIZE)
+		return fail(err, errlen, -EIO,
+			    "truncated dump: %llu bytes, too short for the descriptors of its %llu pages",
+			    (unsigned long long)fsize, (unsigned long long)nr);
+	for (i = 0; i < nr; i++) {
+		unsigned char *d = buf + (i % 512) * PAGE_DESC_SIZE;
+
+		if (i % 512 == 0 &&
+		    read_at(fd, descs + i * PAGE_DESC_SIZE, buf,
+			    (size_t)(nr - i < 512 ? nr - i : 512) * PAGE_DESC_SIZE,
+			    fsize))
+			return fail(err, errlen, -EIO, "truncated dump: page descriptors cut short");
+		end = get64(d) + get32(d + 8);
+		if (end > max_end)
+			max_end = end;
+	}
+	if (max_end > fsize)
+		return fail(err, errlen, -EIO,
+			    "truncated dump: %llu bytes, its pages end at %llu",
+			    (unsigned long long)fsize, (unsigned long long)max_end);
+	return 0;
+}
+
+int dtrec_dump_check(const char *path, char *err, size_t errlen)
+{
+	unsigned char head[64];
+	struct stat st;
+	int fd, rc;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!path)
+		return fail(err, errlen, -EINVAL, "bad arguments");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail(err, errlen, -errno, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return 0;	/* /proc/kcore, a pipe: nothing to measure */
+	}
+	if (read_at(fd, 0, head, sizeof(head), (uint64_t)st.st_size))
+		rc = fail(err, errlen, -EIO, "truncated dump: %lld bytes",
+			  (long long)st.st_size);
+	else if (!memcmp(head, "\177ELF", 4))
+		rc = elf_complete(fd, (uint64_t)st.st_size, head, err, errlen);
+	else if (!memcmp(head, KDUMP_SIG, 8))
+		rc = kdump_complete(fd, (uint64_t)st.st_size, err, errlen);
+	else if (!memcmp(head, FLAT_SIG, strlen(FLAT_SIG)))
+		rc = fail(err, errlen, -EINVAL,
+			  "flattened dump: run `makedumpfile -R NEWFILE < %s` first", path);
+	else
+		rc = 0;	/* not ours to judge: the debugger's reader decides */
+	close(fd);
 	return rc;
 }

@@ -181,6 +181,46 @@ static void test_kdump(void)
 	free(b);
 }
 
+/* dtrec_dump_check: every byte the headers promise is in the file. */
+static void test_complete(void)
+{
+	enum { BS = 4096 };
+	unsigned char *b = calloc(1, 6 * BS);
+	char err[256];
+	char *p;
+
+	make_elf(b, 62);
+	put64(b + 64 + 8, 1024);		/* PT_LOAD p_offset */
+	put64(b + 64 + 32, 1000);		/* p_filesz */
+	CHECK(dtrec_dump_check(write_file("full.elf", b, 2024), err, sizeof(err)) == 0);
+	CHECK(dtrec_dump_check(write_file("cut.elf", b, 1500), err, sizeof(err)) < 0);
+	CHECK(strstr(err, "truncated dump: 1500 bytes, segment 0 ends at 2024") != NULL);
+
+	memset(b, 0, 6 * BS);
+	memcpy(b, "KDUMP   ", 8);
+	put32(b + 428, BS);			/* block_size */
+	put32(b + 432, 1);			/* sub_hdr_size */
+	put32(b + 436, 2);			/* bitmap_blocks */
+	b[3 * BS] = 0x5;			/* 2nd bitmap: pfns 0 and 2 */
+	put64(b + 4 * BS, 5 * BS);		/* desc 0: offset, size */
+	put32(b + 4 * BS + 8, 100);
+	put64(b + 4 * BS + 24, 5 * BS + 100);	/* desc 1 */
+	put32(b + 4 * BS + 32, 200);
+	p = write_file("full.kdump", b, 5 * BS + 300);
+	CHECK(dtrec_dump_check(p, err, sizeof(err)) == 0);
+	p = write_file("cut.kdump", b, 5 * BS + 299);
+	CHECK(dtrec_dump_check(p, err, sizeof(err)) < 0);
+	CHECK(strstr(err, "its pages end at 20780") != NULL);
+	p = write_file("cutbm.kdump", b, 3 * BS + 10);
+	CHECK(dtrec_dump_check(p, err, sizeof(err)) < 0);
+	CHECK(strstr(err, "page bitmap") != NULL);
+	/* Neither format: not judged, unless too short for any header. */
+	memset(b, 'x', 100);
+	CHECK(dtrec_dump_check(write_file("text", b, 100), err, sizeof(err)) == 0);
+	CHECK(dtrec_dump_check(write_file("tiny", b, 5), err, sizeof(err)) < 0);
+	free(b);
+}
+
 static void test_other(void)
 {
 	unsigned char b[4096] = "makedumpfile";
@@ -210,6 +250,7 @@ int main(void)
 		return 2;
 	test_elf();
 	test_kdump();
+	test_complete();
 	test_other();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd))
