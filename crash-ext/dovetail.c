@@ -7,6 +7,7 @@
 #include "defs.h"
 #include "kread.h"
 #include "commands.h"
+#include "../libdtrec/dtrec_dump.h"
 
 static void cmd_dovetail(void);
 
@@ -92,6 +93,27 @@ static int state_flags(int argc, char **argv, int *json, int *all,
 	return 0;
 }
 
+/*
+ * A dump cut short reads as zeroes or errors deep inside a command;
+ * say so once, up front. Checked once per session (the scan reads the
+ * whole page descriptor table of a kdump file).
+ */
+static int dump_complete(void)
+{
+	static int state;	/* 0 unchecked, 1 complete, -1 truncated */
+	static char msg[256];
+
+	if (!state) {
+		state = 1;
+		if (DUMPFILE() && pc->dumpfile &&
+		    dtrec_dump_check(pc->dumpfile, msg, sizeof(msg)) < 0)
+			state = -1;
+	}
+	if (state < 0)
+		ce_err("%s", msg);
+	return state > 0;
+}
+
 static void cmd_dovetail(void)
 {
 	char **argv = args + 2;
@@ -103,6 +125,8 @@ static void cmd_dovetail(void)
 		return;
 	}
 	sub = args[1];
+	if (!dump_complete())
+		return;
 	if (!strcmp(sub, "stages")) {
 		if (!state_flags(argc, argv, &json, NULL, NULL))
 			ce_cmd_stages(json);

@@ -81,7 +81,9 @@ def run(prog, argv):
               % (argv[0], ", ".join(COMMANDS)), file=sys.stderr)
         return 2
     _, vmlinux = _drgn_paths()
-    return cli.execute(target(prog), argv[0], argv[1:], print,
+    t = target(prog)
+    t.check_dump()
+    return cli.execute(t, argv[0], argv[1:], print,
                        lambda m: print(m, file=sys.stderr),
                        prog_prefix="dovetail.py ",
                        file_banner=file_banner(vmlinux))

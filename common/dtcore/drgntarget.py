@@ -103,6 +103,22 @@ class DrgnTarget(Target):
             self._flags = self._dump_flags()
         return self._flags.get(cpu)
 
+    def check_dump(self):
+        """Raise DtError when the dump file is cut short: reads past its
+        end would otherwise surface as scattered per-CPU errors."""
+        if not self.dump_path:
+            return
+        try:
+            from . import libdtrec
+            fn = libdtrec.load().dtrec_dump_check
+        except Exception:
+            return
+        fn.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t]
+        fn.restype = ctypes.c_int
+        err = ctypes.create_string_buffer(256)
+        if fn(os.fsencode(self.dump_path), err, 256) < 0:
+            raise DtError(err.value.decode("utf-8", "replace"))
+
     def _dump_flags(self):
         """RFLAGS of each CPU from the dump's NT_PRSTATUS notes, through
         libdtrec's dtrec_dump_cpu_flags when the library has it."""

@@ -117,3 +117,40 @@ def vmcoreinfo(path):
             return dict(ln.split("=", 1) for ln in text.splitlines()
                         if "=" in ln)
     return {}
+
+
+def exclude_pages(src, dst, pfns):
+    """Copy a kdump-compressed dump, marking `pfns` as excluded.
+
+    As makedumpfile's filters do: the page's bit goes from the second
+    (dumpable) bitmap and its descriptor from the table, later ones
+    moving up; page data stays where it is, descriptors point at it by
+    absolute offset. Gives the VM tier real dumps with missing pages.
+    """
+    import struct
+    with open(src, "rb") as f:
+        data = bytearray(f.read())
+    if data[:8] != b"KDUMP   ":
+        raise DumpError("%s is not kdump-compressed" % src)
+    block, sub, blocks = struct.unpack_from("<iiI", data, 428)
+    half = blocks * block // 2
+    bm2 = (1 + sub) * block + half
+    descs = bm2 + half
+    bitmap = data[bm2:bm2 + half]
+    drop = set()
+    rank = 0
+    for pfn in range(half * 8):
+        if bitmap[pfn // 8] >> (pfn % 8) & 1:
+            if pfn in pfns:
+                drop.add(rank)
+                bitmap[pfn // 8] &= ~(1 << (pfn % 8)) & 0xff
+            rank += 1
+    if not drop:
+        raise DumpError("none of the pages to exclude is in %s" % src)
+    table = [data[descs + 24 * i:descs + 24 * (i + 1)] for i in range(rank)]
+    kept = b"".join(d for i, d in enumerate(table) if i not in drop)
+    data[bm2:bm2 + half] = bitmap
+    data[descs:descs + 24 * rank] = kept + bytes(24 * len(drop))
+    with open(dst, "wb") as f:
+        f.write(data)
+    return dst
