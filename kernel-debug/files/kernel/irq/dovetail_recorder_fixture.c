@@ -38,6 +38,7 @@
 #include <linux/irqdomain.h>
 #include <linux/irqstage.h>
 #include <linux/kthread.h>
+#include <linux/math64.h>
 #include <linux/sched/clock.h>
 #include <linux/sched/task.h>
 #include <linux/seq_file.h>
@@ -122,12 +123,19 @@ static int dtfix_alloc_sirqs(unsigned int *irqs, bool oob, const char *fmt)
 
 /*
  * Timed spins run with the in-band stage stalled or on the oob stage,
- * where local_clock() may stop at the last in-band tick when the TSC
- * is not trusted: read the clocksource directly.
+ * where no in-band tick may run on this CPU, and another CPU may spin
+ * on this CPU's runqueue lock, which the preempted in-band context
+ * holds: any clock fed by in-band ticks (local_clock() with an
+ * untrusted TSC, a jiffies clocksource) can stop. Count raw cycles at
+ * the recorder's calibrated rate instead.
  */
 static inline u64 dtfix_clock(void)
 {
-	return ktime_get_mono_fast_ns();
+	u64 hz = READ_ONCE(dovetail_recorder_desc.clock_hz);
+
+	if (!hz)
+		return ktime_get_mono_fast_ns();
+	return mul_u64_u64_div_u64(get_cycles(), NSEC_PER_SEC, hz);
 }
 
 static bool dtfix_hold_over(u64 start, unsigned int ms)
