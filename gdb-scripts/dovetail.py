@@ -244,7 +244,7 @@ Switches the QEMU gdbstub to physical memory (maintenance packet
 Qqemu.PhyMemMode:1), searches the first N MiB (default 1024) of guest
 physical memory for the VMCOREINFO note text (OSRELEASE=...,
 KERNELOFFSET=...), switches back, checks OSRELEASE against vmlinux and
-runs `symbol-file -o 0xOFFSET vmlinux`. Boot the guest with nokaslr to
+reloads vmlinux at that offset (per-CPU symbols stay at 0). Boot the guest with nokaslr to
 avoid the need altogether."""
 
     CHUNK = 1 << 20
@@ -274,13 +274,17 @@ avoid the need altogether."""
         if rel and rel.group(1) not in banner:
             raise gdb.GdbError("dovetail: guest runs %s, vmlinux is another "
                                "build" % rel.group(1))
-        cmd = "symbol-file -o %#x %s" % (offset, vmlinux)
+        # x86_64 per-CPU symbols are offsets from __per_cpu_offset[], which
+        # KASLR does not move: .data..percpu keeps its link address (0).
+        cmds = ["symbol-file",
+                "add-symbol-file %s -o %#x -s .data..percpu 0" % (vmlinux, offset)]
         gdb.write("dovetail: KERNELOFFSET=%#x\n" % offset)
         if dry:
-            gdb.write(cmd + "\n")
+            gdb.write("\n".join(cmds) + "\n")
             return
-        gdb.execute(cmd, to_string=True)
-        gdb.write("dovetail: reloaded: %s\n" % cmd)
+        for c in cmds:
+            gdb.execute(c, to_string=True)
+        gdb.write("dovetail: reloaded: %s\n" % cmds[-1])
 
     def _find_vmcoreinfo(self, scan_mb):
         try:
@@ -290,7 +294,7 @@ avoid the need altogether."""
                 "dovetail: cannot switch QEMU to physical memory mode (%s). "
                 "Not a QEMU gdbstub? Read KERNELOFFSET= from "
                 "/sys/kernel/vmcoreinfo in the guest, then run "
-                "'symbol-file -o 0xOFFSET vmlinux'" % e)
+                "'add-symbol-file vmlinux -o 0xOFFSET -s .data..percpu 0'" % e)
         inf = gdb.selected_inferior()
         try:
             carry = b""
@@ -314,7 +318,7 @@ avoid the need altogether."""
             "dovetail: no VMCOREINFO (OSRELEASE=...KERNELOFFSET=) in the first "
             "%d MiB of guest memory; retry with --scan-mb, or read "
             "/sys/kernel/vmcoreinfo in the guest and run "
-            "'symbol-file -o 0xOFFSET vmlinux'" % scan_mb)
+            "'add-symbol-file vmlinux -o 0xOFFSET -s .data..percpu 0'" % scan_mb)
 
 
 DtKaslr()

@@ -129,3 +129,20 @@ def test_crash_opens_dump(guest, dumps, kernel, fmt):
     out = _crash(kernel, dumps[fmt], "rd -a %#x\n" % addr)
     uts = re.search(r"^%x:  (\S+)\s*$" % addr, out, re.M)
     assert uts and uts.group(1) == guest.release, out[-3000:]
+
+
+def test_gdb_dt_kaslr_relocates_symbols(guest, kernel):
+    """dt-kaslr finds the offset in guest memory and reloads vmlinux so
+    that the state commands work; without KASLR it finds offset 0."""
+    import json
+    root = os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))
+    out = guest.gdb(["file %s" % kernel.vmlinux,
+                     "source %s/gdb-scripts/dovetail.py" % root,
+                     "dt-kaslr --scan-mb 512", "dt-stages --json"],
+                    symbols=False)
+    off = re.search(r"KERNELOFFSET=(0x[0-9a-f]+)", out)
+    assert off and int(off.group(1), 16) == guest.kaslr_offset(), out[-2000:]
+    line = [l for l in out.splitlines() if l.startswith('{"command":"stages"')]
+    assert line, out[-2000:]
+    assert [c["cpu"] for c in json.loads(line[0])["cpus"]] == list(range(guest.smp))
