@@ -42,7 +42,10 @@ def main():
         return 1
     port = vm._free_port()
     qmp = os.path.join(tempfile.mkdtemp(prefix="dtvm-"), "qmp.sock")
-    argv = vm.qemu_argv(k, initrd, vm.cmdline(a.kaslr, harness=False),
+    # irqaffinity=0: device IRQs (the console UART) stay off CPUs the
+    # fixture may hold stalled.
+    argv = vm.qemu_argv(k, initrd, vm.cmdline(a.kaslr, extra="irqaffinity=0",
+                                              harness=False),
                         smp=a.smp, gdb_port=port, qmp_path=qmp)
     argv += ["-serial", "mon:stdio"]
     print("make vm: %s (%s); Ctrl-A X quits, 'reboot -f' too" % (k.name, k.release))
