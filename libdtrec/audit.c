@@ -103,6 +103,18 @@ static const struct dtrec_ev *rec(const struct audit *a, size_t c, size_t i)
 	return a->pc.v[c].ev[i];
 }
 
+/* The record after i on that CPU when it directly follows in the ring. */
+static const struct dtrec_ev *next_rec(const struct audit *a, size_t c, size_t i)
+{
+	const struct dtrec_ev *e, *n;
+
+	if (i + 1 >= a->pc.v[c].n)
+		return NULL;
+	e = rec(a, c, i);
+	n = rec(a, c, i + 1);
+	return n->pos == e->pos + 1 ? n : NULL;
+}
+
 __attribute__((format(printf, 5, 6)))
 static void violate(struct audit *a, const char *rule, size_t c, size_t i,
 		    const char *fmt, ...)
@@ -230,7 +242,8 @@ static void hist_add(struct audit *a, unsigned int stage, uint32_t irq, uint64_t
 
 struct section {
 	int open;
-	uint64_t start;
+	int to_last;		/* ends at its last record, not the closing one */
+	uint64_t start, last;
 	size_t idx;
 };
 
@@ -247,9 +260,13 @@ static void section_step(struct audit *a, struct measure *m, struct section *sec
 		sec->open = 1;
 		sec->start = e->ns;
 		sec->idx = i;
-	} else if (!on && sec->open) {
+	}
+	if (on) {
+		sec->last = e->ns;
+	} else if (sec->open) {
 		const struct dtrec_ev *s0 = rec(a, c, sec->idx);
-		uint64_t d = e->ns >= sec->start ? e->ns - sec->start : 0;
+		uint64_t end = sec->to_last ? sec->last : e->ns;
+		uint64_t d = end >= sec->start ? end - sec->start : 0;
 
 		sec->open = 0;
 		m->sections++;
@@ -264,6 +281,25 @@ static void section_step(struct audit *a, struct measure *m, struct section *sec
 				m->name, (unsigned long long)d,
 				(unsigned long long)m->limit);
 	}
+}
+
+/*
+ * Records of the pipeline's IRQ frame: the entry itself and what runs
+ * inside it, and the stage switch back on its way out. They close a
+ * hard-off section and never open one: the IRQ was taken, so hard IRQs
+ * were on just before the entry, and the return from the interrupt
+ * turns them back on without leaving a record.
+ */
+static int irq_frame(const struct dtrec_ev *e, const struct dtrec_ev *prev,
+		     const struct dtrec_ev *next)
+{
+	if (e->state & ST_PIPE)
+		return 1;
+	if (e->event == DTREC_EV_SWITCH_OOB && next &&
+	    next->event == DTREC_EV_PIPELINE_ENTRY)
+		return 1;
+	return e->event == DTREC_EV_SWITCH_INBAND && prev &&
+		prev->event == DTREC_EV_PIPELINE_EXIT;
 }
 
 /* --- per-CPU rules --- */
@@ -306,6 +342,8 @@ static void window_reset(struct cpustate *cs)
 	memset(&cs->s_oob, 0, sizeof(cs->s_oob));
 	memset(&cs->s_pend, 0, sizeof(cs->s_pend));
 	memset(&cs->s_hoff, 0, sizeof(cs->s_hoff));
+	/* Hard IRQs go back on without a record: the last one bounds it. */
+	cs->s_hoff.to_last = 1;
 }
 
 static int stage_changer(unsigned int ev)
@@ -590,7 +628,8 @@ static void audit_cpu(struct audit *a, size_t c)
 		section_step(a, &a->m_oob, &cs.s_oob, "L1", c, i, !!(st & ST_OS));
 		if (!(st & ST_NMI))
 			section_step(a, &a->m_hoff, &cs.s_hoff, "L3", c, i,
-				     !!(st & ST_HOFF));
+				     (st & ST_HOFF) &&
+				     !irq_frame(e, contig ? prev : NULL, next_rec(a, c, i)));
 		/* While an oob task runs, bit 0 is its own, not the stage's (§1.2). */
 		if (!(st & (ST_NMI | ST_TOOB)))
 			section_step(a, &a->m_pend, &cs.s_pend, "L2", c, i,
