@@ -291,12 +291,20 @@ static void section_step(struct audit *a, struct measure *m, struct section *sec
  * turns them back on without leaving a record.
  */
 static int irq_frame(const struct dtrec_ev *e, const struct dtrec_ev *prev,
-		     const struct dtrec_ev *next)
+		     const struct dtrec_ev *next, const struct dtrec_ev *next2)
 {
 	if (e->state & ST_PIPE)
 		return 1;
-	if (e->event == DTREC_EV_SWITCH_OOB && next &&
-	    next->event == DTREC_EV_PIPELINE_ENTRY)
+	/*
+	 * The entry path writes a record or two before pipeline_entry
+	 * (an in-band stall, the switch to oob), with the IRQ already
+	 * taken: they belong to the frame too.
+	 */
+	if (next && next->event == DTREC_EV_PIPELINE_ENTRY)
+		return 1;
+	if (next && next2 && next2->event == DTREC_EV_PIPELINE_ENTRY &&
+	    (next->event == DTREC_EV_SWITCH_OOB ||
+	     next->event == DTREC_EV_INBAND_STALL))
 		return 1;
 	return e->event == DTREC_EV_SWITCH_INBAND && prev &&
 		prev->event == DTREC_EV_PIPELINE_EXIT;
@@ -629,7 +637,8 @@ static void audit_cpu(struct audit *a, size_t c)
 		if (!(st & ST_NMI))
 			section_step(a, &a->m_hoff, &cs.s_hoff, "L3", c, i,
 				     (st & ST_HOFF) &&
-				     !irq_frame(e, contig ? prev : NULL, next_rec(a, c, i)));
+				     !irq_frame(e, contig ? prev : NULL, next_rec(a, c, i),
+					       next_rec(a, c, i + 1)));
 		/* While an oob task runs, bit 0 is its own, not the stage's (§1.2). */
 		if (!(st & (ST_NMI | ST_TOOB)))
 			section_step(a, &a->m_pend, &cs.s_pend, "L2", c, i,
