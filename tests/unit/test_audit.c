@@ -502,6 +502,46 @@ static void test_limits(void)
 	end();
 }
 
+/*
+ * L3: hard IRQs go back on without a record. A hard-off record, then
+ * nothing for long, then an IRQ's entry path is not a long section; a
+ * run of hard-off records is, measured from its first to its last.
+ */
+static void test_l3(void)
+{
+	struct dtrec_audit_opts o = { 0, 0, 1000, 1 };
+	uint64_t first, last;
+
+	begin("L3: IRQ frames end hard-off sections, which end at their last record");
+	ev(0, 0, 100, DTREC_EV_MARK, 0, 0, 0);
+	ev(0, 10, 100, DTREC_EV_INBAND_UNSTALL, 0, 0, HOFF);
+	/* 50 us later an IRQ: its entry path records start with HOFF. */
+	ev(0, 50000, 100, DTREC_EV_INBAND_STALL, 0, 0, IS | HOFF);
+	ev(0, 10, 100, DTREC_EV_SWITCH_OOB, 0, 0, IS | OOB | HOFF);
+	ev(0, 10, 100, DTREC_EV_PIPELINE_ENTRY, 0, 0, IS | OOB | PIPE | HOFF);
+	ev(0, 20, 100, DTREC_EV_PIPELINE_EXIT, 0, 0, IS | OOB | PIPE | HOFF);
+	ev(0, 10, 100, DTREC_EV_SWITCH_INBAND, 0, 0, IS | HOFF);
+	/* ...and 50 us later another, back to a task with hard IRQs on. */
+	ev(0, 50000, 100, DTREC_EV_SWITCH_OOB, 0, 0, IS | OOB | HOFF);
+	ev(0, 10, 100, DTREC_EV_PIPELINE_ENTRY, 0, 0, IS | OOB | PIPE | HOFF);
+	ev(0, 20, 100, DTREC_EV_PIPELINE_EXIT, 0, 0, IS | OOB | PIPE | HOFF);
+	ev(0, 10, 100, DTREC_EV_SWITCH_INBAND, 0, 0, IS | HOFF);
+	ev(0, 10, 100, DTREC_EV_INBAND_UNSTALL, 0, 0, 0);
+	audit(&o);
+	CHECK(nviol == 0);
+	free(out);
+	out = NULL;
+	/* A real hard-off stretch: records 3000 ns apart, all HOFF. */
+	first = ev(1, 0, 200, DTREC_EV_MARK, 1, 0, HOFF);
+	ev(1, 1500, 200, DTREC_EV_OOB_STALL, 0, 0, OS | HOFF);
+	last = ev(1, 1500, 200, DTREC_EV_OOB_UNSTALL, 0, 0, HOFF);
+	ev(1, 90000, 200, DTREC_EV_MARK, 2, 0, 0);
+	audit(&o);
+	expect_only("L3", 1, first, 200);
+	expect_measure("hard_off", last - first, 1, first);
+	end();
+}
+
 static void test_masked(void)
 {
 	begin("R2/R4 not judged when the task class was not recorded");
@@ -547,6 +587,7 @@ int main(void)
 	test_r5_silent_change();
 	test_r6();
 	test_limits();
+	test_l3();
 	test_masked();
 	test_cap();
 	return failed;
