@@ -10,58 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "decode.h"
-
-static uint32_t next_cp(const unsigned char **p)
-{
-	const unsigned char *s = *p;
-	uint32_t cp;
-	int n, i;
-
-	if (s[0] < 0x80) {
-		*p = s + 1;
-		return s[0];
-	}
-	n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
-	cp = s[0] & (0x7f >> n);
-	for (i = 1; i < n && (s[i] & 0xc0) == 0x80; i++)
-		cp = (cp << 6) | (s[i] & 0x3f);
-	*p = s + i;
-	return cp;
-}
+#include "../libdtrec/dtrec_json.h"
 
 void ce_json_str(FILE *out, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-
-	if (!s) {
-		fputs("null", out);
-		return;
-	}
-	fputc('"', out);
-	while (*p) {
-		uint32_t c = next_cp(&p);
-
-		switch (c) {
-		case '"': fputs("\\\"", out); break;
-		case '\\': fputs("\\\\", out); break;
-		case '\n': fputs("\\n", out); break;
-		case '\r': fputs("\\r", out); break;
-		case '\t': fputs("\\t", out); break;
-		case '\b': fputs("\\b", out); break;
-		case '\f': fputs("\\f", out); break;
-		default:
-			if (c >= 0x10000) {
-				c -= 0x10000;
-				fprintf(out, "\\u%04x\\u%04x", 0xd800 + (c >> 10),
-					0xdc00 + (c & 0x3ff));
-			} else if (c < 0x20 || c > 0x7e) {
-				fprintf(out, "\\u%04x", c);
-			} else {
-				fputc((int)c, out);
-			}
-		}
-	}
-	fputc('"', out);
+	dtrec_json_str(out, s);
 }
 
 static const char *bool_str(int b)

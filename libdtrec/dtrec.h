@@ -105,6 +105,7 @@ int dtrec_print_trace(FILE *out, const struct dtrec_snapshot *s,
 char *dtrec_trace_str(const struct dtrec_snapshot *s,
 		      const struct dtrec_filter *f, int json);
 int dtrec_print_stats(FILE *out, const struct dtrec_snapshot *s, int json);
+#include "dtrec_json.h"
 
 /* Audit (docs/audit.md). Returns the number of violations, < 0 on error. */
 struct dtrec_audit_opts {

@@ -1190,71 +1190,6 @@ static const char *freeze_name(uint32_t reason)
 	return reason < sizeof(n) / sizeof(n[0]) ? n[reason] : "unknown";
 }
 
-/* One code point of UTF-8 (U+FFFD for a bad sequence, one byte eaten). */
-static uint32_t utf8_next(const unsigned char **p)
-{
-	const unsigned char *s = *p;
-	uint32_t cp;
-	int n, i;
-
-	if (s[0] < 0x80) {
-		*p = s + 1;
-		return s[0];
-	}
-	n = s[0] >= 0xf0 && s[0] < 0xf5 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
-	if (s[0] >= 0xf5)
-		n = 0;
-	cp = n ? s[0] & (0x7f >> n) : 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			break;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if (!n || i < n || (n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp < 0xe000))) ||
-	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff))) {
-		*p = s + 1;
-		return 0xfffd;
-	}
-	*p = s + n;
-	return cp;
-}
-
-/* As Python's json.dumps (ensure_ascii): the front ends' common form. */
-static void json_str(FILE *out, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	if (!s) {
-		fputs("null", out);
-		return;
-	}
-	fputc('"', out);
-	while (*p) {
-		uint32_t c = utf8_next(&p);
-
-		switch (c) {
-		case '"': fputs("\\\"", out); break;
-		case '\\': fputs("\\\\", out); break;
-		case '\n': fputs("\\n", out); break;
-		case '\r': fputs("\\r", out); break;
-		case '\t': fputs("\\t", out); break;
-		case '\b': fputs("\\b", out); break;
-		case '\f': fputs("\\f", out); break;
-		default:
-			if (c >= 0x10000) {
-				c -= 0x10000;
-				fprintf(out, "\\u%04x\\u%04x", 0xd800 + (c >> 10),
-					0xdc00 + (c & 0x3ff));
-			} else if (c < 0x20 || c > 0x7e) {
-				fprintf(out, "\\u%04x", c);
-			} else {
-				fputc((int)c, out);
-			}
-		}
-	}
-	fputc('"', out);
-}
-
 static void json_pid(FILE *out, int64_t pid)
 {
 	if (pid < 0)
@@ -1324,7 +1259,7 @@ static void json_cpu(FILE *out, const struct report *r, const struct rcpu *c,
 
 		fprintf(out, "%s{\"stage\":\"%s\",\"irq\":%u,\"name\":", k ? "," : "",
 			p->stage ? "oob" : "inband", p->irq);
-		json_str(out, p->name);
+		dtrec_json_str(out, p->name);
 		fputs(",\"posted_ns\":", out);
 		json_time(out, timed && p->exact, p->post);
 		fputs(",\"wait_ns\":", out);
@@ -1336,9 +1271,9 @@ static void json_cpu(FILE *out, const struct report *r, const struct rcpu *c,
 		const struct flight *f = &c->fl[k];
 
 		fprintf(out, "%s{\"pid\":%lld,\"comm\":", k ? "," : "", (long long)f->pid);
-		json_str(out, comm_of(r, f->pid, c->cpu));
+		dtrec_json_str(out, comm_of(r, f->pid, c->cpu));
 		fputs(",\"class\":", out);
-		json_str(out, f->cls);
+		dtrec_json_str(out, f->cls);
 		fprintf(out, ",\"inflight\":%s,\"since_ns\":", f->inflight ? "true" : "false");
 		json_time(out, f->have_since, f->since);
 		fputs(",\"duration_ns\":", out);
@@ -1367,7 +1302,7 @@ static void print_json(FILE *out, const struct report *r)
 
 		memcpy(rel, h->release, sizeof(h->release));
 		rel[sizeof(h->release)] = '\0';
-		json_str(out, rel);
+		dtrec_json_str(out, rel);
 	}
 	fprintf(out, ",\"clock_hz\":%llu,\"frozen\":%s,\"freeze_reason\":\"%s\",\"freeze_cpu\":%u,\"source\":\"%s\",\"freeze_ns\":%llu,",
 		(unsigned long long)h->clock_hz, h->frozen ? "true" : "false",
@@ -1394,15 +1329,15 @@ static void print_json(FILE *out, const struct report *r)
 			vkind_name[v->kind], v->cpu);
 		json_pid(out, v->pid);
 		fputs(",\"comm\":", out);
-		json_str(out, comm_of(r, v->pid, v->cpu));
+		dtrec_json_str(out, comm_of(r, v->pid, v->cpu));
 		fprintf(out, ",\"since_ns\":%llu,\"duration_ns\":%llu,\"exact\":%s,\"pending\":%zu,\"message\":",
 			(unsigned long long)v->since, (unsigned long long)v->dur,
 			v->exact ? "true" : "false", v->npend);
-		json_str(out, v->msg);
+		dtrec_json_str(out, v->msg);
 		fputc('}', out);
 	}
 	fputs("],\"summary\":", out);
-	json_str(out, r->nv ? r->v[0].msg : "no hang signature");
+	dtrec_json_str(out, r->nv ? r->v[0].msg : "no hang signature");
 	fputs("}\n", out);
 }
 
