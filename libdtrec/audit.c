@@ -310,6 +310,16 @@ static int irq_frame(const struct dtrec_ev *e, const struct dtrec_ev *prev,
 		prev->event == DTREC_EV_PIPELINE_EXIT;
 }
 
+/*
+ * In-band stall changes are recorded inside the pipeline's own
+ * hard_local_irq_save() (local_irq_enable() syncs the log under it):
+ * their HOFF tells nothing about the caller's hard IRQ state.
+ */
+static int stall_change(unsigned int ev)
+{
+	return ev == DTREC_EV_INBAND_STALL || ev == DTREC_EV_INBAND_UNSTALL;
+}
+
 /* --- per-CPU rules --- */
 
 struct cpustate {
@@ -636,7 +646,7 @@ static void audit_cpu(struct audit *a, size_t c)
 		section_step(a, &a->m_oob, &cs.s_oob, "L1", c, i, !!(st & ST_OS));
 		if (!(st & ST_NMI))
 			section_step(a, &a->m_hoff, &cs.s_hoff, "L3", c, i,
-				     (st & ST_HOFF) &&
+				     (st & ST_HOFF) && !stall_change(ev) &&
 				     !irq_frame(e, contig ? prev : NULL, next_rec(a, c, i),
 					       next_rec(a, c, i + 1)));
 		/* While an oob task runs, bit 0 is its own, not the stage's (§1.2). */
