@@ -29,7 +29,7 @@ static int build_stream(void **out, size_t *outlen)
 	if (ce_koff_init())
 		return -1;
 	if (ce_sym("dovetail_recorder_desc", &a)) {
-		ce_err("no recorder in this kernel (dovetail_recorder_desc not found)");
+		ce_err("recorder compiled out (no dovetail_recorder_desc symbol; CONFIG_DOVETAIL_RECORDER=n)");
 		return -1;
 	}
 	if (ce_read(a, head, sizeof(head))) {
@@ -207,6 +207,49 @@ static int close_out(FILE *f, const char *path)
 	return 0;
 }
 
+/*
+ * The gdb and drgn form, --format tracedat|chrome|svg -o FILE, or the
+ * older positional FORMAT FILE. Leaves the filter words in argv[0..argc).
+ */
+static int export_args(int *argc, char **argv, const char **fmt,
+		       const char **path)
+{
+	int i, n = 0;
+
+	*fmt = *path = NULL;
+	for (i = 0; i < *argc; i++) {
+		if (!strcmp(argv[i], "--format") && i + 1 < *argc)
+			*fmt = argv[++i];
+		else if (!strncmp(argv[i], "--format=", 9))
+			*fmt = argv[i] + 9;
+		else if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) &&
+			 i + 1 < *argc)
+			*path = argv[++i];
+		else if (!strncmp(argv[i], "--output=", 9))
+			*path = argv[i] + 9;
+		else
+			argv[n++] = argv[i];
+	}
+	*argc = n;
+	if (!*fmt && !*path && n >= 2) {
+		*fmt = argv[0];
+		*path = argv[1];
+		memmove(argv, argv + 2, (size_t)(n - 2) * sizeof(*argv));
+		*argc = n - 2;
+	}
+	if (!*fmt || !*path) {
+		ce_err("usage: dovetail export --format tracedat|chrome|svg -o FILE [filters]");
+		return -1;
+	}
+	if (!strcmp(*fmt, "tracedat"))
+		*fmt = "trace.dat";
+	if (strcmp(*fmt, "trace.dat") && strcmp(*fmt, "chrome") && strcmp(*fmt, "svg")) {
+		ce_err("export: unknown format '%s' (tracedat, chrome, svg)", *fmt);
+		return -1;
+	}
+	return 0;
+}
+
 int ce_cmd_export(int argc, char **argv)
 {
 	char err[DTREC_ERRLEN] = "";
@@ -216,19 +259,11 @@ int ce_cmd_export(int argc, char **argv)
 	FILE *out;
 	int rc;
 
-	if (argc < 2) {
-		ce_err("usage: dovetail export trace.dat|chrome|svg FILE [filters]");
+	if (export_args(&argc, argv, &fmt, &path))
 		return -1;
-	}
-	fmt = argv[0];
-	path = argv[1];
-	if (strcmp(fmt, "trace.dat") && strcmp(fmt, "chrome") && strcmp(fmt, "svg")) {
-		ce_err("export: unknown format '%s' (trace.dat, chrome, svg)", fmt);
+	if (parse_filter(&f, argc, argv))
 		return -1;
-	}
-	if (parse_filter(&f, argc - 2, argv + 2))
-		return -1;
-	if (!strcmp(fmt, "trace.dat") && argc > 2) {
+	if (!strcmp(fmt, "trace.dat") && argc > 0) {
 		ce_err("export trace.dat takes no filters");
 		return -1;
 	}

@@ -1,9 +1,12 @@
 """Dovetail state inspection for drgn.
 
 Script:      drgn -c vmcore -s vmlinux drgn-scripts/dovetail.py CMD [opts]
-Interactive: exec(open("drgn-scripts/dovetail.py").read()) or import it,
-             then dovetail_stages(prog), dovetail_irqs(prog),
-             dovetail_tasks(prog), dovetail("stages --json").
+Interactive: import it (running it with exec() would run the command
+             line of drgn itself):
+               >>> import sys; sys.path.insert(0, "drgn-scripts")
+               >>> import dovetail
+               >>> dovetail.dovetail_stages(prog)
+               >>> dovetail.dovetail("irqs --json", prog)
 Commands: stages, irqs, tasks, trace, stats, audit, report, export, snapshot.
 Exit status: 0 ok, 1 error, 2 usage, 3 audit violations, 4 report verdict.
 """

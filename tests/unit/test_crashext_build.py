@@ -174,8 +174,10 @@ def test_recorder_commands_on_a_fake_kernel(built, tmp_path):
     stub = _stub(tmp_path)
     snap = tmp_path / "rec.snap"
     chrome = tmp_path / "rec.json"
+    chrome2 = tmp_path / "rec2.json"
     cmds = ["snapshot %s" % snap, "trace --json", "trace --json --cpu 1 --last 3",
-            "export chrome %s" % chrome, "trace --cpu 99", "stages"]
+            "export chrome %s" % chrome, "trace --cpu 99", "stages",
+            "export --format chrome -o %s --cpu 1" % chrome2, "export --format xml -o x"]
     outs = {}
     for cmd in cmds:
         stdout = _drive(stub, built, str(tmp_path / "out.txt"), [cmd],
@@ -200,6 +202,10 @@ def test_recorder_commands_on_a_fake_kernel(built, tmp_path):
     last = json.loads(outs["trace --json --cpu 1 --last 3"][1])["events"]
     assert [(e["cpu"], e["arg"]) for e in last] == [(1, 17), (1, 18), (1, 19)]
     assert json.loads(chrome.read_text())
+    # The gdb/drgn spelling works too, with filters after it.
+    r = run([tool, "export", "--format", "chrome", "--cpu", "1", str(snap)])
+    assert r.returncode == 0 and chrome2.read_text() == r.stdout
+    assert "unknown format 'xml'" in outs["export --format xml -o x"][0]
     assert "--cpu" in outs["trace --cpu 99"][0] and outs["trace --cpu 99"][1] == ""
     assert "not a Dovetail kernel" in outs["stages"][0]
 
