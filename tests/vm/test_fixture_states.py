@@ -99,8 +99,8 @@ def test_stages_match_fixture(state):
         # An oob stall is held with hard IRQs off; the vCPU flags say so.
         if h["oob_stalled"]:
             assert c["hard_irqs"] == "off"
-        # The holder is the in-band task on that CPU.
-        assert c["inband_owner"] == c["current"]
+        # The holder is the in-band task on that CPU, and current.
+        assert c["inband_owner"] == c["current"] == h["pid"]
 
 
 def test_irqs_match_fixture(state):

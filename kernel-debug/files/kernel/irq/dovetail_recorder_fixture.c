@@ -60,6 +60,7 @@ static bool dtfix_oob_on;
 /* Holds: one per CPU, ended by timeout or "release". */
 struct dtfix_hold {
 	int active;
+	pid_t pid;		/* the holding kthread */
 	int stage;		/* 1: in-band, 2: oob, 3: both */
 	int npost;
 	u64 since_ns;
@@ -231,6 +232,7 @@ static int dtfix_hold(int cpu, int stage, unsigned int ms, int npost)
 		return PTR_ERR(t);
 	}
 	kthread_bind(t, cpu);
+	dtfix_holds[cpu].pid = t->pid;
 	wake_up_process(t);
 
 	/*
@@ -688,8 +690,8 @@ static int dtfix_expected_show(struct seq_file *m, void *v)
 
 		if (!READ_ONCE(h->active))
 			continue;
-		seq_printf(m, "%s{\"cpu\":%d,\"inband_stalled\":%s,\"oob_stalled\":%s,\"since_ns\":%llu}",
-			   first ? "" : ",", cpu,
+		seq_printf(m, "%s{\"cpu\":%d,\"pid\":%d,\"inband_stalled\":%s,\"oob_stalled\":%s,\"since_ns\":%llu}",
+			   first ? "" : ",", cpu, h->pid,
 			   h->stage & 1 ? "true" : "false",
 			   h->stage & 2 ? "true" : "false", h->since_ns);
 		first = false;
