@@ -9,8 +9,7 @@ dumped (ELF and kdump), then:
 - gdb (over the gdbstub, on the stopped guest), drgn and crash on both
   dumps print `report --json`, and all five outputs are byte identical;
 - the verdict names CPU1, the right kind and the pid of the culprit: the
-  stuck task's pid from the fixture's `expected` file, the holder's from
-  /proc (the fixture's `expected` lists holds without their thread);
+  stuck task's and the holder's pids from the fixture's `expected` file;
 - the duration covers at least most of the time the guest was left hung;
 - `dovetail-trace report` on the snapshot stream drgn extracts (records
   only, no dump state) names the same CPU, kind and pid.
@@ -43,15 +42,6 @@ def drgn_report(kernel, dump, *args):
     return r.returncode, r.stdout, r.stderr
 
 
-def pid_of(vm, comm):
-    out = vm.check("for p in /proc/[0-9]*; do echo \"${p#/proc/} $(cat $p/comm)\"; "
-                   "done 2>/dev/null")
-    pids = [int(l.split()[0]) for l in out.splitlines()
-            if l.split()[1:] == [comm]]
-    assert len(pids) == 1, "%s: %s" % (comm, out)
-    return pids[0]
-
-
 @pytest.fixture(scope="module", params=sorted(KINDS))
 def hang(kernel, request, tmp_path_factory):
     why = fg.skip_reason(kernel)
@@ -75,9 +65,9 @@ def hang(kernel, request, tmp_path_factory):
         else:
             fg.ctl(vm, cmd)
             comm = "dtfix-hold/1"
-            pid = pid_of(vm, comm)
             exp = fg.expected(vm)
             assert [h["cpu"] for h in exp["holds"]] == [1], exp
+            pid = exp["holds"][0]["pid"]
         t0 = time.monotonic()
         time.sleep(HUNG_S)
         vm.uts_version()            # the kdump header needs it
