@@ -27,7 +27,6 @@
 #include <asm/timex.h>
 #include "dovetail_recorder.h"
 
-
 DEFINE_STATIC_KEY_FALSE(dovetail_recorder_on);
 EXPORT_SYMBOL_GPL(dovetail_recorder_on);
 

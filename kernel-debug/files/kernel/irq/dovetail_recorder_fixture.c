@@ -11,7 +11,7 @@
  * debugfs dovetail/fixture/ctl takes one command per write:
  *   oob on|off                      register/remove the "dtfix" oob stage
  *   hold CPU inband|oob|both MS N   stall, post N IRQs per stage, spin MS
- *                                   (0: forever), then release
+ *                                   (0: forever), then let go
  *   release                         end every hold now
  *   park CPU                        move a kthread oob and block it there
  *   unpark                          bring the parked kthread back in-band
@@ -241,7 +241,7 @@ static int dtfix_hold(int cpu, int stage, unsigned int ms, int npost)
 	 * is deferred to an in-band stage it keeps stalled.
 	 */
 	for (n = 0; n < 500 && !READ_ONCE(dtfix_holds[cpu].active); n++)
-		msleep(10);
+		usleep_range(10000, 20000);
 
 	return READ_ONCE(dtfix_holds[cpu].active) ? 0 : -ETIMEDOUT;
 }
