@@ -460,8 +460,11 @@ static void dtfix_events(int n)
 		local_irq_disable();
 		flags = hard_local_irq_save();
 		irq_post_inband(dtfix_ib_irq[0]);
-		if (dtfix_oob_on)
+		if (dtfix_oob_on) {
+			/* Played now, as on pipeline exit: the oob handler runs. */
 			irq_post_oob(dtfix_oob_irq[0]);
+			sync_irq_stage(&oob_stage);
+		}
 		hard_local_irq_restore(flags);
 		local_irq_enable();
 
