@@ -261,15 +261,9 @@ def live(out, kernel):
     t = Transcript(os.path.join(out, "live-gdb.txt"))
     vm = fg.boot(kernel, out, kaslr=True)
     try:
-        exp = fg.expected(vm)
         t.note("guest: %s, uname -v: %s" % (vm.release, vm.uts_version()))
-        trip, exp = fg.new_task(vm, "roundtrip 1 3", exp)
-        exp = fg.wait_tasks(vm, {trip: "done"})
-        fg.ctl(vm, "events 20")
-        park, exp = fg.new_task(vm, "park 0", exp)
-        stuck, exp = fg.new_task(vm, "stuck 0", exp)
-        exp = fg.wait_tasks(vm, {park: "oob-blocked", stuck: "migrating"})
-        fg.ctl(vm, "hold 1 both 0 2")
+        exp, pids = fg.known_state(vm)
+        trip, park, stuck = pids["trip"], pids["park"], pids["stuck"]
         time.sleep(2)
         t.note("fixture: roundtrip 1 3 (pid %d), events 20, park 0 (pid %d), "
                "stuck 0 (pid %d), hold 1 both 0 2" % (trip, park, stuck))

@@ -165,3 +165,29 @@ def trace_tool(*args, timeout=300):
     r = subprocess.run([TRACE_TOOL] + list(args), capture_output=True,
                        text=True, timeout=timeout)
     return r.returncode, r.stdout, r.stderr
+
+
+def known_state(vm):
+    """The state the front-end tests and the guide inspect: round trips
+    done on CPU1, events, a kthread parked oob and one stuck migrating on
+    CPU0, then CPU1 held with both stages stalled and two IRQs pending in
+    each log. Returns (expected, {"trip": pid, "park": pid, "stuck": pid})."""
+    exp = expected(vm)
+    trip, exp = new_task(vm, "roundtrip 1 3", exp)
+    exp = wait_tasks(vm, {trip: "done"})
+    ctl(vm, "events 20")
+    park, exp = new_task(vm, "park 0", exp)
+    stuck, exp = new_task(vm, "stuck 0", exp)
+    wait_tasks(vm, {park: "oob-blocked", stuck: "migrating"})
+    # Last: CPU1 runs nothing else from here on.
+    ctl(vm, "hold 1 both 0 2")
+    return expected(vm), {"trip": trip, "park": park, "stuck": stuck}
+
+
+def one_json_line(text, who):
+    """The single JSON line of a front end's --json output."""
+    lines = [ln for ln in text.splitlines() if ln.startswith("{")]
+    if len(lines) != 1:
+        raise AssertionError("%s: expected one JSON line, got:\n%s"
+                             % (who, text[-3000:]))
+    return lines[0]

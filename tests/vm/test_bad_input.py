@@ -5,7 +5,6 @@ another build, a dump cut short, a kernel without the recorder, and a
 kdump file whose ring pages were excluded, as makedumpfile's filters do.
 """
 import os
-import shutil
 import subprocess
 
 import pytest

@@ -36,16 +36,7 @@ def state(kernel, request, tmp_path_factory):
     vm = fg.boot(kernel, str(d), kaslr=request.param,
                  append="dovetail_recorder=131072")
     try:
-        exp = fg.expected(vm)
-        trip, exp = fg.new_task(vm, "roundtrip 1 3", exp)
-        exp = fg.wait_tasks(vm, {trip: "done"})
-        fg.ctl(vm, "events 20")
-        park, exp = fg.new_task(vm, "park 0", exp)
-        stuck, exp = fg.new_task(vm, "stuck 0", exp)
-        exp = fg.wait_tasks(vm, {park: "oob-blocked", stuck: "migrating"})
-        # Last: CPU1 runs nothing else from here on.
-        fg.ctl(vm, "hold 1 both 0 2")
-        exp = fg.expected(vm)
+        exp, pids = fg.known_state(vm)
         fg.freeze(vm)
         vm.uts_version()            # the kdump header needs it
         # Found by a gdb session of its own, whose detach would resume
@@ -58,8 +49,7 @@ def state(kernel, request, tmp_path_factory):
         for f, path in dumps.items():
             out["drgn-" + f] = {c: fg.drgn_out(kernel, path, c) for c in CMDS}
             out["crash-" + f] = fg.crash_out(kernel, path, CMDS)
-        yield {"exp": exp, "out": out, "trip": trip, "park": park,
-               "stuck": stuck}
+        yield dict(pids, exp=exp, out=out)
         for p in dumps.values():
             os.unlink(p)
     finally:
@@ -67,11 +57,10 @@ def state(kernel, request, tmp_path_factory):
 
 
 def _one(text, cmd):
-    lines = [l for l in text.splitlines() if l.startswith("{")]
-    assert len(lines) == 1, "%s: expected one JSON line, got:\n%s" % (cmd, text[-3000:])
-    obj = json.loads(lines[0])
+    line = fg.one_json_line(text, cmd)
+    obj = json.loads(line)
     assert obj["command"] == cmd.split()[0]
-    return lines[0], obj
+    return line, obj
 
 
 @pytest.mark.parametrize("cmd", CMDS)

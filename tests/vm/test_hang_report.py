@@ -92,10 +92,7 @@ def hang(kernel, request, tmp_path_factory):
         vm.stop()
 
 
-def _one(text, who):
-    lines = [l for l in text.splitlines() if l.startswith("{")]
-    assert len(lines) == 1, "%s: expected one JSON line:\n%s" % (who, text[-3000:])
-    return lines[0]
+_one = fg.one_json_line
 
 
 def test_front_ends_agree(hang):
