@@ -18,15 +18,6 @@
 #include "internal.h"
 #include "percpu.h"
 
-#define ST_IS	DTREC_ST_INBAND_STALLED
-#define ST_OS	DTREC_ST_OOB_STALLED
-#define ST_OOB	DTREC_ST_STAGE_OOB
-#define ST_PIPE	DTREC_ST_IN_PIPELINE
-#define ST_HOFF	DTREC_ST_HARD_OFF
-#define ST_NMI	DTREC_ST_IN_NMI
-#define ST_TOOB	DTREC_ST_TASK_OOB
-#define ST_HIRQ	DTREC_ST_IN_HARDIRQ
-
 /* Defaults (docs/audit.md): sanity limits, not real-time budgets. */
 #define DEF_OOB_STALL_NS	500000ULL
 #define DEF_INBAND_PENDING_NS	10000000ULL

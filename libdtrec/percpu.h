@@ -13,6 +13,16 @@
 #include <string.h>
 #include "dtrec.h"
 
+/* Short names for the record state bits, for the per-CPU state machines. */
+#define ST_IS	DTREC_ST_INBAND_STALLED
+#define ST_OS	DTREC_ST_OOB_STALLED
+#define ST_OOB	DTREC_ST_STAGE_OOB
+#define ST_PIPE	DTREC_ST_IN_PIPELINE
+#define ST_HOFF	DTREC_ST_HARD_OFF
+#define ST_NMI	DTREC_ST_IN_NMI
+#define ST_HIRQ	DTREC_ST_IN_HARDIRQ
+#define ST_TOOB	DTREC_ST_TASK_OOB
+
 struct dtrec_cpuv {
 	uint32_t cpu;
 	size_t n;

@@ -20,15 +20,6 @@
 #include "internal.h"
 #include "percpu.h"
 
-#define ST_IS	DTREC_ST_INBAND_STALLED
-#define ST_OS	DTREC_ST_OOB_STALLED
-#define ST_OOB	DTREC_ST_STAGE_OOB
-#define ST_PIPE	DTREC_ST_IN_PIPELINE
-#define ST_HOFF	DTREC_ST_HARD_OFF
-#define ST_NMI	DTREC_ST_IN_NMI
-#define ST_HIRQ	DTREC_ST_IN_HARDIRQ
-#define ST_TOOB	DTREC_ST_TASK_OOB
-
 /* Defaults (docs/report.md): hang thresholds, far above any healthy section. */
 #define DEF_LAST		10
 #define DEF_OOB_STALL_NS	10000000ULL	/* 10 ms */

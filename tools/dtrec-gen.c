@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/dovetail_recorder.h>
+#include "native_desc.h"
 
 /* Where the --image memory starts in the target's address space. */
 #define IMAGE_BASE 0x10000ULL
@@ -235,32 +235,13 @@ static void write_image(const struct opts *o, const struct ring *r)
 	struct dtrec_desc d;
 	unsigned int c, i;
 
-	memset(&d, 0, sizeof(d));
-	d.magic = DTREC_DESC_MAGIC;
-	d.version = DTREC_FORMAT_VERSION;
-	d.desc_size = sizeof(d);
-	d.rec_size = o->rec_size;
-	d.ring_hdr_size = sizeof(struct dtrec_ring);
-	d.nr_cpus = o->cpus;
-	d.nr_records = o->records;
-	d.event_mask = DTREC_ALL_CLASSES;
+	dtrec_desc_native(&d, o->cpus, o->records, pad);
 	d.frozen = 1;
 	d.freeze_reason = DTREC_FREEZE_OOPS;
 	d.freeze_cpu = o->cpus - 1;
 	d.clock_hz = o->clock_hz;
 	d.ref_cycles = o->ref_cycles;
 	d.ref_ns = o->ref_ns;
-	d.off_seq = pad + offsetof(struct dtrec_record, seq);
-	d.off_ts = pad + offsetof(struct dtrec_record, ts);
-	d.off_pid = pad + offsetof(struct dtrec_record, pid);
-	d.off_arg = pad + offsetof(struct dtrec_record, arg);
-	d.off_arg2 = pad + offsetof(struct dtrec_record, arg2);
-	d.off_event = pad + offsetof(struct dtrec_record, event);
-	d.off_state = pad + offsetof(struct dtrec_record, state);
-	d.off_ring_head = offsetof(struct dtrec_ring, head);
-	d.off_ring_cpu = offsetof(struct dtrec_ring, cpu);
-	d.off_ring_nr = offsetof(struct dtrec_ring, nr_records);
-	d.off_ring_recs = sizeof(struct dtrec_ring);
 	d.overhead_ps = 12345;
 	for (c = 0; c < o->cpus; c++) {
 		d.ring[c] = IMAGE_BASE + c * ring_len;

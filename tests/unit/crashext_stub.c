@@ -7,7 +7,7 @@
  * by test_crashext_build.py through ctypes.
  */
 #include "defs.h"
-#include <linux/dovetail_recorder.h>
+#include "native_desc.h"
 
 struct program_context program_context, *pc = &program_context;
 struct kernel_table kernel_table, *kt = &kernel_table;
@@ -167,27 +167,8 @@ void stub_setup_recorder(unsigned int nr_cpus, unsigned int nr_records,
 
 	d = (struct dtrec_desc *)stub_add_memory(desc_addr, sizeof(*d));
 	stub_add_symbol("dovetail_recorder_desc", desc_addr);
-	d->magic = DTREC_DESC_MAGIC;
-	d->version = DTREC_FORMAT_VERSION;
-	d->desc_size = sizeof(*d);
-	d->rec_size = sizeof(struct dtrec_record);
-	d->ring_hdr_size = sizeof(struct dtrec_ring);
-	d->nr_cpus = nr_cpus;
-	d->nr_records = nr_records;
-	d->event_mask = DTREC_ALL_CLASSES;
+	dtrec_desc_native(d, nr_cpus, nr_records, 0);
 	d->frozen = 1;
-	d->clock_hz = 1000000000;
-	d->off_seq = offsetof(struct dtrec_record, seq);
-	d->off_ts = offsetof(struct dtrec_record, ts);
-	d->off_pid = offsetof(struct dtrec_record, pid);
-	d->off_arg = offsetof(struct dtrec_record, arg);
-	d->off_arg2 = offsetof(struct dtrec_record, arg2);
-	d->off_event = offsetof(struct dtrec_record, event);
-	d->off_state = offsetof(struct dtrec_record, state);
-	d->off_ring_head = offsetof(struct dtrec_ring, head);
-	d->off_ring_cpu = offsetof(struct dtrec_ring, cpu);
-	d->off_ring_nr = offsetof(struct dtrec_ring, nr_records);
-	d->off_ring_recs = sizeof(struct dtrec_ring);
 	for (c = 0; c < nr_cpus; c++) {
 		size_t bytes = sizeof(struct dtrec_ring) +
 			(size_t)nr_records * sizeof(struct dtrec_record);

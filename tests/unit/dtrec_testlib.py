@@ -31,6 +31,19 @@ def make(*dirs):
             raise RuntimeError("make -C %s failed:\n%s%s" % (d, r.stdout, r.stderr))
 
 
+def build_crash_stub(tmp_path):
+    """Compile crashext_stub.c, the crash stand-in, into tmp_path; return its path."""
+    stub = tmp_path / "libcrashstub.so"
+    r = subprocess.run(["gcc", "-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-DX86_64",
+                        "-I/usr/include/crash",
+                        "-I" + os.path.join(ROOT, "libdtrec"),
+                        "-I" + os.path.join(ROOT, "kernel-debug", "files", "include", "uapi"),
+                        "-o", str(stub), os.path.join(ROOT, "tests", "unit", "crashext_stub.c")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return str(stub)
+
+
 def gen(tmp_path, name="snap", *args):
     """Run dtrec-gen; return (path of the output, ground truth dict)."""
     out = tmp_path / name

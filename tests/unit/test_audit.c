@@ -21,12 +21,7 @@
 #define MAXREC	4096
 #define MAXCPU	2
 
-static int failed, case_failed;
-static const char *case_name;
-
-#define CHECK(cond) do { if (!(cond)) { \
-	printf("FAIL %s: %s:%d: %s\n", case_name, __FILE__, __LINE__, #cond); \
-	case_failed = 1; } } while (0)
+#include "check.h"
 
 struct snapb {
 	struct dtrec_record r[MAXCPU][MAXREC];
@@ -42,19 +37,16 @@ static int nviol;
 
 static void begin(const char *name)
 {
-	case_name = name;
-	case_failed = 0;
+	case_begin(name);
 	memset(&sb, 0, sizeof(sb));
 	sb.now = 1000;
 }
 
 static void end(void)
 {
-	if (!case_failed)
-		printf("ok   %s\n", case_name);
-	else if (out)
+	if (case_failed && out)
 		printf("     audit said: %s", out);
-	failed |= case_failed;
+	case_end();
 	free(out);
 	out = NULL;
 }

@@ -13,12 +13,12 @@ import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from dtrec_testlib import ROOT, build_crash_stub
+
 EXT = os.path.join(ROOT, "crash-ext")
 SO = os.path.join(EXT, "dovetail.so")
 CRASH = shutil.which("crash")
 DEFS = "/usr/include/crash/defs.h"
-HERE = os.path.dirname(os.path.abspath(__file__))
 
 needs_defs = pytest.mark.skipif(not os.path.exists(DEFS),
                                 reason="crash headers (%s) not installed" % DEFS)
@@ -111,16 +111,6 @@ print("reads", stub.stub_reads())
 """
 
 
-def _stub(tmp_path):
-    stub = tmp_path / "libcrashstub.so"
-    r = run(["gcc", "-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-DX86_64",
-             "-I/usr/include/crash",
-             "-I" + os.path.join(ROOT, "kernel-debug", "files", "include", "uapi"),
-             "-o", str(stub), os.path.join(HERE, "crashext_stub.c")])
-    assert r.returncode == 0, r.stderr
-    return str(stub)
-
-
 def _drive(stub, so, out, cmds, env=None):
     r = run([sys.executable, "-c", STUB_DRIVER, stub, so, out] + cmds,
             timeout=60, env=dict(os.environ, **(env or {})))
@@ -129,7 +119,7 @@ def _drive(stub, so, out, cmds, env=None):
 
 
 def test_loads_and_registers_like_extend(built, tmp_path):
-    stub = _stub(tmp_path)
+    stub = build_crash_stub(tmp_path)
     cmds = ["", "bogus", "stages", "irqs --json", "tasks --all", "tasks --nope",
             "trace --last 5", "audit", "report", "export", "export svg", "snapshot"]
     stdout = _drive(stub, built, str(tmp_path / "out.txt"), cmds)
@@ -171,7 +161,7 @@ def _trace_tool():
 
 def test_recorder_commands_on_a_fake_kernel(built, tmp_path):
     """Two CPUs, 16-slot rings, 20 records written each (4 lost per CPU)."""
-    stub = _stub(tmp_path)
+    stub = build_crash_stub(tmp_path)
     snap = tmp_path / "rec.snap"
     chrome = tmp_path / "rec.json"
     chrome2 = tmp_path / "rec2.json"
@@ -222,7 +212,7 @@ def test_irq_logs_on_a_fake_kernel(built, tmp_path):
     """docs/json-state.md 'irqs' on a hand-made pipeline: a 3-level log
     with IRQs 3 and 4355, an oob stage with a NULL map, then a garbage
     in-band map pointer, which must not stop the command."""
-    stub = _stub(tmp_path)
+    stub = build_crash_stub(tmp_path)
     env = {"STUB_RECORDER": "1,16,1", "STUB_PIPELINE": "0"}
     err, out = _one(stub, built, tmp_path, "irqs --json", env)
     pend = [{"irq": 3, "name": None, "hwirq": None, "vector": None},
@@ -253,7 +243,7 @@ def test_stages_and_tasks_on_a_fake_evl_kernel(built, tmp_path):
     """docs/json-state.md 'stages' and 'tasks': an EVL thread running oob
     over a stalled in-band swapper, with its core thread name carrying an
     invalid UTF-8 byte (decoded with errors="replace", then escaped)."""
-    stub = _stub(tmp_path)
+    stub = build_crash_stub(tmp_path)
     env = {"STUB_RECORDER": "1,16,1", "STUB_PIPELINE": "0", "STUB_TASKS": "1"}
     err, out = _one(stub, built, tmp_path, "stages --json", env)
     want = {"command": "stages", "oob_stage": {"present": True, "name": "EVL"},

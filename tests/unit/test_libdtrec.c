@@ -10,25 +10,7 @@
 #include <string.h>
 #include "dtrec.h"
 
-static int failed, case_failed;
-static const char *case_name;
-
-#define CHECK(cond) do { if (!(cond)) { \
-	printf("FAIL %s: %s:%d: %s\n", case_name, __FILE__, __LINE__, #cond); \
-	case_failed = 1; } } while (0)
-
-static void begin(const char *name)
-{
-	case_name = name;
-	case_failed = 0;
-}
-
-static void end(void)
-{
-	if (!case_failed)
-		printf("ok   %s\n", case_name);
-	failed |= case_failed;
-}
+#include "check.h"
 
 /* A growable byte buffer for assembling streams. */
 struct buf {
@@ -136,7 +118,7 @@ static void test_wraparound(void)
 	struct dtrec_snapshot *s;
 	size_t i;
 
-	begin("wraparound window and lost count");
+	case_begin("wraparound window and lost count");
 	hdr(&b, 1, sizeof(struct dtrec_record), 1000000000, 0, 0);
 	ring(&b, 0, 4, 6, 0);
 	s = parse_ok(&b);
@@ -167,7 +149,7 @@ static void test_wraparound(void)
 		CHECK(s->nr_events == 0);
 	dtrec_free(s);
 	free(b.p);
-	end();
+	case_end();
 }
 
 /* Overwrite the seq of the slot holding pos in a one-CPU stream. */
@@ -186,7 +168,7 @@ static void test_torn_stale(void)
 	struct dtrec_filter f;
 	char *txt;
 
-	begin("torn and stale slots");
+	case_begin("torn and stale slots");
 	hdr(&b, 1, sizeof(struct dtrec_record), 1000000000, 0, 0);
 	ring(&b, 0, 8, 13, 0);			/* positions 5..12 */
 	set_seq(&b, 8, 12, 0);			/* being written: torn */
@@ -214,7 +196,7 @@ static void test_torn_stale(void)
 	}
 	dtrec_free(s);
 	free(b.p);
-	end();
+	case_end();
 }
 
 static void test_merge_order(void)
@@ -223,7 +205,7 @@ static void test_merge_order(void)
 	struct dtrec_snapshot *s;
 	size_t i;
 
-	begin("multi-CPU merge order (ts, cpu, pos)");
+	case_begin("multi-CPU merge order (ts, cpu, pos)");
 	/* Stream order 2,0,1; cpus 2 and 0 tie at ts 50 and 60. */
 	hdr(&b, 3, sizeof(struct dtrec_record), 1000000000, 0, 0);
 	ring(&b, 2, 4, 9, 0);
@@ -272,7 +254,7 @@ static void test_merge_order(void)
 	}
 	dtrec_free(s);
 	free(b.p);
-	end();
+	case_end();
 }
 
 static uint64_t one_ns(uint64_t hz, uint64_t ref_cycles, uint64_t ref_ns,
@@ -297,7 +279,7 @@ static void test_clock(void)
 {
 	unsigned __int128 big;
 
-	begin("cycles to ns conversion");
+	case_begin("cycles to ns conversion");
 	CHECK(one_ns(1000000000, 0, 0, 12345) == 12345);
 	CHECK(one_ns(3, 100, 1000, 103) == 1000 + 1000000000ULL);
 	CHECK(one_ns(3, 100, 1000, 101) == 1000 + 333333333ULL);
@@ -310,7 +292,7 @@ static void test_clock(void)
 	CHECK(one_ns(2400000000ULL, 0, 7, 1ULL << 62) == (uint64_t)big + 7);
 	CHECK(one_ns(1, 0, 0, UINT64_MAX) == UINT64_MAX);	/* saturates */
 	CHECK(one_ns(1, UINT64_MAX, 5, 0) == 0);
-	end();
+	case_end();
 }
 
 static void test_filters(void)
@@ -326,7 +308,7 @@ static void test_filters(void)
 	char *txt;
 	size_t lines = 0;
 
-	begin("filter parsing and matching");
+	case_begin("filter parsing and matching");
 	dtrec_filter_init(&f);
 	CHECK(f.pid == -1 && !f.cpu_mask && !f.last);
 	CHECK(dtrec_filter_parse(&f, 12, argv, err, sizeof(err)) == 0);
@@ -384,7 +366,7 @@ static void test_filters(void)
 	}
 	dtrec_free(s);
 	free(b.p);
-	end();
+	case_end();
 }
 
 static void test_bad_streams(void)
@@ -395,7 +377,7 @@ static void test_bad_streams(void)
 	uint32_t v32;
 	uint64_t v64;
 
-	begin("truncated and invalid streams");
+	case_begin("truncated and invalid streams");
 	hdr(&b, 2, sizeof(struct dtrec_record), 1000000000, 0, 0);
 	ring(&b, 0, 4, 6, 0);
 	ring(&b, 1, 4, 2, 0);
@@ -467,7 +449,7 @@ static void test_bad_streams(void)
 	ring(&b, 300, 2, 1, 0);
 	expect_error(&b, b.len, "out of range");
 	free(b.p);
-	end();
+	case_end();
 }
 
 static void test_wide_records(void)
@@ -476,7 +458,7 @@ static void test_wide_records(void)
 	struct dtrec_snapshot *s;
 	static const char pad[16];
 
-	begin("records wider than struct dtrec_record");
+	case_begin("records wider than struct dtrec_record");
 	hdr(&b, 1, sizeof(struct dtrec_record) + 16, 1000000000, 0, 0);
 	cpu(&b, 0, 2, 3);
 	rec(&b, 3, 30, 9, DTREC_EV_MARK, 0);
@@ -491,7 +473,7 @@ static void test_wide_records(void)
 	}
 	dtrec_free(s);
 	free(b.p);
-	end();
+	case_end();
 }
 
 static void test_output(void)
@@ -503,7 +485,7 @@ static void test_output(void)
 	char *st = NULL;
 	size_t stlen = 0;
 
-	begin("JSON and text output");
+	case_begin("JSON and text output");
 	hdr(&b, 1, sizeof(struct dtrec_record), 1000000000, 0, 0);
 	cpu(&b, 0, 2, 3);
 	rec(&b, 3, 12345678901ULL, 42, DTREC_EV_IRQ_POST,
@@ -536,14 +518,14 @@ static void test_output(void)
 	}
 	dtrec_free(s);
 	free(b.p);
-	end();
+	case_end();
 }
 
 static void test_names(void)
 {
 	char buf[64];
 
-	begin("event, class and state names");
+	case_begin("event, class and state names");
 	CHECK(!strcmp(dtrec_event_name(DTREC_EV_IRQ_POST), "irq_post"));
 	CHECK(!strcmp(dtrec_event_name(DTREC_EV_MARK), "mark"));
 	CHECK(!strcmp(dtrec_event_name(DTREC_NR_EVENTS), "unknown"));
@@ -556,7 +538,7 @@ static void test_names(void)
 		      "IS|OS|OOB|PIPE|HOFF|NMI|HIRQ|TOOB"));
 	CHECK(!strcmp(dtrec_state_str(0x101, buf, sizeof(buf)), "IS|bit8"));
 	CHECK(strlen(dtrec_state_str(0xffff, buf, 8)) < 8);
-	end();
+	case_end();
 }
 
 /* Target memory for dtrec_build_snapshot: one flat region. */
@@ -591,7 +573,7 @@ static void test_build(void)
 	unsigned int c, i;
 	int rc;
 
-	begin("build_snapshot from descriptor and memory");
+	case_begin("build_snapshot from descriptor and memory");
 	memset(&d, 0, sizeof(d));
 	d.magic = DTREC_DESC_MAGIC;
 	d.version = DTREC_FORMAT_VERSION;
@@ -685,7 +667,7 @@ static void test_build(void)
 		CHECK(out == NULL && outlen == 0);
 	}
 	free(m.p);
-	end();
+	case_end();
 }
 
 int main(void)

@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from dtrec_testlib import ROOT
+from dtrec_testlib import ROOT, build_crash_stub
 from hangtrace import HOFF, IS, OOB, OS, PIPE, TOOB, Recorder, fmt_dur
 
 sys.path.insert(0, os.path.join(ROOT, "common"))
@@ -90,13 +90,7 @@ def crash_outputs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("crash")
     r = subprocess.run(["make", "-s", "-C", EXT], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
-    stub = tmp / "libcrashstub.so"
-    r = subprocess.run(["gcc", "-shared", "-fPIC", "-O2", "-DX86_64",
-                        "-I/usr/include/crash",
-                        "-I" + os.path.join(ROOT, "kernel-debug", "files", "include", "uapi"),
-                        "-o", str(stub), os.path.join(ROOT, "tests", "unit", "crashext_stub.c")],
-                       capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
+    stub = build_crash_stub(tmp)
     rec = scenario()[0]
     recs = [[cpu, pos] + list(x) for cpu, lst in rec.cpus.items()
             for pos, x in enumerate(lst)]

@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "dtrec.h"
+#include "native_desc.h"
 
 /* Hook points of one write: after the reservation, after each smp_wmb(). */
 enum { HP_RESERVED, HP_OPENED, HP_PAYLOAD, HP_NR };
@@ -163,29 +164,7 @@ static u64 test_head_inc_return(u64 *head)
 
 /* ---- reporting ---- */
 
-static int failed, case_failed;
-static const char *case_name;
-
-#define CHECK(cond) do { if (!(cond)) { \
-	printf("FAIL %s: %s:%d: %s\n", case_name, __FILE__, __LINE__, #cond); \
-	case_failed = 1; } } while (0)
-#define CHECKF(cond, ...) do { if (!(cond)) { \
-	printf("FAIL %s: %s:%d: %s: ", case_name, __FILE__, __LINE__, #cond); \
-	printf(__VA_ARGS__); printf("\n"); case_failed = 1; } } while (0)
-
-static void begin(const char *name)
-{
-	case_name = name;
-	case_failed = 0;
-}
-
-static void end(void)
-{
-	if (!case_failed)
-		printf("ok   %s\n", case_name);
-	failed |= case_failed;
-	fflush(stdout);
-}
+#include "check.h"
 
 static double now(void)
 {
@@ -436,27 +415,7 @@ static void desc_init(struct dtrec_desc *d, struct dtrec_ring *const *rings,
 {
 	unsigned int i;
 
-	memset(d, 0, sizeof(*d));
-	d->magic = DTREC_DESC_MAGIC;
-	d->version = DTREC_FORMAT_VERSION;
-	d->desc_size = sizeof(*d);
-	d->rec_size = sizeof(struct dtrec_record);
-	d->ring_hdr_size = sizeof(struct dtrec_ring);
-	d->nr_cpus = n;
-	d->nr_records = nr;
-	d->event_mask = DTREC_ALL_CLASSES;
-	d->clock_hz = 1000000000ULL;
-	d->off_seq = offsetof(struct dtrec_record, seq);
-	d->off_ts = offsetof(struct dtrec_record, ts);
-	d->off_pid = offsetof(struct dtrec_record, pid);
-	d->off_arg = offsetof(struct dtrec_record, arg);
-	d->off_arg2 = offsetof(struct dtrec_record, arg2);
-	d->off_event = offsetof(struct dtrec_record, event);
-	d->off_state = offsetof(struct dtrec_record, state);
-	d->off_ring_head = offsetof(struct dtrec_ring, head);
-	d->off_ring_cpu = offsetof(struct dtrec_ring, cpu);
-	d->off_ring_nr = offsetof(struct dtrec_ring, nr_records);
-	d->off_ring_recs = sizeof(struct dtrec_ring);
+	dtrec_desc_native(d, n, nr, 0);
 	for (i = 0; i < n; i++) {
 		d->ring[i] = (u64)(uintptr_t)rings[i];
 		d->ring_bytes[i] = sizeof(struct dtrec_ring) +
@@ -568,7 +527,7 @@ static void test_wraparound(void)
 	static const u32 nrs[] = { 1, 2, 8, 64, 8192 };
 	unsigned int i, k, j;
 
-	begin("wraparound: k*N+r records leave exactly the last N, lost counted");
+	case_begin("wraparound: k*N+r records leave exactly the last N, lost counted");
 	for (i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++) {
 		u32 nr = nrs[i];
 		const u64 rs[] = { 0, 1, nr / 2, nr - 1 };
@@ -593,7 +552,7 @@ static void test_wraparound(void)
 
 		wrap_case(16, (1ULL << 32) - 20, cnt);
 	}
-	end();
+	case_end();
 }
 
 /* ------------------------------------------------------------------ */
@@ -637,7 +596,7 @@ static void test_torn(void)
 	unsigned int i, point, prefill;
 	int round;
 
-	begin("torn: corrupted and half-written records flagged, exactly those");
+	case_begin("torn: corrupted and half-written records flagged, exactly those");
 	/* (a) Commit marks corrupted by hand, 20 random patterns. */
 	for (round = 0; round < 20; round++) {
 		unsigned int nbad = 0;
@@ -749,7 +708,7 @@ static void test_torn(void)
 		}
 	}
 	free(ring);
-	end();
+	case_end();
 }
 
 /* ------------------------------------------------------------------ */
@@ -785,7 +744,7 @@ static void test_reader(void)
 	static void (*const fns[])(void) = { rd_write_next, rd_half_write };
 	unsigned int at, f, other;
 
-	begin("reader: a write inside dtrec_ring_read() fails the read, elsewhere not");
+	case_begin("reader: a write inside dtrec_ring_read() fails the read, elsewhere not");
 	rd_ring = ring_alloc(0, nr);
 	for (at = 0; at < 2; at++)
 		for (f = 0; f < 2; f++)
@@ -820,7 +779,7 @@ static void test_reader(void)
 			}
 	rinj.armed = 0;
 	free(rd_ring);
-	end();
+	case_end();
 }
 
 /* ------------------------------------------------------------------ */
@@ -1169,7 +1128,7 @@ static void test_nest_hooks(void)
 	struct dtrec_ring *ring = ring_alloc(0, nr);
 	unsigned int point, ki, prefill, i, c;
 
-	begin("nest-hooks: a signal at each phase of a write records on its own");
+	case_begin("nest-hooks: a signal at each phase of a write records on its own");
 	set_handler(SIGUSR2, on_usr2, NULL);
 	for (prefill = 3; prefill <= 2 * nr + 3; prefill += 2 * nr)
 		for (point = HP_RESERVED; point < HP_NR; point++)
@@ -1224,7 +1183,7 @@ static void test_nest_hooks(void)
 	nest.on = 0;
 	quiesce(SIGUSR2);
 	free(ring);
-	end();
+	case_end();
 }
 
 /*
@@ -1243,7 +1202,7 @@ static void test_nest_lap(void)
 	const u64 p = 2 * nr + 3;
 	unsigned int i, misdecoded = 0;
 
-	begin("nest-lap: a nested writer lapping an interrupted one damages one slot");
+	case_begin("nest-lap: a nested writer lapping an interrupted one damages one slot");
 	set_handler(SIGUSR2, on_usr2, NULL);
 	nest_start(ring);
 	for (i = 0; i < p; i++)
@@ -1284,7 +1243,7 @@ static void test_nest_lap(void)
 		dtrec_free(s);
 	}
 	CHECK(check_captures() >= 1);
-	end();
+	case_end();
 	if (misdecoded)
 		printf("note nest-lap: between the lapped writer's payload and commit, position %llu "
 		       "decodes intact with another write's payload (format limitation, needs a nest "
@@ -1311,7 +1270,7 @@ static void test_nest_signals(void)
 	unsigned long writes = 0, flagged, i;
 	int have_timer;
 
-	begin("nest-signals: writers interrupted at random points by nesting signals");
+	case_begin("nest-signals: writers interrupted at random points by nesting signals");
 	nest_start(ring);
 	sigemptyset(&m);
 	set_handler(SIGALRM, on_alarm, &m);	/* the RT signal may nest */
@@ -1369,7 +1328,7 @@ static void test_nest_signals(void)
 	       "no signal landed inside a write in %.1fs", now() - t0);
 #endif
 	free(ring);
-	end();
+	case_end();
 }
 
 /* ------------------------------------------------------------------ */
@@ -1524,7 +1483,7 @@ static void test_threads(void)
 	unsigned int c;
 	int m;
 
-	begin("threads: per-CPU writers, concurrent snapshots never misdecode");
+	case_begin("threads: per-CPU writers, concurrent snapshots never misdecode");
 	memset(st, 0, sizeof(st));
 	__atomic_store_n(&writers_stop, 0, __ATOMIC_RELAXED);
 	for (c = 0; c < NCPU; c++) {
@@ -1598,7 +1557,7 @@ static void test_threads(void)
 		check_snapshot(v, h2, &q);
 		CHECK(q.flagged == 0 && q.misdecoded == 0 && q.unordered == 0);
 	}
-	end();
+	case_end();
 	if (!st[M_RINGREAD].overlapped)
 		printf("note threads: no snapshot overlapped a running writer (machine busy?)\n");
 	if (st[M_MEMCPY].misdecoded)
