@@ -95,19 +95,23 @@ static int state_flags(int argc, char **argv, int *json, int *all,
 }
 
 /*
- * A dump cut short reads as zeroes or errors deep inside a command;
- * say so once, up front. Checked once per session (the scan reads the
- * whole page descriptor table of a kdump file).
+ * A dump cut short, or read through the vmlinux of another build, reads
+ * as zeroes, errors or garbage deep inside a command; say so once, up
+ * front. Checked once per session (the scan reads the whole page
+ * descriptor table of a kdump file).
  */
-static int dump_complete(void)
+static int dump_usable(void)
 {
-	static int state;	/* 0 unchecked, 1 complete, -1 truncated */
-	static char msg[256];
+	static int state;	/* 0 unchecked, 1 usable, -1 not */
+	static char msg[512];
 
 	if (!state) {
 		state = 1;
 		if (DUMPFILE() && pc->dumpfile &&
-		    dtrec_dump_check(pc->dumpfile, msg, sizeof(msg)) < 0)
+		    (dtrec_dump_check(pc->dumpfile, msg, sizeof(msg)) < 0 ||
+		     (pc->namelist &&
+		      dtrec_dump_check_build(pc->dumpfile, pc->namelist, msg,
+					     sizeof(msg)) < 0)))
 			state = -1;
 	}
 	if (state < 0)
@@ -126,7 +130,7 @@ static void cmd_dovetail(void)
 		return;
 	}
 	sub = args[1];
-	if (!dump_complete())
+	if (!dump_usable())
 		return;
 	if (!strcmp(sub, "stages")) {
 		if (!state_flags(argc, argv, &json, NULL, NULL))

@@ -20,7 +20,7 @@ _COMMON = os.path.join(os.path.dirname(_HERE), "common")
 if _COMMON not in sys.path:
     sys.path.insert(0, _COMMON)
 
-from dtcore import cli, irqs, stages, tasks  # noqa: E402
+from dtcore import cli, dumpfile, irqs, stages, tasks  # noqa: E402
 from dtcore.banner import file_banner  # noqa: E402
 from dtcore.drgntarget import DrgnTarget  # noqa: E402
 from dtcore.kernel import Kernel  # noqa: E402
@@ -83,9 +83,11 @@ def run(prog, argv):
         print("dovetail: unknown command %r (commands: %s)"
               % (argv[0], ", ".join(COMMANDS)), file=sys.stderr)
         return 2
-    _, vmlinux = _drgn_paths()
+    core, vmlinux = _drgn_paths()
     t = target(prog)
     t.check_dump()
+    if core and vmlinux:
+        dumpfile.check_build(core, vmlinux)
     return cli.execute(t, argv[0], argv[1:], print,
                        lambda m: print(m, file=sys.stderr),
                        prog_prefix="dovetail.py ",

@@ -2,8 +2,8 @@
 
 Registers dt-stages, dt-irqs, dt-tasks, dt-trace, dt-stats, dt-audit,
 dt-report, dt-export, dt-snapshot, dt-freeze, dt-unfreeze and dt-kaslr. Works on a
-QEMU gdbstub (live, per-vCPU RFLAGS) and on a vmcore opened with
-`gdb vmlinux vmcore`.
+QEMU gdbstub (live, per-vCPU RFLAGS) and on an ELF vmcore opened with
+`gdb vmlinux vmcore` (RFLAGS and VMCOREINFO from the dump's notes).
 """
 import os
 import re
@@ -17,7 +17,7 @@ _COMMON = os.path.join(os.path.dirname(_HERE), "common")
 if _COMMON not in sys.path:
     sys.path.insert(0, _COMMON)
 
-from dtcore import cli  # noqa: E402
+from dtcore import cli, dumpfile  # noqa: E402
 from dtcore.banner import file_banner  # noqa: E402
 from dtcore.target import DtError, MissingMember, MissingType, ReadError, Target  # noqa: E402
 
@@ -34,7 +34,8 @@ class GdbTarget(Target):
 
     _cache = {}
 
-    def __init__(self):
+    def __init__(self, core=None):
+        self.core = core
         arch = gdb.selected_inferior().architecture()
         self._arch = arch.name()
         self.ptr_size = gdb.lookup_type("void").pointer().sizeof
@@ -139,10 +140,16 @@ class GdbTarget(Target):
 
     def cpu_flags(self, cpu):
         """QEMU's gdbstub exposes one thread per vCPU (ptid lwp = cpu + 1):
-        read each one's live eflags. Other targets: unknown."""
-        key = ("flags",)
+        read each one's live eflags. A core file: the RFLAGS its notes
+        saved, mapped onto CPUs as drgn and crash map them. Other
+        targets: unknown."""
+        key = ("flags", self.core)
         if key not in self._cache:
-            self._cache[key] = self._vcpu_flags()
+            if self.core:
+                self._cache[key] = dumpfile.cpu_flags(self.core, self.cpus()[1]) \
+                    if "x86-64" in self._arch else {}
+            else:
+                self._cache[key] = self._vcpu_flags()
         return self._cache[key].get(cpu)
 
     def _vcpu_flags(self):
@@ -182,11 +189,26 @@ def _vmlinux():
         return None
 
 
+def _core_path():
+    """The core file gdb has open, or None: gdb 13's Python API has no
+    call for it, `info target` names it."""
+    try:
+        text = gdb.execute("info target", to_string=True)
+    except gdb.error:
+        return None
+    m = re.search(r"core dump file:\s*`(.+?)', file type", text)
+    return m.group(1) if m else None
+
+
 def _target():
     if gdb.selected_inferior().pid == 0 and not gdb.selected_inferior().threads():
         raise DtError("no running target or core file: attach to QEMU "
                       "(target remote :1234) or open a vmcore first")
-    return GdbTarget()
+    core = _core_path()
+    if core:
+        dumpfile.check(core)
+        dumpfile.check_build(core, _vmlinux())
+    return GdbTarget(core)
 
 
 def _run(cmd, arg):
@@ -240,12 +262,14 @@ class DtKaslr(gdb.Command):
 
 Usage: dt-kaslr [--scan-mb N] [--dry-run]
 
-Switches the QEMU gdbstub to physical memory (maintenance packet
-Qqemu.PhyMemMode:1), searches the first N MiB (default 1024) of guest
-physical memory for the VMCOREINFO note text (OSRELEASE=...,
-KERNELOFFSET=...), switches back, checks OSRELEASE against vmlinux and
-reloads vmlinux at that offset (per-CPU symbols stay at 0). Boot the guest with nokaslr to
-avoid the need altogether."""
+On a vmcore (gdb vmlinux vmcore), reads KERNELOFFSET from the dump's
+VMCOREINFO note. On a QEMU gdbstub, switches to physical memory
+(maintenance packet Qqemu.PhyMemMode:1), searches the first N MiB
+(default 1024) of guest physical memory for the VMCOREINFO note text
+(OSRELEASE=..., KERNELOFFSET=...) and switches back. Then checks
+OSRELEASE against vmlinux and reloads vmlinux at that offset (per-CPU
+symbols stay at 0). Boot the guest with nokaslr to avoid the need
+altogether."""
 
     CHUNK = 1 << 20
 
@@ -263,7 +287,15 @@ avoid the need altogether."""
         vmlinux = _vmlinux()
         if not vmlinux:
             raise gdb.GdbError("dovetail: load vmlinux first (file vmlinux)")
-        text = self._find_vmcoreinfo(scan_mb)
+        core = _core_path()
+        if core:
+            try:
+                info = dumpfile.vmcoreinfo(core)
+            except DtError as e:
+                raise gdb.GdbError("dovetail: %s" % e)
+            text = "".join("%s=%s\n" % kv for kv in info.items())
+        else:
+            text = self._find_vmcoreinfo(scan_mb)
         rel = re.search(r"OSRELEASE=([^\n]*)", text)
         off = re.search(r"KERNELOFFSET=([0-9a-fA-F]+)", text)
         if not off:

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Saved CPU registers from a dump file, for the front ends that need
- * the hard interrupt state (RFLAGS.IF) of each CPU at dump time.
+ * What the notes of a dump file say: the saved CPU registers, for the
+ * front ends that need the hard interrupt state (RFLAGS.IF) of each CPU
+ * at dump time, and VMCOREINFO, for a debugger (gdb) that cannot read
+ * it itself and needs KERNELOFFSET to relocate vmlinux under KASLR.
  */
 #ifndef DTREC_DUMP_H
 #define DTREC_DUMP_H
@@ -18,6 +20,32 @@
  */
 int dtrec_dump_cpu_flags(const char *path, uint64_t *rflags, int max_cpus,
 			 char *err, size_t errlen);
+
+/*
+ * Copy the text of the dump's VMCOREINFO note ("OSRELEASE=...\n
+ * KERNELOFFSET=...\n...") into buf, NUL-terminated and cut to size - 1
+ * bytes. Returns its length, or a negative errno with a one-line
+ * message in err[] (-ENOENT: the dump has no such note). Any machine.
+ */
+int dtrec_dump_vmcoreinfo(const char *path, char *buf, size_t size,
+			  char *err, size_t errlen);
+
+/*
+ * The GNU build ID of an ELF file (a vmlinux) as lowercase hex into
+ * hex[size]. Returns its length, or a negative errno with a one-line
+ * message in err[] (-ENOENT: the file has no build ID note).
+ */
+int dtrec_file_build_id(const char *path, char *hex, size_t size,
+			char *err, size_t errlen);
+
+/*
+ * Compare the BUILD-ID= line of the dump's VMCOREINFO with vmlinux's
+ * build ID. Returns -ESRCH with a one-line message in err[] when they
+ * differ; 0 when they match or when either side has none (nothing to
+ * compare is not a mismatch).
+ */
+int dtrec_dump_check_build(const char *dump, const char *vmlinux,
+			   char *err, size_t errlen);
 
 /*
  * Check that a dump file holds every byte its headers promise (ELF:

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * NT_PRSTATUS notes of ELF and kdump-compressed dumps. The file is
- * untrusted input: every offset and size is checked against the file
- * size and sane upper bounds before anything is read or allocated.
+ * NT_PRSTATUS and VMCOREINFO notes of ELF and kdump-compressed dumps.
+ * The file is untrusted input: every offset and size is checked against
+ * the file size and sane upper bounds before anything is read or
+ * allocated.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "dtrec_dump.h"
@@ -79,9 +81,35 @@ static uint64_t get64(const unsigned char *p)
 	return v;
 }
 
-/* Walk one note blob; appends the RFLAGS of every CORE/NT_PRSTATUS. */
-static void scan_notes(const unsigned char *p, size_t len, uint64_t *rflags,
-		       int max_cpus, int *n)
+/* What a walk over the notes collects; either part may be absent. */
+struct note_sink {
+	uint64_t *rflags;	/* RFLAGS of each CORE/NT_PRSTATUS, in order */
+	int max_cpus;
+	int n;
+	char *vmci;		/* VMCOREINFO text, NUL-terminated */
+	size_t vmci_size;
+	size_t vmci_len;
+	int vmci_found;
+};
+
+static void sink_vmcoreinfo(struct note_sink *s, const unsigned char *desc,
+			    size_t descsz)
+{
+	const unsigned char *nul = memchr(desc, '\0', descsz);
+	size_t len = nul ? (size_t)(nul - desc) : descsz;
+
+	if (!s->vmci || s->vmci_found)
+		return;
+	s->vmci_found = 1;
+	if (len >= s->vmci_size)
+		len = s->vmci_size - 1;
+	memcpy(s->vmci, desc, len);
+	s->vmci[len] = '\0';
+	s->vmci_len = len;
+}
+
+/* Walk one note blob into the sink. */
+static void scan_notes(const unsigned char *p, size_t len, struct note_sink *s)
 {
 	size_t off = 0;
 
@@ -96,16 +124,17 @@ static void scan_notes(const unsigned char *p, size_t len, uint64_t *rflags,
 			break;
 		desc = name + name_al;
 		if (type == NT_PRSTATUS_TYPE && namesz == 5 &&
-		    !memcmp(name, "CORE", 5) &&
-		    descsz >= PRSTATUS_RFLAGS_OFF + 8 && *n < max_cpus)
-			rflags[(*n)++] = get64(desc + PRSTATUS_RFLAGS_OFF);
+		    !memcmp(name, "CORE", 5) && s->rflags &&
+		    descsz >= PRSTATUS_RFLAGS_OFF + 8 && s->n < s->max_cpus)
+			s->rflags[s->n++] = get64(desc + PRSTATUS_RFLAGS_OFF);
+		else if (namesz == 11 && !memcmp(name, "VMCOREINFO", 11))
+			sink_vmcoreinfo(s, desc, descsz);
 		off += 12 + name_al + desc_al;
 	}
 }
 
 static int notes_at(int fd, uint64_t off, uint64_t size, uint64_t fsize,
-		    uint64_t *rflags, int max_cpus, int *n, char *err,
-		    size_t errlen)
+		    struct note_sink *s, char *err, size_t errlen)
 {
 	unsigned char *buf;
 
@@ -123,19 +152,19 @@ static int notes_at(int fd, uint64_t off, uint64_t size, uint64_t fsize,
 		return fail(err, errlen, -EIO,
 			    "note segment past the end of the file (truncated dump?)");
 	}
-	scan_notes(buf, (size_t)size, rflags, max_cpus, n);
+	scan_notes(buf, (size_t)size, s);
 	free(buf);
 	return 0;
 }
 
 static int parse_elf(int fd, uint64_t fsize, const unsigned char *eh,
-		     uint64_t *rflags, int max_cpus, char *err, size_t errlen)
+		     struct note_sink *s, char *err, size_t errlen)
 {
 	uint64_t phoff = get64(eh + 32);
 	uint16_t phentsize, phnum, machine;
 	unsigned char ph[56];
-	int n = 0, rc;
 	unsigned int i;
+	int rc;
 
 	if (eh[4] != 2 || eh[5] != 1)
 		return fail(err, errlen, -EINVAL,
@@ -143,7 +172,7 @@ static int parse_elf(int fd, uint64_t fsize, const unsigned char *eh,
 	memcpy(&machine, eh + 18, 2);
 	memcpy(&phentsize, eh + 54, 2);
 	memcpy(&phnum, eh + 56, 2);
-	if (machine != EM_X86_64_ID)
+	if (machine != EM_X86_64_ID && s->rflags)
 		return fail(err, errlen, -EINVAL,
 			    "ELF machine %u: saved registers are decoded for x86_64 only",
 			    machine);
@@ -155,26 +184,25 @@ static int parse_elf(int fd, uint64_t fsize, const unsigned char *eh,
 				    "ELF program header %u past the end of the file", i);
 		if (get32(ph) != 4 /* PT_NOTE */)
 			continue;
-		rc = notes_at(fd, get64(ph + 8), get64(ph + 32), fsize, rflags,
-			      max_cpus, &n, err, errlen);
+		rc = notes_at(fd, get64(ph + 8), get64(ph + 32), fsize, s,
+			      err, errlen);
 		if (rc)
 			return rc;
 	}
-	return n;
+	return 0;
 }
 
-static int parse_kdump(int fd, uint64_t fsize, uint64_t *rflags, int max_cpus,
+static int parse_kdump(int fd, uint64_t fsize, struct note_sink *s,
 		       char *err, size_t errlen)
 {
 	unsigned char dh[464], sh[64];
 	int32_t version, block_size;
-	int n = 0, rc;
 
 	if (read_at(fd, 0, dh, sizeof(dh), fsize))
 		return fail(err, errlen, -EIO, "kdump header truncated");
 	memcpy(&version, dh + DH_HEADER_VERSION, 4);
 	memcpy(&block_size, dh + DH_BLOCK_SIZE, 4);
-	if (strncmp((const char *)dh + DH_UTS_MACHINE, "x86_64", 7))
+	if (s->rflags && strncmp((const char *)dh + DH_UTS_MACHINE, "x86_64", 7))
 		return fail(err, errlen, -EINVAL,
 			    "kdump machine '%.16s': saved registers are decoded for x86_64 only",
 			    (const char *)dh + DH_UTS_MACHINE);
@@ -188,22 +216,18 @@ static int parse_kdump(int fd, uint64_t fsize, uint64_t *rflags, int max_cpus,
 	/* The sub header is the block after the main header. */
 	if (read_at(fd, (uint64_t)block_size, sh, sizeof(sh), fsize))
 		return fail(err, errlen, -EIO, "kdump sub header truncated");
-	rc = notes_at(fd, get64(sh + SH_OFFSET_NOTE), get64(sh + SH_SIZE_NOTE),
-		      fsize, rflags, max_cpus, &n, err, errlen);
-	return rc ? rc : n;
+	return notes_at(fd, get64(sh + SH_OFFSET_NOTE), get64(sh + SH_SIZE_NOTE),
+			fsize, s, err, errlen);
 }
 
-int dtrec_dump_cpu_flags(const char *path, uint64_t *rflags, int max_cpus,
-			 char *err, size_t errlen)
+/* Every note of the dump at path into s: 0, or -errno with err set. */
+static int parse_dump(const char *path, struct note_sink *s, char *err,
+		      size_t errlen)
 {
 	unsigned char head[64];
 	struct stat st;
 	int fd, rc;
 
-	if (err && errlen)
-		err[0] = '\0';
-	if (!path || !rflags || max_cpus <= 0)
-		return fail(err, errlen, -EINVAL, "bad arguments");
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return fail(err, errlen, -errno, "%s: %s", path, strerror(errno));
@@ -216,11 +240,9 @@ int dtrec_dump_cpu_flags(const char *path, uint64_t *rflags, int max_cpus,
 		return fail(err, errlen, -EINVAL, "%s: too short for a dump", path);
 	}
 	if (!memcmp(head, "\177ELF", 4))
-		rc = parse_elf(fd, (uint64_t)st.st_size, head, rflags, max_cpus,
-			       err, errlen);
+		rc = parse_elf(fd, (uint64_t)st.st_size, head, s, err, errlen);
 	else if (!memcmp(head, KDUMP_SIG, 8))
-		rc = parse_kdump(fd, (uint64_t)st.st_size, rflags, max_cpus,
-				 err, errlen);
+		rc = parse_kdump(fd, (uint64_t)st.st_size, s, err, errlen);
 	else if (!memcmp(head, FLAT_SIG, strlen(FLAT_SIG)))
 		rc = fail(err, errlen, -EINVAL,
 			  "%s is in flattened format: run `makedumpfile -R NEWFILE < %s` first",
@@ -229,8 +251,177 @@ int dtrec_dump_cpu_flags(const char *path, uint64_t *rflags, int max_cpus,
 		rc = fail(err, errlen, -EINVAL,
 			  "%s: not an ELF or kdump-compressed dump", path);
 	close(fd);
-	if (rc == 0)
-		rc = fail(err, errlen, -ENOENT, "%s: no NT_PRSTATUS notes", path);
+	return rc;
+}
+
+int dtrec_dump_cpu_flags(const char *path, uint64_t *rflags, int max_cpus,
+			 char *err, size_t errlen)
+{
+	struct note_sink s = { .rflags = rflags, .max_cpus = max_cpus };
+	int rc;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!path || !rflags || max_cpus <= 0)
+		return fail(err, errlen, -EINVAL, "bad arguments");
+	rc = parse_dump(path, &s, err, errlen);
+	if (rc)
+		return rc;
+	if (!s.n)
+		return fail(err, errlen, -ENOENT, "%s: no NT_PRSTATUS notes", path);
+	return s.n;
+}
+
+int dtrec_dump_vmcoreinfo(const char *path, char *buf, size_t size,
+			  char *err, size_t errlen)
+{
+	struct note_sink s = { .vmci = buf, .vmci_size = size };
+	int rc;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!path || !buf || size < 2 || size > INT32_MAX)
+		return fail(err, errlen, -EINVAL, "bad arguments");
+	buf[0] = '\0';
+	rc = parse_dump(path, &s, err, errlen);
+	if (rc)
+		return rc;
+	if (!s.vmci_found)
+		return fail(err, errlen, -ENOENT,
+			    "%s: no VMCOREINFO note (QEMU needs -device vmcoreinfo)",
+			    path);
+	return (int)s.vmci_len;
+}
+
+/* --- build ID ------------------------------------------------------------ */
+
+#define SHT_NOTE_TYPE		7
+#define NT_GNU_BUILD_ID_TYPE	3
+#define MAX_NOTE_SECTION	(1U << 20)
+
+static void to_hex(const unsigned char *p, size_t n, char *hex, size_t size)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n && 2 * i + 2 < size; i++) {
+		hex[2 * i] = digits[p[i] >> 4];
+		hex[2 * i + 1] = digits[p[i] & 15];
+	}
+	hex[2 * i] = '\0';
+}
+
+/* The GNU build ID in one SHT_NOTE section's blob, as hex; 1 if found. */
+static int build_id_in(const unsigned char *p, size_t len, char *hex, size_t size)
+{
+	size_t off = 0;
+
+	while (len - off >= 12) {
+		uint32_t namesz = get32(p + off), descsz = get32(p + off + 4);
+		size_t name_al = ((size_t)namesz + 3) & ~(size_t)3;
+		size_t desc_al = ((size_t)descsz + 3) & ~(size_t)3;
+
+		if (name_al > len - off - 12 || desc_al > len - off - 12 - name_al)
+			return 0;
+		if (get32(p + off + 8) == NT_GNU_BUILD_ID_TYPE && namesz == 4 &&
+		    !memcmp(p + off + 12, "GNU", 4) && descsz) {
+			to_hex(p + off + 12 + name_al, descsz, hex, size);
+			return 1;
+		}
+		off += 12 + name_al + desc_al;
+	}
+	return 0;
+}
+
+int dtrec_file_build_id(const char *path, char *hex, size_t size,
+			char *err, size_t errlen)
+{
+	unsigned char eh[64], sh[64], *buf;
+	uint16_t shentsize, shnum;
+	uint64_t shoff, fsize;
+	struct stat st;
+	int fd, found = 0;
+	unsigned int i;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!path || !hex || size < 3)
+		return fail(err, errlen, -EINVAL, "bad arguments");
+	hex[0] = '\0';
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail(err, errlen, -errno, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return fail(err, errlen, -EINVAL, "%s: not a regular file", path);
+	}
+	fsize = (uint64_t)st.st_size;
+	if (read_at(fd, 0, eh, sizeof(eh), fsize) || memcmp(eh, "\177ELF", 4) ||
+	    eh[4] != 2 || eh[5] != 1) {
+		close(fd);
+		return fail(err, errlen, -EINVAL, "%s: not a little-endian ELF64 file",
+			    path);
+	}
+	shoff = get64(eh + 40);
+	memcpy(&shentsize, eh + 58, 2);
+	memcpy(&shnum, eh + 60, 2);
+	for (i = 0; !found && shentsize == sizeof(sh) && i < shnum; i++) {
+		uint64_t off, len;
+
+		if (read_at(fd, shoff + (uint64_t)i * sizeof(sh), sh, sizeof(sh), fsize))
+			break;
+		off = get64(sh + 24);
+		len = get64(sh + 32);
+		if (get32(sh + 4) != SHT_NOTE_TYPE || !len || len > MAX_NOTE_SECTION)
+			continue;
+		buf = malloc((size_t)len);
+		if (!buf)
+			break;
+		if (!read_at(fd, off, buf, (size_t)len, fsize))
+			found = build_id_in(buf, (size_t)len, hex, size);
+		free(buf);
+	}
+	close(fd);
+	if (!found)
+		return fail(err, errlen, -ENOENT, "%s: no GNU build ID note", path);
+	return (int)strlen(hex);
+}
+
+int dtrec_dump_check_build(const char *dump, const char *vmlinux,
+			   char *err, size_t errlen)
+{
+	char *text, *want, have[129];
+	size_t n;
+	int rc;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!dump || !vmlinux)
+		return fail(err, errlen, -EINVAL, "bad arguments");
+	text = malloc(1 << 16);
+	if (!text)
+		return fail(err, errlen, -ENOMEM, "out of memory for VMCOREINFO");
+	/* Nothing to compare with is not a mismatch: the banner check remains. */
+	rc = 0;
+	if (dtrec_dump_vmcoreinfo(dump, text, 1 << 16, NULL, 0) < 0 ||
+	    dtrec_file_build_id(vmlinux, have, sizeof(have), NULL, 0) < 0)
+		goto out;
+	want = text;
+	while (want && strncmp(want, "BUILD-ID=", 9)) {
+		want = strchr(want, '\n');
+		if (want)
+			want++;
+	}
+	if (!want)
+		goto out;
+	want += 9;
+	n = strcspn(want, "\n");
+	if (n != strlen(have) || strncasecmp(want, have, n))
+		rc = fail(err, errlen, -ESRCH,
+			  "vmlinux %s (build ID %.12s) is not the kernel of this dump (build ID %.12s)",
+			  vmlinux, have, want);
+out:
+	free(text);
 	return rc;
 }
 

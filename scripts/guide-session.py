@@ -14,9 +14,9 @@ OUT (default out/guide) gets one transcript per section of the guide:
                      runner; dt-kaslr's own reload in kaslr-reload.txt
   dump-drgn.txt      a fixture hang (CPU1's in-band stage stalled for good),
   dump-drgn-interactive.txt  stopped and dumped (ELF and kdump): drgn script
-  dump-crash.txt     commands, drgn interactive, crash --minimal, the
-  crash-full.txt     extracted snapshot through dovetail-trace, crash 8.0.2's
-                     full session on 6.6
+  dump-gdb.txt       commands, drgn interactive, gdb on the ELF dump,
+  dump-crash.txt     crash --minimal, the extracted snapshot through
+  crash-full.txt     dovetail-trace, crash 8.0.2's full session on 6.6
   trouble.txt        mismatched vmlinux, kernel without the recorder (--base),
                      truncated dump, QEMU's flattened kdump file, wrong file
                      type, missing --kaslr
@@ -363,6 +363,15 @@ def hang(out, kernel):
     ], ">>> ")
     t.close()
 
+    t = Transcript(os.path.join(out, "dump-gdb.txt"))
+    gdb = "gdb -q -batch vmlinux %s -ex 'source gdb-scripts/dovetail.py' "
+    t.sh(gdb % "vmcore" + "-ex dt-kaslr -ex dt-stages -ex 'dt-trace --cpu 1 --last 6' "
+         "-ex dt-report")
+    t.sh(gdb % "vmcore" + "-ex dt-kaslr -ex 'dt-report --json' 2>/dev/null | tail -1 "
+         "| cmp - <(drgn -q -c vmcore -s vmlinux drgn-scripts/dovetail.py "
+         "report --json) && echo identical")
+    t.close()
+
     t = Transcript(os.path.join(out, "dump-crash.txt"))
     crash_session(t, "--minimal --kaslr=auto -s vmlinux vmcore.kdump", [
         "extend crash-ext/dovetail.so", "dovetail stages", "dovetail irqs",
@@ -390,8 +399,12 @@ def trouble(out, base):
                   ["extend crash-ext/dovetail.so", "dovetail stages"])
     crash_session(t, "--minimal -s vmlinux vmcore.kdump",
                   ["extend crash-ext/dovetail.so", "dovetail stages"])
+    t.sh("gdb -q -batch vmlinux.base vmcore -ex 'source gdb-scripts/dovetail.py' "
+         "-ex dt-stages")
     t.sh("head -c 50M vmcore > /tmp/trunc")
     t.sh("drgn -q -c /tmp/trunc -s vmlinux drgn-scripts/dovetail.py stages")
+    t.sh("gdb -q -batch vmlinux /tmp/trunc -ex 'source gdb-scripts/dovetail.py' "
+         "-ex dt-stages")
     crash_session(t, "--minimal --kaslr=auto -s vmlinux /tmp/trunc",
                   ["extend crash-ext/dovetail.so", "dovetail trace --last 3"])
     fresh("vmcore.kd")

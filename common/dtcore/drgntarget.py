@@ -1,9 +1,7 @@
 """Target over a drgn Program (vmcore, /proc/kcore, or synthetic)."""
-import ctypes
-import os
-
 import drgn
 
+from . import dumpfile
 from .target import DtError, MissingMember, MissingType, ReadError, Target
 
 
@@ -106,40 +104,10 @@ class DrgnTarget(Target):
     def check_dump(self):
         """Raise DtError when the dump file is cut short: reads past its
         end would otherwise surface as scattered per-CPU errors."""
-        if not self.dump_path:
-            return
-        try:
-            from . import libdtrec
-            fn = libdtrec.load().dtrec_dump_check
-        except Exception:
-            return
-        fn.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t]
-        fn.restype = ctypes.c_int
-        err = ctypes.create_string_buffer(256)
-        if fn(os.fsencode(self.dump_path), err, 256) < 0:
-            raise DtError(err.value.decode("utf-8", "replace"))
+        if self.dump_path:
+            dumpfile.check(self.dump_path)
 
     def _dump_flags(self):
-        """RFLAGS of each CPU from the dump's NT_PRSTATUS notes, through
-        libdtrec's dtrec_dump_cpu_flags when the library has it."""
         if not self.dump_path or self.arch() != "x86_64":
             return {}
-        try:
-            from . import libdtrec
-            lib = libdtrec.load()
-            fn = lib.dtrec_dump_cpu_flags
-        except Exception:
-            return {}
-        n = 4096
-        arr = (ctypes.c_uint64 * n)()
-        err = ctypes.create_string_buffer(256)
-        fn.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_uint64),
-                       ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t]
-        fn.restype = ctypes.c_int
-        got = fn(os.fsencode(self.dump_path), arr, n, err, 256)
-        if got <= 0:
-            return {}
-        # Notes come in CPU order for kdump and QEMU dumps; map them
-        # onto the online CPUs in that order.
-        online = self.cpus()[1]
-        return {cpu: arr[i] for i, cpu in enumerate(online[:got])}
+        return dumpfile.cpu_flags(self.dump_path, self.cpus()[1])

@@ -70,12 +70,59 @@ def load(path=None):
     lib.dtrec_report_opts_parse.restype = ci
     lib.dtrec_report_str.argtypes = [vp, vp, vp, ci, ctypes.POINTER(ci), cp, sz]
     lib.dtrec_report_str.restype = vp
+    lib.dtrec_dump_check.argtypes = [cp, cp, sz]
+    lib.dtrec_dump_check.restype = ci
+    lib.dtrec_dump_cpu_flags.argtypes = [cp, ctypes.POINTER(ctypes.c_uint64),
+                                         ci, cp, sz]
+    lib.dtrec_dump_cpu_flags.restype = ci
+    lib.dtrec_dump_vmcoreinfo.argtypes = [cp, cp, sz, cp, sz]
+    lib.dtrec_dump_vmcoreinfo.restype = ci
+    lib.dtrec_dump_check_build.argtypes = [cp, cp, cp, sz]
+    lib.dtrec_dump_check_build.restype = ci
     _lib = lib
     return lib
 
 
 def _msg(err):
     return err.value.decode("utf-8", "replace") or "libdtrec error"
+
+
+# -- dump files ----------------------------------------------------------------
+
+def dump_check(path):
+    """Raise DtrecError ("truncated dump: ...") when the file lacks bytes
+    its headers promise."""
+    err = ctypes.create_string_buffer(ERRLEN)
+    if load().dtrec_dump_check(os.fsencode(path), err, ERRLEN) < 0:
+        raise DtrecError(_msg(err))
+
+
+def dump_cpu_flags(path, max_cpus=4096):
+    """RFLAGS of each NT_PRSTATUS note, in note order."""
+    arr = (ctypes.c_uint64 * max_cpus)()
+    err = ctypes.create_string_buffer(ERRLEN)
+    n = load().dtrec_dump_cpu_flags(os.fsencode(path), arr, max_cpus, err, ERRLEN)
+    if n < 0:
+        raise DtrecError(_msg(err))
+    return list(arr[:n])
+
+
+def dump_check_build(path, vmlinux):
+    """Raise DtrecError when the dump's VMCOREINFO names another build ID
+    than vmlinux's."""
+    err = ctypes.create_string_buffer(ERRLEN)
+    if load().dtrec_dump_check_build(os.fsencode(path), os.fsencode(vmlinux),
+                                     err, ERRLEN) < 0:
+        raise DtrecError(_msg(err))
+
+
+def dump_vmcoreinfo(path, size=1 << 16):
+    """The text of the dump's VMCOREINFO note."""
+    buf = ctypes.create_string_buffer(size)
+    err = ctypes.create_string_buffer(ERRLEN)
+    if load().dtrec_dump_vmcoreinfo(os.fsencode(path), buf, size, err, ERRLEN) < 0:
+        raise DtrecError(_msg(err))
+    return buf.value.decode("utf-8", "replace")
 
 
 class _Snapshot:

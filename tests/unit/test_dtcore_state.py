@@ -263,6 +263,14 @@ def test_banner_mismatch_and_bad_option():
     rc = cli.execute(fk.t, "stages", [], out.append, err.append,
                      file_banner="Linux version 6.6.0 #2\n")
     assert rc == 1 and len(err) == 1 and "does not match" in err[0]
+    assert "memory: 'Linux version 6.6.0 #1'" in err[0]
+    # Another build's symbol address holds no text: say so, print no bytes.
+    fk.t.symbols["linux_banner"] = fk.cstr("Y\x7f\xc3\xa9\x05U\x01")
+    err = []
+    rc = cli.execute(fk.t, "stages", [], out.append, err.append,
+                     file_banner="Linux version 6.6.0 #2\n")
+    assert rc == 1 and err == ["dovetail: vmlinux does not match the dump: linux_banner "
+                               "differs (memory holds no banner at vmlinux's linux_banner)"]
     rc, _, err = run(fk.t, "stages", "--nope")
     assert rc == 1 and len(err) == 1 and "unrecognized arguments" in err[0]
 

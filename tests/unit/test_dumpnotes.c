@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * dtrec_dump_cpu_flags() on tiny synthetic dumps: an ELF vmcore as
+ * dtrec_dump_cpu_flags() and dtrec_dump_vmcoreinfo() on tiny synthetic dumps: an ELF vmcore as
  * QEMU dump-guest-memory writes it, a kdump-compressed file, the
  * flattened format, and damaged variants of each.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,7 @@
 #include "../../libdtrec/dumpnotes.c"
 
 static int failures;
-static char dir[] = "/tmp/dtnotesXXXXXX";
+static char dir[4096] = "/tmp/dtnotesXXXXXX";
 
 #define CHECK(c) do { if (!(c)) { printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #c); failures++; } } while (0)
 
@@ -54,14 +55,40 @@ static size_t notes(unsigned char *p)
 	return n;
 }
 
+/* A note whose descriptor is text without its NUL, as the kernel writes VMCOREINFO. */
+static size_t text_note(unsigned char *p, const char *name, const char *text)
+{
+	size_t nsz = strlen(name) + 1, nal = (nsz + 3) & ~3UL;
+	size_t tsz = strlen(text), tal = (tsz + 3) & ~3UL;
+
+	put32(p, (uint32_t)nsz);
+	put32(p + 4, (uint32_t)tsz);
+	put32(p + 8, 0);
+	memset(p + 12, 0, nal + tal);
+	memcpy(p + 12, name, nsz);
+	memcpy(p + 12 + nal, text, tsz);
+	return 12 + nal + tal;
+}
+
+/* Append a note to the PT_NOTE segment make_elf() put at 512; new file length. */
+static size_t elf_add_note(unsigned char *b, const char *name, const char *text)
+{
+	uint64_t nlen;
+
+	memcpy(&nlen, b + 120 + 32, 8);
+	nlen += text_note(b + 512 + nlen, name, text);
+	put64(b + 120 + 32, nlen);
+	return 512 + nlen;
+}
+
 static char *write_file(const char *name, const void *buf, size_t len)
 {
-	static char path[4][128];
+	static char path[4][4200];
 	static int k;
 	char *p = path[k++ & 3];
 	FILE *f;
 
-	snprintf(p, 128, "%s/%s", dir, name);
+	snprintf(p, sizeof(path[0]), "%s/%s", dir, name);
 	f = fopen(p, "wb");
 	if (!f || fwrite(buf, 1, len, f) != len)
 		abort();
@@ -221,6 +248,178 @@ static void test_complete(void)
 	free(b);
 }
 
+#define VMCI "OSRELEASE=6.6.63\nPAGESIZE=4096\nKERNELOFFSET=1a000000\n"
+
+static void test_vmcoreinfo(void)
+{
+	enum { BS = 4096 };
+	unsigned char b[4096], *k;
+	uint64_t fl[8] = { 0 };
+	char err[256], text[256];
+	size_t len, nlen;
+	char *p;
+
+	/* Among the PRSTATUS notes, which still decode around it. */
+	make_elf(b, 62);
+	len = elf_add_note(b, "VMCOREINFO", VMCI);
+	p = write_file("vmci.elf", b, len);
+	CHECK(dtrec_dump_vmcoreinfo(p, text, sizeof(text), err, sizeof(err)) ==
+	      (int)strlen(VMCI));
+	CHECK(!strcmp(text, VMCI));
+	CHECK(dtrec_dump_cpu_flags(p, fl, 8, err, sizeof(err)) == 2);
+	CHECK(fl[0] == 0x246 && fl[1] == 0x46);
+
+	/* Cut to the buffer, still terminated. */
+	memset(text, 'x', sizeof(text));
+	CHECK(dtrec_dump_vmcoreinfo(p, text, 10, err, sizeof(err)) == 9);
+	CHECK(!strcmp(text, "OSRELEASE"));
+
+	/* The first one counts; a later copy does not overwrite it. */
+	len = elf_add_note(b, "VMCOREINFO", "OSRELEASE=other\n");
+	p = write_file("vmci2.elf", b, len);
+	CHECK(dtrec_dump_vmcoreinfo(p, text, sizeof(text), err, sizeof(err)) > 0);
+	CHECK(!strcmp(text, VMCI));
+
+	/* Not x86_64: the note is still read. */
+	make_elf(b, 183);
+	len = elf_add_note(b, "VMCOREINFO", VMCI);
+	p = write_file("vmci-arm.elf", b, len);
+	CHECK(dtrec_dump_vmcoreinfo(p, text, sizeof(text), err, sizeof(err)) > 0);
+	CHECK(!strcmp(text, VMCI));
+
+	/* A name that only starts the same is another note. */
+	make_elf(b, 62);
+	len = elf_add_note(b, "VMCOREINFO_XEN", VMCI);
+	p = write_file("novmci.elf", b, len);
+	CHECK(dtrec_dump_vmcoreinfo(p, text, sizeof(text), err, sizeof(err)) == -ENOENT);
+	CHECK(strstr(err, "no VMCOREINFO note") != NULL);
+	CHECK(text[0] == '\0');
+
+	/* A note segment cut short is an error, not a missing note. */
+	make_elf(b, 62);
+	len = elf_add_note(b, "VMCOREINFO", VMCI);
+	p = write_file("vmci-cut.elf", b, len - 8);
+	CHECK(dtrec_dump_vmcoreinfo(p, text, sizeof(text), err, sizeof(err)) == -EIO);
+	CHECK(strstr(err, "truncated") != NULL);
+
+	/* kdump-compressed: the note blob of the sub header. */
+	k = calloc(1, 3 * BS);
+	memcpy(k, "KDUMP   ", 8);
+	put32(k + 8, 6);
+	memcpy(k + 12 + 4 * 65, "x86_64", 7);
+	put32(k + 428, BS);
+	put32(k + 432, 1);
+	nlen = notes(k + 2 * BS);
+	nlen += text_note(k + 2 * BS + nlen, "VMCOREINFO", VMCI);
+	put64(k + BS + 48, 2 * BS);
+	put64(k + BS + 56, nlen);
+	p = write_file("vmci.kdump", k, 2 * BS + nlen);
+	CHECK(dtrec_dump_vmcoreinfo(p, text, sizeof(text), err, sizeof(err)) > 0);
+	CHECK(!strcmp(text, VMCI));
+	free(k);
+
+	CHECK(dtrec_dump_vmcoreinfo(p, text, 1, err, sizeof(err)) == -EINVAL);
+	CHECK(dtrec_dump_vmcoreinfo(NULL, text, sizeof(text), err, sizeof(err)) == -EINVAL);
+}
+
+/*
+ * A vmlinux stand-in: ELF64 with a null section, a non-note section and
+ * an SHT_NOTE section holding another note, then the GNU build ID.
+ */
+static size_t make_vmlinux(unsigned char *b, const unsigned char *id, size_t idlen)
+{
+	size_t n = 0, i;
+
+	memset(b, 0, 4096);
+	memcpy(b, "\177ELF", 4);
+	b[4] = 2;
+	b[5] = 1;
+	put64(b + 40, 64);		/* e_shoff */
+	put16(b + 58, 64);		/* e_shentsize */
+	put16(b + 60, 3);		/* e_shnum */
+	put32(b + 128 + 4, 1);		/* section 1: SHT_PROGBITS */
+	put64(b + 128 + 24, 0);
+	put64(b + 128 + 32, 64);
+	put32(b + 192 + 4, 7);		/* section 2: SHT_NOTE at 512 */
+	put64(b + 192 + 24, 512);
+	n += note(b + 512, "Xen", 3, 8, 0);	/* type 3, wrong owner */
+	put32(b + 512 + n, 4);
+	put32(b + 512 + n + 4, (uint32_t)idlen);
+	put32(b + 512 + n + 8, 3);
+	memcpy(b + 512 + n + 12, "GNU", 4);
+	for (i = 0; i < idlen; i++)
+		b[512 + n + 16 + i] = id[i];
+	n += 16 + ((idlen + 3) & ~3UL);
+	put64(b + 192 + 32, n);
+	return 512 + n;
+}
+
+static void test_build_id(void)
+{
+	static const unsigned char id[20] = {
+		0x23, 0xe1, 0xae, 0x71, 0x13, 0xff, 0x05, 0x01, 0xde, 0xda,
+		0xef, 0xf6, 0x89, 0x1e, 0x23, 0xe8, 0xdf, 0x4c, 0xac, 0x36 };
+	const char *hexid = "23e1ae7113ff0501dedaeff6891e23e8df4cac36";
+	unsigned char b[4096], v[4096];
+	char err[512], hex[129], line[128];
+	size_t len, vlen = make_vmlinux(v, id, sizeof(id));
+	char *vm = write_file("vmlinux", v, vlen), *p;
+
+	CHECK(dtrec_file_build_id(vm, hex, sizeof(hex), err, sizeof(err)) == 40);
+	CHECK(!strcmp(hex, hexid));
+	/* Cut to the buffer on whole bytes. */
+	CHECK(dtrec_file_build_id(vm, hex, 8, err, sizeof(err)) == 6);
+	CHECK(!strcmp(hex, "23e1ae"));
+
+	/* Same build, upper-case hex in the note: a match. */
+	make_elf(b, 62);
+	len = elf_add_note(b, "VMCOREINFO",
+			   "OSRELEASE=6.6\nBUILD-ID=23E1AE7113FF0501DEDAEFF6891E23E8DF4CAC36\nPAGESIZE=4096\n");
+	p = write_file("same.elf", b, len);
+	CHECK(dtrec_dump_check_build(p, vm, err, sizeof(err)) == 0);
+
+	/* Another build: refused, naming both IDs. */
+	make_elf(b, 62);
+	snprintf(line, sizeof(line), "OSRELEASE=6.6\nBUILD-ID=c308ac00dc6d%s\n", hexid + 12);
+	len = elf_add_note(b, "VMCOREINFO", line);
+	p = write_file("other.elf", b, len);
+	CHECK(dtrec_dump_check_build(p, vm, err, sizeof(err)) == -ESRCH);
+	CHECK(strstr(err, "(build ID 23e1ae7113ff) is not the kernel of this dump "
+			  "(build ID c308ac00dc6d)") != NULL);
+
+	/* A prefix of the right ID is still another build. */
+	make_elf(b, 62);
+	len = elf_add_note(b, "VMCOREINFO", "BUILD-ID=23e1ae7113ff\n");
+	p = write_file("prefix.elf", b, len);
+	CHECK(dtrec_dump_check_build(p, vm, err, sizeof(err)) == -ESRCH);
+
+	/* Nothing to compare: no BUILD-ID line, no note, no vmlinux ID. */
+	make_elf(b, 62);
+	len = elf_add_note(b, "VMCOREINFO", "OSRELEASE=5.10\n");
+	p = write_file("noid.elf", b, len);
+	CHECK(dtrec_dump_check_build(p, vm, err, sizeof(err)) == 0);
+	p = write_file("nonote.elf", b, make_elf(b, 62));
+	CHECK(dtrec_dump_check_build(p, vm, err, sizeof(err)) == 0);
+	put32(v + 192 + 4, 1);		/* the note section is no longer one */
+	vm = write_file("vmlinux.noid", v, vlen);
+	CHECK(dtrec_file_build_id(vm, hex, sizeof(hex), err, sizeof(err)) == -ENOENT);
+	CHECK(dtrec_dump_check_build(write_file("other2.elf", b,
+						elf_add_note(b, "VMCOREINFO", line)),
+				     vm, err, sizeof(err)) == 0);
+
+	/* Damaged vmlinux files fail cleanly. */
+	make_vmlinux(v, id, sizeof(id));
+	put64(v + 192 + 32, 1ULL << 40);	/* note section of 1 TiB */
+	vm = write_file("vmlinux.huge", v, vlen);
+	CHECK(dtrec_file_build_id(vm, hex, sizeof(hex), err, sizeof(err)) == -ENOENT);
+	make_vmlinux(v, id, sizeof(id));
+	vm = write_file("vmlinux.cut", v, vlen - 8);
+	CHECK(dtrec_file_build_id(vm, hex, sizeof(hex), err, sizeof(err)) == -ENOENT);
+	CHECK(dtrec_file_build_id(write_file("junk.vmlinux", "junk", 4), hex,
+				  sizeof(hex), err, sizeof(err)) == -EINVAL);
+	CHECK(strstr(err, "not a little-endian ELF64") != NULL);
+}
+
 static void test_other(void)
 {
 	unsigned char b[4096] = "makedumpfile";
@@ -244,16 +443,23 @@ static void test_other(void)
 
 int main(void)
 {
-	char cmd[64];
+	char cmd[4200];
 
-	if (!mkdtemp(dir))
+	const char *keep = getenv("DTNOTES_KEEP");
+
+	/* DTNOTES_KEEP=DIR: leave the files there (the fuzzer's seeds). */
+	if (keep)
+		snprintf(dir, sizeof(dir), "%s", keep);
+	else if (!mkdtemp(dir))
 		return 2;
 	test_elf();
 	test_kdump();
 	test_complete();
+	test_vmcoreinfo();
+	test_build_id();
 	test_other();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd))
+	if (!keep && system(cmd))
 		printf("warning: could not remove %s\n", dir);
 	printf("%s\n", failures ? "FAILED" : "ok");
 	return failures ? 1 : 0;

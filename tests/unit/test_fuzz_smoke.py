@@ -9,7 +9,7 @@ import pytest
 from dtrec_testlib import ROOT
 
 FUZZ = os.path.join(ROOT, "tests", "fuzz")
-TARGETS = ["parse", "build"]
+TARGETS = ["parse", "build", "dumpnotes"]
 
 
 def libfuzzer_missing(tmp):

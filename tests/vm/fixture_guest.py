@@ -101,6 +101,27 @@ def gdb_json(vm, cmds, timeout=600):
     return res
 
 
+def gdb_core_out(kernel, dump, cmds, kaslr=False, timeout=600):
+    """{cmd: output} of `dt-CMD` in one `gdb vmlinux dump` session;
+    with kaslr, dt-kaslr first relocates vmlinux from the dump's note."""
+    lines = ["source %s" % GDB_SCRIPT] + (["dt-kaslr"] if kaslr else [])
+    for i, c in enumerate(cmds):
+        lines += ["echo DTOUT%d\\n" % i, "dt-" + c, "echo DTEND%d\\n" % i]
+    argv = ["gdb", "-q", "-batch", "-nx", kernel.vmlinux, dump]
+    for l in lines:
+        argv += ["-ex", l]
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    res = {}
+    for i, c in enumerate(cmds):
+        a = r.stdout.find("DTOUT%d\n" % i)
+        b = r.stdout.find("DTEND%d\n" % i)
+        if a < 0 or b < 0:
+            raise AssertionError("gdb did not run `dt-%s` on %s: %s"
+                                 % (c, dump, (r.stdout + r.stderr)[-2000:]))
+        res[c] = r.stdout[a + len("DTOUT%d\n" % i):b]
+    return res
+
+
 def drgn_out(kernel, dump, cmd, timeout=600):
     r = subprocess.run(["/usr/bin/python3", "-m", "drgn", "-q", "-c", dump,
                         "-s", kernel.vmlinux, DRGN_SCRIPT] + cmd.split(),

@@ -1,4 +1,4 @@
-"""Real bad input gets one clear line and a non-zero exit from drgn and crash.
+"""Real bad input gets one clear line and a non-zero exit from gdb, drgn and crash.
 
 Dumps of real guests, spoiled the way users spoil them: the vmlinux of
 another build, a dump cut short, a kernel without the recorder, and a
@@ -20,6 +20,19 @@ def _drgn(vmlinux, dump, cmd):
     return subprocess.run(["/usr/bin/python3", "-m", "drgn", "-q", "-c", dump,
                            "-s", vmlinux, fg.DRGN_SCRIPT] + cmd.split(),
                           capture_output=True, text=True, timeout=600)
+
+
+def _gdb_error(vmlinux, dump, cmd):
+    """The one `dovetail:` line of dt-CMD on `gdb vmlinux dump` (gdb's
+    own BFD warnings about the file may come before it)."""
+    r = subprocess.run(["gdb", "-q", "-batch", "-nx", vmlinux, dump,
+                        "-ex", "source " + fg.GDB_SCRIPT, "-ex", "dt-" + cmd],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode != 0, r.stdout[-2000:]
+    assert "Traceback" not in r.stdout + r.stderr, r.stderr[-3000:]
+    ours = [l for l in r.stderr.splitlines() if l.startswith("dovetail:")]
+    assert len(ours) == 1, r.stderr[-3000:]
+    return ours[0]
 
 
 def _one_line_error(r, *words):
@@ -66,7 +79,11 @@ def test_mismatched_vmlinux(kernel, dumps):
     if not other:
         pytest.skip("needs a second, different kernel in the cache")
     r = _drgn(other[0].vmlinux, dumps["elf"], "stages")
-    _one_line_error(r, "vmlinux")
+    assert "not the kernel of this dump" in _one_line_error(r, "vmlinux")
+    r = _drgn(other[0].vmlinux, dumps["kdump"], "stages")
+    assert "not the kernel of this dump" in _one_line_error(r, "vmlinux")
+    assert "not the kernel of this dump" in _gdb_error(other[0].vmlinux, dumps["elf"],
+                                                       "stages")
 
 
 def _same_build(a, b):
@@ -76,6 +93,7 @@ def _same_build(a, b):
 def test_truncated_dump(kernel, dumps):
     r = _drgn(kernel.vmlinux, dumps["trunc"], "stages")
     _one_line_error(r)
+    assert "truncated dump" in _gdb_error(kernel.vmlinux, dumps["trunc"], "stages")
 
 
 def test_recorder_compiled_out(kernel, dumps):
@@ -83,6 +101,7 @@ def test_recorder_compiled_out(kernel, dumps):
         pytest.skip("kernel %s has the recorder" % kernel.name)
     _one_line_error(_drgn(kernel.vmlinux, dumps["elf"], "trace"), "recorder")
     assert "recorder" in _crash_error(kernel, dumps["elf"], "trace")
+    assert "recorder" in _gdb_error(kernel.vmlinux, dumps["elf"], "trace")
 
 
 RING_PFNS = r"""

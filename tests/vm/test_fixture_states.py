@@ -6,9 +6,9 @@ migrating on CPU0, finished round trips, generated events, and CPU1 held
 with both stages stalled and two IRQs pending in each log. The recorder is
 frozen and the guest stopped, then:
 
-- gdb over the gdbstub, drgn and crash on an ELF and a kdump dump of that
-  same stopped guest print `stages`, `irqs`, `tasks` and `trace` as JSON,
-  and all five outputs must be byte identical;
+- gdb over the gdbstub, gdb on the ELF dump, and drgn and crash on an ELF
+  and a kdump dump of that same stopped guest print `stages`, `irqs`,
+  `tasks` and `trace` as JSON, and all six outputs must be byte identical;
 - the decoded values must equal what the fixture says it set up
   (debugfs dovetail/fixture/expected).
 """
@@ -45,7 +45,9 @@ def state(kernel, request, tmp_path_factory):
         vm.kaslr_offset()
         vm.qmp.execute("stop")      # every reader sees the same instant
         dumps = {f: take(vm, str(d / ("vmcore." + f)), f) for f in DUMPS}
-        out = {"gdb": fg.gdb_json(vm, CMDS)}
+        out = {"gdb": fg.gdb_json(vm, CMDS),
+               "gdb-elf": fg.gdb_core_out(kernel, dumps["elf"], CMDS,
+                                          kaslr=request.param)}
         for f, path in dumps.items():
             out["drgn-" + f] = {c: fg.drgn_out(kernel, path, c) for c in CMDS}
             out["crash-" + f] = fg.crash_out(kernel, path, CMDS)
