@@ -183,10 +183,19 @@ gdb.events.new_objfile.connect(GdbTarget.invalidate)
 
 
 def _vmlinux():
+    """The kernel's symbol file. After dt-kaslr's `symbol-file` and
+    `add-symbol-file` the program space has no main file any more: the
+    objfile that defines linux_banner is the kernel."""
     try:
-        return gdb.current_progspace().filename
+        name = gdb.current_progspace().filename
+        if name:
+            return name
+        for o in gdb.objfiles():
+            if o.is_valid() and o.lookup_global_symbol("linux_banner") is not None:
+                return o.filename
     except (gdb.error, AttributeError):
-        return None
+        pass
+    return None
 
 
 def _core_path():
@@ -207,7 +216,9 @@ def _target():
     core = _core_path()
     if core:
         dumpfile.check(core)
-        dumpfile.check_build(core, _vmlinux())
+        vmlinux = _vmlinux()
+        if vmlinux:
+            dumpfile.check_build(core, vmlinux)
     return GdbTarget(core)
 
 
@@ -306,6 +317,14 @@ altogether."""
         if rel and rel.group(1) not in banner:
             raise gdb.GdbError("dovetail: guest runs %s, vmlinux is another "
                                "build" % rel.group(1))
+        # The same release string is no proof: compare the builds too.
+        bid = re.search(r"BUILD-ID=([0-9a-fA-F]+)", text)
+        have = dumpfile.file_build_id(vmlinux)
+        if bid and have and bid.group(1).lower() != have:
+            raise gdb.GdbError("dovetail: vmlinux %s (build ID %s) is not the "
+                               "kernel of this %s (build ID %s)"
+                               % (vmlinux, have[:12], "dump" if core else "guest",
+                                  bid.group(1)[:12]))
         # x86_64 per-CPU symbols are offsets from __per_cpu_offset[], which
         # KASLR does not move: .data..percpu keeps its link address (0).
         cmds = ["symbol-file",

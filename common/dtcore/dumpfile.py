@@ -43,3 +43,11 @@ def check_build(path, vmlinux):
         libdtrec.dump_check_build(path, vmlinux)
     except libdtrec.DtrecError as e:
         raise DtError(str(e))
+
+
+def file_build_id(path):
+    """vmlinux's build ID as hex, None if it has none or cannot be read."""
+    try:
+        return libdtrec.file_build_id(path)
+    except libdtrec.DtrecError:
+        return None

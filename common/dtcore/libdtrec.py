@@ -77,6 +77,8 @@ def load(path=None):
     lib.dtrec_dump_cpu_flags.restype = ci
     lib.dtrec_dump_vmcoreinfo.argtypes = [cp, cp, sz, cp, sz]
     lib.dtrec_dump_vmcoreinfo.restype = ci
+    lib.dtrec_file_build_id.argtypes = [cp, cp, sz, cp, sz]
+    lib.dtrec_file_build_id.restype = ci
     lib.dtrec_dump_check_build.argtypes = [cp, cp, cp, sz]
     lib.dtrec_dump_check_build.restype = ci
     _lib = lib
@@ -105,6 +107,15 @@ def dump_cpu_flags(path, max_cpus=4096):
     if n < 0:
         raise DtrecError(_msg(err))
     return list(arr[:n])
+
+
+def file_build_id(path):
+    """The GNU build ID of an ELF file as lowercase hex."""
+    buf = ctypes.create_string_buffer(129)
+    err = ctypes.create_string_buffer(ERRLEN)
+    if load().dtrec_file_build_id(os.fsencode(path), buf, 129, err, ERRLEN) < 0:
+        raise DtrecError(_msg(err))
+    return buf.value.decode()
 
 
 def dump_check_build(path, vmlinux):

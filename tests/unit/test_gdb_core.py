@@ -60,20 +60,20 @@ def vmlinux(tmp_path_factory):
     src.write_text('const char linux_banner[] = "Linux version %s (test) #1";\n'
                    'void _start(void) { }\n' % RELEASE)
     out = d / "vmlinux"
-    r = subprocess.run(["gcc", "-nostdlib", "-static", "-o", str(out), str(src),
+    r = subprocess.run(["gcc", "-g", "-nostdlib", "-static", "-o", str(out), str(src),
                         "-Wl,--build-id=0x" + BUILD_ID], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     make("libdtrec")
     return str(out)
 
 
-def _banner_page(vmlinux):
+def _banner_page(vmlinux, release=RELEASE):
     """The page of the stand-in's linux_banner, as a dump of it holds it."""
     r = subprocess.run(["nm", vmlinux], capture_output=True, text=True, check=True)
     addr = next(int(l.split()[0], 16) for l in r.stdout.splitlines()
                 if l.endswith(" linux_banner"))
     page = bytearray(4096)
-    text = b"Linux version %s (test) #1\0" % RELEASE.encode()
+    text = b"Linux version %s (test) #1\0" % release.encode()
     page[addr & 4095:(addr & 4095) + len(text)] = text
     return addr & ~4095, bytes(page)
 
@@ -144,3 +144,34 @@ def test_truncated_core_is_one_line(vmlinux, tmp_path):
     _, errs = _gdb(None, core, "dt-stages")
     assert errs == ["dovetail: truncated dump: %d bytes, segment 1 ends at %d"
                     % (len(data) - 1000, len(data))]
+
+
+def test_kaslr_refuses_another_build_of_the_same_release(vmlinux, tmp_path):
+    core = _write(tmp_path, "vmcore", _core(_vmcoreinfo(
+        OSRELEASE=RELEASE, **{"BUILD-ID": "ab" * 20}, KERNELOFFSET="0")))
+    out, errs = _gdb(vmlinux, core, "dt-kaslr")
+    assert errs == ["dovetail: vmlinux %s (build ID %s) is not the kernel of this "
+                    "dump (build ID abababababab)" % (vmlinux, BUILD_ID[:12])]
+    assert "reloaded" not in out
+
+
+def test_commands_after_the_reload(vmlinux, tmp_path):
+    """dt-kaslr leaves gdb without a main symbol file; the commands after
+    it must still find vmlinux (its banner and build ID) and get as far
+    as the kernel checks."""
+    core = _write(tmp_path, "vmcore", _core(
+        _vmcoreinfo(OSRELEASE=RELEASE, **{"BUILD-ID": BUILD_ID}, KERNELOFFSET="0"),
+        load=_banner_page(vmlinux)))
+    out, errs = _gdb(vmlinux, core, "dt-kaslr", "dt-stages")
+    assert "dovetail: reloaded:" in out
+    assert errs == ["dovetail: not a Dovetail kernel (no irq_pipeline symbol)"]
+
+
+def test_banner_still_checked_after_the_reload(vmlinux, tmp_path):
+    """Memory holding another banner than vmlinux's: caught after dt-kaslr
+    as before it, so the reload did not lose track of vmlinux."""
+    core = _write(tmp_path, "vmcore", _core(
+        _vmcoreinfo(OSRELEASE=RELEASE, KERNELOFFSET="0"),
+        load=_banner_page(vmlinux, release=RELEASE[:-4] + "xxxx")))
+    _, errs = _gdb(vmlinux, core, "dt-kaslr", "dt-stages")
+    assert len(errs) == 1 and "linux_banner differs" in errs[0], errs
