@@ -81,6 +81,32 @@ static uint64_t get64(const unsigned char *p)
 	return v;
 }
 
+/*
+ * Open path for reading and get its size. Returns the fd, or -errno
+ * with err set; -ENODEV for a file that is not regular (/proc/kcore, a
+ * pipe), which has no size to check anything against.
+ */
+static int open_regular(const char *path, uint64_t *fsize, char *err,
+			size_t errlen)
+{
+	struct stat st;
+	int fd;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!path)
+		return fail(err, errlen, -EINVAL, "bad arguments");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail(err, errlen, -errno, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return fail(err, errlen, -ENODEV, "%s: not a regular file", path);
+	}
+	*fsize = (uint64_t)st.st_size;
+	return fd;
+}
+
 /* What a walk over the notes collects; either part may be absent. */
 struct note_sink {
 	uint64_t *rflags;	/* RFLAGS of each CORE/NT_PRSTATUS, in order */
@@ -225,24 +251,20 @@ static int parse_dump(const char *path, struct note_sink *s, char *err,
 		      size_t errlen)
 {
 	unsigned char head[64];
-	struct stat st;
+	uint64_t fsize;
 	int fd, rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open_regular(path, &fsize, err, errlen);
 	if (fd < 0)
-		return fail(err, errlen, -errno, "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return fail(err, errlen, -EINVAL, "%s: not a regular file", path);
-	}
-	if (read_at(fd, 0, head, sizeof(head), (uint64_t)st.st_size)) {
+		return fd;
+	if (read_at(fd, 0, head, sizeof(head), fsize)) {
 		close(fd);
 		return fail(err, errlen, -EINVAL, "%s: too short for a dump", path);
 	}
 	if (!memcmp(head, "\177ELF", 4))
-		rc = parse_elf(fd, (uint64_t)st.st_size, head, s, err, errlen);
+		rc = parse_elf(fd, fsize, head, s, err, errlen);
 	else if (!memcmp(head, KDUMP_SIG, 8))
-		rc = parse_kdump(fd, (uint64_t)st.st_size, s, err, errlen);
+		rc = parse_kdump(fd, fsize, s, err, errlen);
 	else if (!memcmp(head, FLAT_SIG, strlen(FLAT_SIG)))
 		rc = fail(err, errlen, -EINVAL,
 			  "%s is in flattened format: run `makedumpfile -R NEWFILE < %s` first",
@@ -260,9 +282,7 @@ int dtrec_dump_cpu_flags(const char *path, uint64_t *rflags, int max_cpus,
 	struct note_sink s = { .rflags = rflags, .max_cpus = max_cpus };
 	int rc;
 
-	if (err && errlen)
-		err[0] = '\0';
-	if (!path || !rflags || max_cpus <= 0)
+	if (!rflags || max_cpus <= 0)
 		return fail(err, errlen, -EINVAL, "bad arguments");
 	rc = parse_dump(path, &s, err, errlen);
 	if (rc)
@@ -278,9 +298,7 @@ int dtrec_dump_vmcoreinfo(const char *path, char *buf, size_t size,
 	struct note_sink s = { .vmci = buf, .vmci_size = size };
 	int rc;
 
-	if (err && errlen)
-		err[0] = '\0';
-	if (!path || !buf || size < 2 || size > INT32_MAX)
+	if (!buf || size < 2 || size > INT32_MAX)
 		return fail(err, errlen, -EINVAL, "bad arguments");
 	buf[0] = '\0';
 	rc = parse_dump(path, &s, err, errlen);
@@ -339,23 +357,15 @@ int dtrec_file_build_id(const char *path, char *hex, size_t size,
 	unsigned char eh[64], sh[64], *buf;
 	uint16_t shentsize, shnum;
 	uint64_t shoff, fsize;
-	struct stat st;
 	int fd, found = 0;
 	unsigned int i;
 
-	if (err && errlen)
-		err[0] = '\0';
-	if (!path || !hex || size < 3)
+	if (!hex || size < 3)
 		return fail(err, errlen, -EINVAL, "bad arguments");
 	hex[0] = '\0';
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open_regular(path, &fsize, err, errlen);
 	if (fd < 0)
-		return fail(err, errlen, -errno, "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return fail(err, errlen, -EINVAL, "%s: not a regular file", path);
-	}
-	fsize = (uint64_t)st.st_size;
+		return fd;
 	if (read_at(fd, 0, eh, sizeof(eh), fsize) || memcmp(eh, "\177ELF", 4) ||
 	    eh[4] != 2 || eh[5] != 1) {
 		close(fd);
@@ -512,27 +522,24 @@ static int kdump_complete(int fd, uint64_t fsize, char *err, size_t errlen)
 int dtrec_dump_check(const char *path, char *err, size_t errlen)
 {
 	unsigned char head[64];
-	struct stat st;
+	uint64_t fsize;
 	int fd, rc;
 
-	if (err && errlen)
-		err[0] = '\0';
-	if (!path)
-		return fail(err, errlen, -EINVAL, "bad arguments");
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return fail(err, errlen, -errno, "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		close(fd);
+	fd = open_regular(path, &fsize, err, errlen);
+	if (fd == -ENODEV) {
+		if (err && errlen)
+			err[0] = '\0';
 		return 0;	/* /proc/kcore, a pipe: nothing to measure */
 	}
-	if (read_at(fd, 0, head, sizeof(head), (uint64_t)st.st_size))
-		rc = fail(err, errlen, -EIO, "truncated dump: %lld bytes",
-			  (long long)st.st_size);
+	if (fd < 0)
+		return fd;
+	if (read_at(fd, 0, head, sizeof(head), fsize))
+		rc = fail(err, errlen, -EIO, "truncated dump: %llu bytes",
+			  (unsigned long long)fsize);
 	else if (!memcmp(head, "\177ELF", 4))
-		rc = elf_complete(fd, (uint64_t)st.st_size, head, err, errlen);
+		rc = elf_complete(fd, fsize, head, err, errlen);
 	else if (!memcmp(head, KDUMP_SIG, 8))
-		rc = kdump_complete(fd, (uint64_t)st.st_size, err, errlen);
+		rc = kdump_complete(fd, fsize, err, errlen);
 	else if (!memcmp(head, FLAT_SIG, strlen(FLAT_SIG)))
 		rc = fail(err, errlen, -EINVAL,
 			  "flattened dump: run `makedumpfile -R NEWFILE < %s` first", path);

@@ -439,6 +439,13 @@ static void test_other(void)
 	CHECK(dtrec_dump_cpu_flags(dir, fl, 8, err, sizeof(err)) < 0);
 	CHECK(dtrec_dump_cpu_flags(p, fl, 0, err, sizeof(err)) < 0);
 	CHECK(dtrec_dump_cpu_flags(p, fl, 8, NULL, 0) < 0);	/* no err buffer */
+	/* A directory (like /proc/kcore, not a regular file): nothing to check. */
+	CHECK(dtrec_dump_check(dir, err, sizeof(err)) == 0 && err[0] == '\0');
+	CHECK(dtrec_dump_check(dir, NULL, 0) == 0);
+	CHECK(dtrec_dump_check(NULL, err, sizeof(err)) == -EINVAL);
+	CHECK(dtrec_dump_vmcoreinfo(dir, (char[16]){ 0 }, 16, err, sizeof(err)) < 0);
+	CHECK(strstr(err, "not a regular file") != NULL);
+	CHECK(dtrec_file_build_id(dir, (char[16]){ 0 }, 16, NULL, 0) < 0);
 }
 
 int main(void)
