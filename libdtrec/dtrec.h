@@ -91,6 +91,8 @@ int dtrec_filter_parse(struct dtrec_filter *f, int argc, char **argv,
 int dtrec_filter_match(const struct dtrec_filter *f, const struct dtrec_ev *e);
 
 const char *dtrec_event_name(unsigned int event);
+/* Why the recorder froze: desc.freeze_reason as a word. */
+const char *dtrec_freeze_name(unsigned int reason);
 const char *dtrec_class_name(unsigned int cls);
 int dtrec_event_class(unsigned int event);
 /* "IS|OS|OOB|PIPE|HOFF|NMI|HIRQ|TOOB"-style flags into buf. */

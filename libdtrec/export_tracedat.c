@@ -233,13 +233,6 @@ static void cpu_pages(struct obuf *b, const struct dtrec_cpuv *cv)
 	}
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* saved_cmdlines: we have no comm, so every pid is named "pid-N". */
 static void cmdlines(struct obuf *b, const struct dtrec_snapshot *s)
 {
@@ -255,7 +248,7 @@ static void cmdlines(struct obuf *b, const struct dtrec_snapshot *s)
 	for (i = 0; i < s->nr_events; i++)
 		if (s->events[i].status == DTREC_OK)
 			pids[n++] = s->events[i].pid;
-	qsort(pids, n, sizeof(*pids), cmp_u32);
+	qsort(pids, n, sizeof(*pids), dtrec_percpu_cmp_u32);
 	for (i = 0; i < n; i++) {
 		int l;
 

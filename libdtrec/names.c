@@ -45,6 +45,18 @@ static const char *const classes[DTREC_NR_CLASSES] = {
 	[DTREC_C_MISC]		= "misc",
 };
 
+const char *dtrec_freeze_name(unsigned int reason)
+{
+	static const char *const n[] = {
+		[DTREC_FREEZE_DEBUGGER]	= "debugger",
+		[DTREC_FREEZE_OOPS]	= "oops",
+		[DTREC_FREEZE_DEBUGFS]	= "debugfs",
+		[DTREC_FREEZE_API]	= "api",
+	};
+
+	return reason < sizeof(n) / sizeof(n[0]) ? n[reason] : "unknown";
+}
+
 const char *dtrec_event_name(unsigned int event)
 {
 	return event < DTREC_NR_EVENTS ? events[event].name : "unknown";

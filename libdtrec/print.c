@@ -142,13 +142,6 @@ char *dtrec_trace_str(const struct dtrec_snapshot *s,
 	return buf;
 }
 
-static const char *freeze_name(uint32_t r)
-{
-	static const char *const n[] = { "debugger", "oops", "debugfs", "api" };
-
-	return r < sizeof(n) / sizeof(n[0]) ? n[r] : "unknown";
-}
-
 struct stats {
 	uint64_t per_event[DTREC_NR_EVENTS + 1];	/* last: unknown */
 	uint64_t ok;
@@ -199,7 +192,7 @@ static void stats_json(FILE *out, const struct dtrec_snapshot *s,
 	json_string(out, h->release, sizeof(h->release));
 	fprintf(out, ",\"clock_hz\":%llu,\"event_mask\":%u,\"frozen\":%u,\"freeze_reason\":\"%s\",\"freeze_cpu\":%u,\"overhead_ps\":%u,\"cpus\":[",
 		(unsigned long long)h->clock_hz, h->event_mask, h->frozen,
-		freeze_name(h->freeze_reason), h->freeze_cpu, h->overhead_ps);
+		dtrec_freeze_name(h->freeze_reason), h->freeze_cpu, h->overhead_ps);
 	for (i = 0; i < s->nr_cpus; i++) {
 		const struct dtrec_cpu_info *c = &s->cpus[i];
 
@@ -233,7 +226,7 @@ static void stats_text(FILE *out, const struct dtrec_snapshot *s,
 		(int)strnlen(h->release, sizeof(h->release)), h->release,
 		(unsigned long long)h->clock_hz, s->nr_cpus);
 	if (h->frozen)
-		fprintf(out, "frozen (%s, cpu %u)\n", freeze_name(h->freeze_reason),
+		fprintf(out, "frozen (%s, cpu %u)\n", dtrec_freeze_name(h->freeze_reason),
 			h->freeze_cpu);
 	else
 		fputs("not frozen\n", out);

@@ -504,18 +504,29 @@ static struct pend *pend_find(struct pendset *ps, unsigned int stage, uint32_t i
 	return NULL;
 }
 
-static struct pend *pend_add(struct report *r, struct pendset *ps,
-			     unsigned int stage, uint32_t irq)
+/* A new zeroed element at the end of a grown array; NULL and r->err set if none. */
+static void *push(struct report *r, void **arr, size_t *n, size_t *cap,
+		  size_t size)
 {
-	struct pend *p;
-	int rc = grow((void **)&ps->p, &ps->cap, ps->n, sizeof(*ps->p), SIZE_MAX / 2);
+	int rc = grow(arr, cap, *n, size, SIZE_MAX / 2);
+	char *p;
 
 	if (rc) {
 		r->err = rc;
 		return NULL;
 	}
-	p = &ps->p[ps->n++];
-	memset(p, 0, sizeof(*p));
+	p = (char *)*arr + (*n)++ * size;
+	memset(p, 0, size);
+	return p;
+}
+
+static struct pend *pend_add(struct report *r, struct pendset *ps,
+			     unsigned int stage, uint32_t irq)
+{
+	struct pend *p = push(r, (void **)&ps->p, &ps->n, &ps->cap, sizeof(*ps->p));
+
+	if (!p)
+		return NULL;
 	p->stage = stage;
 	p->irq = irq;
 	return p;
@@ -806,7 +817,6 @@ static int add_flight(struct report *r, struct rcpu *c, int64_t pid,
 {
 	struct flight *f;
 	size_t i;
-	int rc;
 
 	for (i = 0; i < c->nfl; i++)
 		if (c->fl[i].pid == pid) {
@@ -814,10 +824,9 @@ static int add_flight(struct report *r, struct rcpu *c, int64_t pid,
 			c->fl[i].candidate |= candidate;
 			return 0;
 		}
-	rc = grow((void **)&c->fl, &c->capfl, c->nfl, sizeof(*c->fl), SIZE_MAX / 2);
-	if (rc)
-		return r->err = rc;
-	f = &c->fl[c->nfl++];
+	f = push(r, (void **)&c->fl, &c->nfl, &c->capfl, sizeof(*c->fl));
+	if (!f)
+		return r->err;
 	f->pid = pid;
 	f->cls = cls;
 	f->inflight = inflight;
@@ -925,8 +934,8 @@ static void resolve_tasks(struct report *r)
 
 			have = migrating_since(r, pid, c->cpu, &since, &exact, &where);
 			add_flight(r, c, pid, t ? t->cls : "migrating", 1,
-				   c->lc ? t && t->cls && !strcmp(t->cls, "migrating") :
-				   pid <= UINT32_MAX && stuck_by_records(r, (uint32_t)pid),
+				   /* without live state, only a stuck pid gets here */
+				   c->lc ? t && t->cls && !strcmp(t->cls, "migrating") : 1,
 				   have, since, exact);
 		}
 		if (c->nfl > 1)
@@ -1023,15 +1032,10 @@ static struct verdict *verdict_add(struct report *r, enum vkind kind,
 				   uint32_t cpu, int64_t pid, uint64_t since,
 				   int exact)
 {
-	struct verdict *v;
-	int rc = grow((void **)&r->v, &r->capv, r->nv, sizeof(*r->v), SIZE_MAX / 2);
+	struct verdict *v = push(r, (void **)&r->v, &r->nv, &r->capv, sizeof(*r->v));
 
-	if (rc) {
-		r->err = rc;
+	if (!v)
 		return NULL;
-	}
-	v = &r->v[r->nv++];
-	memset(v, 0, sizeof(*v));
 	v->kind = kind;
 	v->cpu = cpu;
 	v->pid = pid;
@@ -1174,13 +1178,6 @@ static int cmp_verdict(const void *a, const void *b)
 /* Output                                                              */
 /* ------------------------------------------------------------------ */
 
-static const char *freeze_name(uint32_t reason)
-{
-	static const char *const n[] = { "debugger", "oops", "debugfs", "api" };
-
-	return reason < sizeof(n) / sizeof(n[0]) ? n[reason] : "unknown";
-}
-
 static void json_pid(FILE *out, int64_t pid)
 {
 	if (pid < 0)
@@ -1297,7 +1294,7 @@ static void print_json(FILE *out, const struct report *r)
 	}
 	fprintf(out, ",\"clock_hz\":%llu,\"frozen\":%s,\"freeze_reason\":\"%s\",\"freeze_cpu\":%u,\"source\":\"%s\",\"freeze_ns\":%llu,",
 		(unsigned long long)h->clock_hz, h->frozen ? "true" : "false",
-		freeze_name(h->freeze_reason), h->freeze_cpu,
+		dtrec_freeze_name(h->freeze_reason), h->freeze_cpu,
 		r->live ? "live" : "records", (unsigned long long)r->freeze);
 	fprintf(out, "\"thresholds\":{\"oob_stall_ns\":%llu,\"inband_stall_ns\":%llu,\"migrating_ns\":%llu,\"hard_off_ns\":%llu},\"unrecorded\":[",
 		(unsigned long long)r->o.oob_stall_ns,
@@ -1413,8 +1410,6 @@ static void text_cpu(FILE *out, const struct report *r, const struct rcpu *c)
 		if (p->timed) {
 			fputs(p->exact ? " posted " : " posted before ", out);
 			text_time(out, p->post);
-		}
-		if (p->timed) {
 			fmt_dur(d, sizeof(d), dur_of(r, p->post));
 			fprintf(out, ", waiting %s%s", p->exact ? "" : "at least ", d);
 		}
@@ -1453,7 +1448,7 @@ static void print_text(FILE *out, const struct report *r)
 		(int)strnlen(h->release, sizeof(h->release)), h->release, r->nr,
 		(unsigned long long)h->clock_hz);
 	if (h->frozen)
-		fprintf(out, "frozen (%s, cpu %u)\n", freeze_name(h->freeze_reason),
+		fprintf(out, "frozen (%s, cpu %u)\n", dtrec_freeze_name(h->freeze_reason),
 			h->freeze_cpu);
 	else
 		fputs("not frozen\n", out);
@@ -1488,13 +1483,6 @@ static void print_text(FILE *out, const struct report *r)
 
 /* ------------------------------------------------------------------ */
 
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static int build_cpus(struct report *r)
 {
 	const struct dtrec_snapshot *s = r->s;
@@ -1509,7 +1497,7 @@ static int build_cpus(struct report *r)
 		ids[n++] = r->pc.v[i].cpu;
 	for (i = 0; r->live && i < r->live->nc; i++)
 		ids[n++] = r->live->c[i].cpu;
-	qsort(ids, n, sizeof(*ids), cmp_u32);
+	qsort(ids, n, sizeof(*ids), dtrec_percpu_cmp_u32);
 	r->c = calloc(n ? n : 1, sizeof(*r->c));
 	if (!r->c) {
 		free(ids);

@@ -37,7 +37,7 @@ static const char usage_text[] =
 "  --last N          only the last N selected events; report: events per CPU\n"
 "                    (default 10)\n"
 "  --all             also list torn and stale records (flagged)\n"
-"  --context N       events shown around a violation (audit, report)\n"
+"  --context N       events shown around a violation (audit)\n"
 "  --max-oob-stall NS, --max-inband-stall-pending NS, --max-hard-off NS\n"
 "                    audit thresholds (0: defaults)\n"
 "  --oob-stall NS, --inband-stall NS, --migrating NS, --hard-off NS\n"
