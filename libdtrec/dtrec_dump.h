@@ -39,11 +39,15 @@ int dtrec_file_build_id(const char *path, char *hex, size_t size,
 			char *err, size_t errlen);
 
 /*
- * Compare the BUILD-ID= line of the dump's VMCOREINFO with vmlinux's
- * build ID. Returns -ESRCH with a one-line message in err[] when they
- * differ; 0 when they match or when either side has none (nothing to
- * compare is not a mismatch).
+ * Compare the BUILD-ID= line of a VMCOREINFO text with vmlinux's build
+ * ID. Returns -ESRCH with a one-line message in err[] ("... is not the
+ * kernel of this WHAT") when they differ; 0 when they match or when
+ * either side has none (nothing to compare is not a mismatch).
  */
+int dtrec_vmcoreinfo_check_build(const char *vmcoreinfo, const char *vmlinux,
+				  const char *what, char *err, size_t errlen);
+
+/* The same, on the VMCOREINFO note of a dump file (WHAT: "dump"). */
 int dtrec_dump_check_build(const char *dump, const char *vmlinux,
 			   char *err, size_t errlen);
 

@@ -17,6 +17,7 @@
 #include "dtrec_dump.h"
 
 #define NT_PRSTATUS_TYPE	1
+#define NT_GNU_BUILD_ID_TYPE	3
 #define EM_X86_64_ID		62
 /* x86_64 struct elf_prstatus: pr_reg at 112, eflags is user_regs_struct[18]. */
 #define PRSTATUS_REG_OFF	112
@@ -107,7 +108,7 @@ static int open_regular(const char *path, uint64_t *fsize, char *err,
 	return fd;
 }
 
-/* What a walk over the notes collects; either part may be absent. */
+/* What a walk over the notes collects; any part may be absent. */
 struct note_sink {
 	uint64_t *rflags;	/* RFLAGS of each CORE/NT_PRSTATUS, in order */
 	int max_cpus;
@@ -116,7 +117,22 @@ struct note_sink {
 	size_t vmci_size;
 	size_t vmci_len;
 	int vmci_found;
+	char *bid;		/* GNU build ID as hex, NUL-terminated */
+	size_t bid_size;
+	int bid_found;
 };
+
+static void to_hex(const unsigned char *p, size_t n, char *hex, size_t size)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n && 2 * i + 2 < size; i++) {
+		hex[2 * i] = digits[p[i] >> 4];
+		hex[2 * i + 1] = digits[p[i] & 15];
+	}
+	hex[2 * i] = '\0';
+}
 
 static void sink_vmcoreinfo(struct note_sink *s, const unsigned char *desc,
 			    size_t descsz)
@@ -155,6 +171,11 @@ static void scan_notes(const unsigned char *p, size_t len, struct note_sink *s)
 			s->rflags[s->n++] = get64(desc + PRSTATUS_RFLAGS_OFF);
 		else if (namesz == 11 && !memcmp(name, "VMCOREINFO", 11))
 			sink_vmcoreinfo(s, desc, descsz);
+		else if (type == NT_GNU_BUILD_ID_TYPE && namesz == 4 &&
+			 !memcmp(name, "GNU", 4) && descsz && s->bid && !s->bid_found) {
+			to_hex(desc, descsz, s->bid, s->bid_size);
+			s->bid_found = 1;
+		}
 		off += 12 + name_al + desc_al;
 	}
 }
@@ -314,51 +335,18 @@ int dtrec_dump_vmcoreinfo(const char *path, char *buf, size_t size,
 /* --- build ID ------------------------------------------------------------ */
 
 #define SHT_NOTE_TYPE		7
-#define NT_GNU_BUILD_ID_TYPE	3
+/* A vmlinux's note sections are a few hundred bytes. */
 #define MAX_NOTE_SECTION	(1U << 20)
-
-static void to_hex(const unsigned char *p, size_t n, char *hex, size_t size)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n && 2 * i + 2 < size; i++) {
-		hex[2 * i] = digits[p[i] >> 4];
-		hex[2 * i + 1] = digits[p[i] & 15];
-	}
-	hex[2 * i] = '\0';
-}
-
-/* The GNU build ID in one SHT_NOTE section's blob, as hex; 1 if found. */
-static int build_id_in(const unsigned char *p, size_t len, char *hex, size_t size)
-{
-	size_t off = 0;
-
-	while (len - off >= 12) {
-		uint32_t namesz = get32(p + off), descsz = get32(p + off + 4);
-		size_t name_al = ((size_t)namesz + 3) & ~(size_t)3;
-		size_t desc_al = ((size_t)descsz + 3) & ~(size_t)3;
-
-		if (name_al > len - off - 12 || desc_al > len - off - 12 - name_al)
-			return 0;
-		if (get32(p + off + 8) == NT_GNU_BUILD_ID_TYPE && namesz == 4 &&
-		    !memcmp(p + off + 12, "GNU", 4) && descsz) {
-			to_hex(p + off + 12 + name_al, descsz, hex, size);
-			return 1;
-		}
-		off += 12 + name_al + desc_al;
-	}
-	return 0;
-}
 
 int dtrec_file_build_id(const char *path, char *hex, size_t size,
 			char *err, size_t errlen)
 {
-	unsigned char eh[64], sh[64], *buf;
+	struct note_sink s = { .bid = hex, .bid_size = size };
+	unsigned char eh[64], sh[64];
 	uint16_t shentsize, shnum;
 	uint64_t shoff, fsize;
-	int fd, found = 0;
 	unsigned int i;
+	int fd;
 
 	if (!hex || size < 3)
 		return fail(err, errlen, -EINVAL, "bad arguments");
@@ -375,34 +363,57 @@ int dtrec_file_build_id(const char *path, char *hex, size_t size,
 	shoff = get64(eh + 40);
 	memcpy(&shentsize, eh + 58, 2);
 	memcpy(&shnum, eh + 60, 2);
-	for (i = 0; !found && shentsize == sizeof(sh) && i < shnum; i++) {
-		uint64_t off, len;
+	for (i = 0; !s.bid_found && shentsize == sizeof(sh) && i < shnum; i++) {
+		uint64_t len;
 
 		if (read_at(fd, shoff + (uint64_t)i * sizeof(sh), sh, sizeof(sh), fsize))
 			break;
-		off = get64(sh + 24);
 		len = get64(sh + 32);
-		if (get32(sh + 4) != SHT_NOTE_TYPE || !len || len > MAX_NOTE_SECTION)
-			continue;
-		buf = malloc((size_t)len);
-		if (!buf)
-			break;
-		if (!read_at(fd, off, buf, (size_t)len, fsize))
-			found = build_id_in(buf, (size_t)len, hex, size);
-		free(buf);
+		/* A section that cannot be read is one without the note. */
+		if (get32(sh + 4) == SHT_NOTE_TYPE && len <= MAX_NOTE_SECTION)
+			notes_at(fd, get64(sh + 24), len, fsize, &s, NULL, 0);
 	}
 	close(fd);
-	if (!found)
+	if (!s.bid_found)
 		return fail(err, errlen, -ENOENT, "%s: no GNU build ID note", path);
 	return (int)strlen(hex);
+}
+
+int dtrec_vmcoreinfo_check_build(const char *vmcoreinfo, const char *vmlinux,
+				  const char *what, char *err, size_t errlen)
+{
+	const char *want = vmcoreinfo;
+	char have[129];
+	size_t n;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!vmcoreinfo || !vmlinux || !what)
+		return fail(err, errlen, -EINVAL, "bad arguments");
+	/* Nothing to compare with is not a mismatch: the banner check remains. */
+	if (dtrec_file_build_id(vmlinux, have, sizeof(have), NULL, 0) < 0)
+		return 0;
+	while (want && strncmp(want, "BUILD-ID=", 9)) {
+		want = strchr(want, '\n');
+		if (want)
+			want++;
+	}
+	if (!want)
+		return 0;
+	want += 9;
+	n = strcspn(want, "\n");
+	if (n != strlen(have) || strncasecmp(want, have, n))
+		return fail(err, errlen, -ESRCH,
+			    "vmlinux %s (build ID %.12s) is not the kernel of this %s (build ID %.12s)",
+			    vmlinux, have, what, want);
+	return 0;
 }
 
 int dtrec_dump_check_build(const char *dump, const char *vmlinux,
 			   char *err, size_t errlen)
 {
-	char *text, *want, have[129];
-	size_t n;
-	int rc;
+	char *text;
+	int rc = 0;
 
 	if (err && errlen)
 		err[0] = '\0';
@@ -411,26 +422,8 @@ int dtrec_dump_check_build(const char *dump, const char *vmlinux,
 	text = malloc(1 << 16);
 	if (!text)
 		return fail(err, errlen, -ENOMEM, "out of memory for VMCOREINFO");
-	/* Nothing to compare with is not a mismatch: the banner check remains. */
-	rc = 0;
-	if (dtrec_dump_vmcoreinfo(dump, text, 1 << 16, NULL, 0) < 0 ||
-	    dtrec_file_build_id(vmlinux, have, sizeof(have), NULL, 0) < 0)
-		goto out;
-	want = text;
-	while (want && strncmp(want, "BUILD-ID=", 9)) {
-		want = strchr(want, '\n');
-		if (want)
-			want++;
-	}
-	if (!want)
-		goto out;
-	want += 9;
-	n = strcspn(want, "\n");
-	if (n != strlen(have) || strncasecmp(want, have, n))
-		rc = fail(err, errlen, -ESRCH,
-			  "vmlinux %s (build ID %.12s) is not the kernel of this dump (build ID %.12s)",
-			  vmlinux, have, want);
-out:
+	if (dtrec_dump_vmcoreinfo(dump, text, 1 << 16, NULL, 0) >= 0)
+		rc = dtrec_vmcoreinfo_check_build(text, vmlinux, "dump", err, errlen);
 	free(text);
 	return rc;
 }
@@ -509,6 +502,10 @@ static int kdump_complete(int fd, uint64_t fsize, char *err, size_t errlen)
 			    fsize))
 			return fail(err, errlen, -EIO, "truncated dump: page descriptors cut short");
 		end = get64(d) + get32(d + 8);
+		if (end < get64(d))
+			return fail(err, errlen, -EIO,
+				    "page descriptor %llu points past 2^64",
+				    (unsigned long long)i);
 		if (end > max_end)
 			max_end = end;
 	}

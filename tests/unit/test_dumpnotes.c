@@ -17,10 +17,9 @@
  */
 #include "../../libdtrec/dumpnotes.c"
 
-static int failures;
 static char dir[4096] = "/tmp/dtnotesXXXXXX";
 
-#define CHECK(c) do { if (!(c)) { printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #c); failures++; } } while (0)
+#include "check.h"
 
 static void put16(unsigned char *p, uint16_t v) { memcpy(p, &v, 2); }
 static void put32(unsigned char *p, uint32_t v) { memcpy(p, &v, 4); }
@@ -120,6 +119,16 @@ static size_t make_elf(unsigned char *b, uint16_t machine)
 	return 512 + nlen;
 }
 
+/* A kdump-compressed (diskdump) header for x86_64, 4 KiB blocks, version 6. */
+static void make_kdump(unsigned char *b)
+{
+	memcpy(b, "KDUMP   ", 8);
+	put32(b + 8, 6);			/* header_version */
+	memcpy(b + 12 + 4 * 65, "x86_64", 7);	/* utsname.machine */
+	put32(b + 428, 4096);			/* block_size */
+	put32(b + 432, 1);			/* sub_hdr_size */
+}
+
 static void test_elf(void)
 {
 	unsigned char b[4096];
@@ -175,11 +184,7 @@ static void test_kdump(void)
 	size_t nlen;
 	char *p;
 
-	memcpy(b, "KDUMP   ", 8);
-	put32(b + 8, 6);			/* header_version */
-	memcpy(b + 12 + 4 * 65, "x86_64", 7);	/* utsname.machine */
-	put32(b + 428, BS);			/* block_size */
-	put32(b + 432, 1);			/* sub_hdr_size */
+	make_kdump(b);
 	put32(b + 460, 2);			/* nr_cpus */
 	nlen = notes(b + 2 * BS);
 	put64(b + BS + 48, 2 * BS);		/* offset_note */
@@ -213,20 +218,20 @@ static void test_complete(void)
 {
 	enum { BS = 4096 };
 	unsigned char *b = calloc(1, 6 * BS);
-	char err[256];
+	char err[256], want[128];
 	char *p;
 
 	make_elf(b, 62);
 	put64(b + 64 + 8, 1024);		/* PT_LOAD p_offset */
 	put64(b + 64 + 32, 1000);		/* p_filesz */
-	CHECK(dtrec_dump_check(write_file("full.elf", b, 2024), err, sizeof(err)) == 0);
+	CHECK(dtrec_dump_check(write_file("full.elf", b, 1024 + 1000), err, sizeof(err)) == 0);
 	CHECK(dtrec_dump_check(write_file("cut.elf", b, 1500), err, sizeof(err)) < 0);
-	CHECK(strstr(err, "truncated dump: 1500 bytes, segment 0 ends at 2024") != NULL);
+	snprintf(want, sizeof(want), "truncated dump: 1500 bytes, segment 0 ends at %d",
+		 1024 + 1000);
+	CHECK(strstr(err, want) != NULL);
 
 	memset(b, 0, 6 * BS);
-	memcpy(b, "KDUMP   ", 8);
-	put32(b + 428, BS);			/* block_size */
-	put32(b + 432, 1);			/* sub_hdr_size */
+	make_kdump(b);
 	put32(b + 436, 2);			/* bitmap_blocks */
 	b[3 * BS] = 0x5;			/* 2nd bitmap: pfns 0 and 2 */
 	put64(b + 4 * BS, 5 * BS);		/* desc 0: offset, size */
@@ -237,7 +242,14 @@ static void test_complete(void)
 	CHECK(dtrec_dump_check(p, err, sizeof(err)) == 0);
 	p = write_file("cut.kdump", b, 5 * BS + 299);
 	CHECK(dtrec_dump_check(p, err, sizeof(err)) < 0);
-	CHECK(strstr(err, "its pages end at 20780") != NULL);
+	snprintf(want, sizeof(want), "its pages end at %d", 5 * BS + 100 + 200);
+	CHECK(strstr(err, want) != NULL);
+	/* An offset that wraps around past the end passes no size check. */
+	put64(b + 4 * BS + 24, UINT64_MAX - 50);
+	p = write_file("wrap.kdump", b, 5 * BS + 300);
+	CHECK(dtrec_dump_check(p, err, sizeof(err)) == -EIO);
+	CHECK(strstr(err, "page descriptor 1 points past 2^64") != NULL);
+	put64(b + 4 * BS + 24, 5 * BS + 100);
 	p = write_file("cutbm.kdump", b, 3 * BS + 10);
 	CHECK(dtrec_dump_check(p, err, sizeof(err)) < 0);
 	CHECK(strstr(err, "page bitmap") != NULL);
@@ -304,11 +316,7 @@ static void test_vmcoreinfo(void)
 
 	/* kdump-compressed: the note blob of the sub header. */
 	k = calloc(1, 3 * BS);
-	memcpy(k, "KDUMP   ", 8);
-	put32(k + 8, 6);
-	memcpy(k + 12 + 4 * 65, "x86_64", 7);
-	put32(k + 428, BS);
-	put32(k + 432, 1);
+	make_kdump(k);
 	nlen = notes(k + 2 * BS);
 	nlen += text_note(k + 2 * BS + nlen, "VMCOREINFO", VMCI);
 	put64(k + BS + 48, 2 * BS);
@@ -360,8 +368,9 @@ static void test_build_id(void)
 		0x23, 0xe1, 0xae, 0x71, 0x13, 0xff, 0x05, 0x01, 0xde, 0xda,
 		0xef, 0xf6, 0x89, 0x1e, 0x23, 0xe8, 0xdf, 0x4c, 0xac, 0x36 };
 	const char *hexid = "23e1ae7113ff0501dedaeff6891e23e8df4cac36";
+	const char *other = "c308ac00dc6d";	/* the first 12 digits of another ID */
 	unsigned char b[4096], v[4096];
-	char err[512], hex[129], line[128];
+	char err[512], hex[129], line[128], want[160];
 	size_t len, vlen = make_vmlinux(v, id, sizeof(id));
 	char *vm = write_file("vmlinux", v, vlen), *p;
 
@@ -380,12 +389,21 @@ static void test_build_id(void)
 
 	/* Another build: refused, naming both IDs. */
 	make_elf(b, 62);
-	snprintf(line, sizeof(line), "OSRELEASE=6.6\nBUILD-ID=c308ac00dc6d%s\n", hexid + 12);
+	snprintf(line, sizeof(line), "OSRELEASE=6.6\nBUILD-ID=%s%s\n", other, hexid + 12);
 	len = elf_add_note(b, "VMCOREINFO", line);
 	p = write_file("other.elf", b, len);
 	CHECK(dtrec_dump_check_build(p, vm, err, sizeof(err)) == -ESRCH);
-	CHECK(strstr(err, "(build ID 23e1ae7113ff) is not the kernel of this dump "
-			  "(build ID c308ac00dc6d)") != NULL);
+	snprintf(want, sizeof(want),
+		 "(build ID %.12s) is not the kernel of this dump (build ID %s)", hexid, other);
+	CHECK(strstr(err, want) != NULL);
+
+	/* The same comparison on VMCOREINFO text read from a live guest. */
+	CHECK(dtrec_vmcoreinfo_check_build(line, vm, "guest", err, sizeof(err)) == -ESRCH);
+	snprintf(want, sizeof(want),
+		 "(build ID %.12s) is not the kernel of this guest (build ID %s)", hexid, other);
+	CHECK(strstr(err, want) != NULL);
+	snprintf(line, sizeof(line), "BUILD-ID=%s", hexid);	/* no newline */
+	CHECK(dtrec_vmcoreinfo_check_build(line, vm, "guest", err, sizeof(err)) == 0);
 
 	/* A prefix of the right ID is still another build. */
 	make_elf(b, 62);
@@ -459,15 +477,26 @@ int main(void)
 		snprintf(dir, sizeof(dir), "%s", keep);
 	else if (!mkdtemp(dir))
 		return 2;
+	case_begin("elf");
 	test_elf();
+	case_end();
+	case_begin("kdump");
 	test_kdump();
+	case_end();
+	case_begin("complete");
 	test_complete();
+	case_end();
+	case_begin("vmcoreinfo");
 	test_vmcoreinfo();
+	case_end();
+	case_begin("build_id");
 	test_build_id();
+	case_end();
+	case_begin("other");
 	test_other();
+	case_end();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (!keep && system(cmd))
 		printf("warning: could not remove %s\n", dir);
-	printf("%s\n", failures ? "FAILED" : "ok");
-	return failures ? 1 : 0;
+	return failed;
 }
