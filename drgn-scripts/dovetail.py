@@ -84,11 +84,13 @@ def run(prog, argv):
               % (argv[0], ", ".join(COMMANDS)), file=sys.stderr)
         return 2
     core, vmlinux = _drgn_paths()
-    t = target(prog)
-    t.check_dump()
-    if core and vmlinux:
-        dumpfile.check_build(core, vmlinux)
-    return cli.execute(t, argv[0], argv[1:], print,
+    if core:
+        try:
+            dumpfile.verify(core, vmlinux)
+        except DtError as e:
+            print("dovetail: %s" % e, file=sys.stderr)
+            return 1
+    return cli.execute(DrgnTarget(prog, dump_path=core), argv[0], argv[1:], print,
                        lambda m: print(m, file=sys.stderr),
                        prog_prefix="dovetail.py ",
                        file_banner=file_banner(vmlinux))

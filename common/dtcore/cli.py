@@ -98,24 +98,22 @@ def help_text(cmd, prog_prefix="dovetail "):
     return parser(cmd, prog_prefix).format_help()
 
 
-def _filter_argv(a):
+def _opts_argv(a, opts):
+    """The options of `opts` that were given, back as words for libdtrec."""
     argv = []
-    for opt, _, _ in TRACE_FILTERS:
+    for opt, _, _ in opts:
         v = getattr(a, opt[2:].replace("-", "_"), None)
         if v is not None:
             argv += [opt, str(v)]
-    if getattr(a, "all", False):
-        argv.append("--all")
     return argv
+
+
+def _filter_argv(a):
+    return _opts_argv(a, TRACE_FILTERS) + (["--all"] if getattr(a, "all", False) else [])
 
 
 def _report_argv(a):
-    argv = []
-    for opt, _, _ in REPORT_OPTS:
-        v = getattr(a, opt[2:].replace("-", "_"), None)
-        if v is not None:
-            argv += [opt, str(v)]
-    return argv
+    return _opts_argv(a, REPORT_OPTS)
 
 
 def execute(target, cmd, argv, out, err, prog_prefix="dovetail ",

@@ -101,12 +101,6 @@ class DrgnTarget(Target):
             self._flags = self._dump_flags()
         return self._flags.get(cpu)
 
-    def check_dump(self):
-        """Raise DtError when the dump file is cut short: reads past its
-        end would otherwise surface as scattered per-CPU errors."""
-        if self.dump_path:
-            dumpfile.check(self.dump_path)
-
     def _dump_flags(self):
         if not self.dump_path or self.arch() != "x86_64":
             return {}

@@ -1,17 +1,50 @@
 """What a dump file itself says, beside the memory a debugger reads from
-it: completeness, the saved RFLAGS of each CPU, and VMCOREINFO. Shared by
-the gdb and drgn front ends; the parsing is libdtrec's (dumpnotes.c), as
-in the crash extension."""
-from . import libdtrec
+it: completeness, the saved RFLAGS of each CPU, VMCOREINFO, and whether a
+vmlinux is the kernel it was taken from. Shared by the gdb and drgn front
+ends; the parsing is libdtrec's (dumpnotes.c), as in the crash extension."""
+import os
+
+from . import trace
+from .libdtrec import DtrecError
 from .target import DtError
 
+# (dump, vmlinux) pairs already found usable, with the files' identities:
+# a kdump file's completeness check reads its whole page table, too much
+# to redo for every command of an interactive session.
+_verified = set()
 
-def check(path):
-    """Raise DtError when the dump is cut short."""
+
+def _lib():
+    return trace._lib()         # DtError when libdtrec cannot be loaded
+
+
+def _identity(*paths):
+    ids = []
+    for p in paths:
+        try:
+            st = os.stat(p)
+            ids.append((p, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns))
+        except (OSError, TypeError):
+            ids.append((p,))
+    return tuple(ids)
+
+
+def verify(path, vmlinux=None):
+    """Raise DtError when the dump is cut short, or when its VMCOREINFO
+    names another build ID than vmlinux's: a debugger reads a dump through
+    any vmlinux without complaint, and the wrong one decodes garbage.
+    Once per (dump, vmlinux) as long as neither file changes."""
+    key = _identity(path, vmlinux)
+    if key in _verified:
+        return
+    lib = _lib()
     try:
-        libdtrec.dump_check(path)
-    except libdtrec.DtrecError as e:
+        lib.dump_check(path)
+        if vmlinux:
+            lib.dump_check_build(path, vmlinux)
+    except DtrecError as e:
         raise DtError(str(e))
+    _verified.add(key)
 
 
 def cpu_flags(path, online):
@@ -20,34 +53,26 @@ def cpu_flags(path, online):
     (a kdump note's pid is the task's, not the CPU's): note i belongs to
     the i-th online CPU."""
     try:
-        flags = libdtrec.dump_cpu_flags(path)
-    except libdtrec.DtrecError:
+        flags = _lib().dump_cpu_flags(path)
+    except (DtError, DtrecError):
         return {}
     return {cpu: flags[i] for i, cpu in enumerate(online[:len(flags)])}
 
 
 def vmcoreinfo(path):
-    """{KEY: value} of the dump's VMCOREINFO note; DtError without one."""
+    """The text of the dump's VMCOREINFO note; DtError without one."""
+    lib = _lib()
     try:
-        text = libdtrec.dump_vmcoreinfo(path)
-    except libdtrec.DtrecError as e:
-        raise DtError(str(e))
-    return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
-
-
-def check_build(path, vmlinux):
-    """Raise DtError when the dump's VMCOREINFO names another build ID
-    than vmlinux's: a debugger reads a dump through any vmlinux without
-    complaint, and the wrong one decodes garbage."""
-    try:
-        libdtrec.dump_check_build(path, vmlinux)
-    except libdtrec.DtrecError as e:
+        return lib.dump_vmcoreinfo(path)
+    except DtrecError as e:
         raise DtError(str(e))
 
 
-def file_build_id(path):
-    """vmlinux's build ID as hex, None if it has none or cannot be read."""
+def check_build(vmcoreinfo_text, vmlinux, what):
+    """Raise DtError when a VMCOREINFO text (of a dump, or read from a
+    live guest's memory) names another build ID than vmlinux's."""
+    lib = _lib()
     try:
-        return libdtrec.file_build_id(path)
-    except libdtrec.DtrecError:
-        return None
+        lib.vmcoreinfo_check_build(vmcoreinfo_text, vmlinux, what)
+    except DtrecError as e:
+        raise DtError(str(e))

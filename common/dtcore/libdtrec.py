@@ -77,8 +77,8 @@ def load(path=None):
     lib.dtrec_dump_cpu_flags.restype = ci
     lib.dtrec_dump_vmcoreinfo.argtypes = [cp, cp, sz, cp, sz]
     lib.dtrec_dump_vmcoreinfo.restype = ci
-    lib.dtrec_file_build_id.argtypes = [cp, cp, sz, cp, sz]
-    lib.dtrec_file_build_id.restype = ci
+    lib.dtrec_vmcoreinfo_check_build.argtypes = [cp, cp, cp, cp, sz]
+    lib.dtrec_vmcoreinfo_check_build.restype = ci
     lib.dtrec_dump_check_build.argtypes = [cp, cp, cp, sz]
     lib.dtrec_dump_check_build.restype = ci
     _lib = lib
@@ -109,13 +109,13 @@ def dump_cpu_flags(path, max_cpus=4096):
     return list(arr[:n])
 
 
-def file_build_id(path):
-    """The GNU build ID of an ELF file as lowercase hex."""
-    buf = ctypes.create_string_buffer(129)
+def vmcoreinfo_check_build(text, vmlinux, what):
+    """Raise DtrecError when the VMCOREINFO text names another build ID
+    than vmlinux's ("... is not the kernel of this WHAT")."""
     err = ctypes.create_string_buffer(ERRLEN)
-    if load().dtrec_file_build_id(os.fsencode(path), buf, 129, err, ERRLEN) < 0:
+    if load().dtrec_vmcoreinfo_check_build(text.encode(), os.fsencode(vmlinux),
+                                           what.encode(), err, ERRLEN) < 0:
         raise DtrecError(_msg(err))
-    return buf.value.decode()
 
 
 def dump_check_build(path, vmlinux):
@@ -156,16 +156,21 @@ class _Snapshot:
         self.ptr = None
 
 
-def _filter(lib, args):
-    # Opaque storage: only libdtrec knows struct dtrec_filter's layout.
-    f = ctypes.create_string_buffer(256)
-    lib.dtrec_filter_init(f)
+def _opts(init, parse, args):
+    """An options struct filled by init() then parse(words); opaque
+    storage, since only libdtrec knows the struct's layout."""
+    o = ctypes.create_string_buffer(256)
+    init(o)
     args = [a.encode() for a in (args or [])]
     argv = (ctypes.c_char_p * max(len(args), 1))(*args)
     err = ctypes.create_string_buffer(ERRLEN)
-    if lib.dtrec_filter_parse(f, len(args), argv, err, ERRLEN):
+    if parse(o, len(args), argv, err, ERRLEN):
         raise DtrecError(_msg(err))
-    return f
+    return o
+
+
+def _filter(lib, args):
+    return _opts(lib.dtrec_filter_init, lib.dtrec_filter_parse, args)
 
 
 def _trace(snapshot_bytes, filter_args, json):
@@ -318,13 +323,8 @@ def report(snapshot_bytes, live=None, opts=None, json=True):
     parsed by libdtrec as by every front end.
     """
     lib = load()
-    o = ctypes.create_string_buffer(256)    # opaque struct dtrec_report_opts
-    lib.dtrec_report_opts_init(o)
-    args = [a.encode() for a in (opts or [])]
-    argv = (ctypes.c_char_p * max(len(args), 1))(*args)
+    o = _opts(lib.dtrec_report_opts_init, lib.dtrec_report_opts_parse, opts)
     err = ctypes.create_string_buffer(ERRLEN)
-    if lib.dtrec_report_opts_parse(o, len(args), argv, err, ERRLEN):
-        raise DtrecError(_msg(err))
     lv = _Live(lib, live) if live is not None else None
     try:
         with _Snapshot(snapshot_bytes) as s:
