@@ -80,21 +80,18 @@ class Transcript:
 
 
 def marked(cmds, echo, prompt):
-    """Script lines with markers around each command, and a splitter that
-    turns the tool's output back into `prompt cmd` + output."""
-    lines = []
-    for i, c in enumerate(cmds):
-        lines += [echo % ("DTOUT%d" % i), c, echo % ("DTEND%d" % i)]
+    """fg.marked's script lines, and a splitter that turns the tool's
+    output back into `prompt cmd` + output, as typed."""
+    lines, split_out = fg.marked(cmds, echo)
 
     def split(out):
+        res = split_out(out)
         parts = [out[:out.find("DTOUT0\n")] if "DTOUT0\n" in out else out]
-        for i, c in enumerate(cmds):
-            a = out.find("DTOUT%d\n" % i)
-            b = out.find("DTEND%d\n" % i)
-            if a < 0 or b < 0:
+        for c in cmds:
+            if res[c] is None:
                 parts.append("%s%s\n(no output: session ended)\n" % (prompt, c))
                 break
-            parts.append("%s%s\n%s" % (prompt, c, out[a + len("DTOUT%d\n" % i):b]))
+            parts.append("%s%s\n%s" % (prompt, c, res[c]))
         return "".join(parts)
     return lines, split
 

@@ -27,7 +27,8 @@ static void report(const struct dtrec_snapshot *s, const uint8_t *data, size_t s
 		int v = data[i + 1];
 
 		dtrec_live_cpu(l, cpu, (v & 3) - 1, ((v >> 2) & 3) - 1,
-			       ((v >> 4) & 3) - 1, ((v >> 6) & 1) - 1, (v & 1) - 1,
+			       ((v >> 4) & 3) - 1, (data[i] >> 3) % 3 - 1,
+			       (data[i] >> 5) % 3 - 1,
 			       data[i + 2] % 3 - 1, data[i + 3] % 5 - 1, data[i + 2] & 1 ? 7 : -1);
 		dtrec_live_pending(l, cpu, data[i + 3] & 1, data[i + 2], v & 8 ? "n\xc3" : NULL);
 		dtrec_live_task(l, data[i + 3] % 9, v & 16 ? "t\xe9\x01" : NULL, cpu,

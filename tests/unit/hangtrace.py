@@ -11,7 +11,7 @@ import os
 import struct
 import sys
 
-from dtrec_testlib import EVENTS, ROOT
+from dtrec_testlib import EVENTS, ROOT, cycles_to_ns
 
 sys.path.insert(0, os.path.join(ROOT, "common"))
 
@@ -46,9 +46,17 @@ class Recorder:
 
     def ns(self, ts):
         """The recorder clock conversion of docs/json.md."""
-        if ts >= self.ref_cycles:
-            return self.ref_ns + (ts - self.ref_cycles) * 10**9 // self.clock_hz
-        return max(self.ref_ns - (self.ref_cycles - ts) * 10**9 // self.clock_hz, 0)
+        return cycles_to_ns({"clock_hz": self.clock_hz, "ref_cycles": self.ref_cycles,
+                             "ref_ns": self.ref_ns}, ts)
+
+    def newest_ts(self):
+        """The newest record's time: the freeze time of a report."""
+        return max(rec[1] for recs in self.cpus.values() for rec in recs)
+
+    def oldest_ts(self, cpu):
+        """The oldest record of a CPU still in its ring."""
+        recs = self.cpus[cpu]
+        return min(rec[1] for rec in recs[max(len(recs) - self.nr_records, 0):])
 
     def ring_bytes(self):
         return RING_HDR + self.nr_records * REC

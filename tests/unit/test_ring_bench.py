@@ -2,7 +2,6 @@
 writer) builds and prints well-formed output. Its figures are never
 asserted on: benchmarks do not fail tests."""
 import math
-import os
 import subprocess
 import sys
 

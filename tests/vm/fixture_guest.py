@@ -88,44 +88,73 @@ def freeze(vm):
 
 # -- front ends ---------------------------------------------------------------
 
+def marked(cmds, echo):
+    """Script lines that run each command between DTOUTi/DTENDi markers
+    (`echo % marker` prints one), and a splitter that takes the tool's
+    output back apart: {cmd: output}, or None for a command the tool did
+    not get to."""
+    lines = []
+    for i, c in enumerate(cmds):
+        lines += [echo % ("DTOUT%d" % i), c, echo % ("DTEND%d" % i)]
+
+    def split(out):
+        res = {}
+        for i, c in enumerate(cmds):
+            a = out.find("DTOUT%d\n" % i)
+            b = out.find("DTEND%d\n" % i, a + 1)
+            res[c] = out[a + len("DTOUT%d\n" % i):b] if a >= 0 and b >= 0 else None
+        return res
+    return lines, split
+
+
+def _run_marked(what, cmds, lines, split, run):
+    """{cmd: output} of one session; AssertionError naming the first
+    command the session did not run."""
+    out, tail = run(lines)
+    res = split(out)
+    for c in cmds:
+        if res[c] is None:
+            raise AssertionError("%s did not run `%s`: %s" % (what, c, tail[-2000:]))
+    return res
+
+
 def gdb_json(vm, cmds, timeout=600):
     """{cmd: output line} of `dt-CMD` run in one gdb session."""
-    lines = ["source %s" % GDB_SCRIPT]
-    for i, c in enumerate(cmds):
-        lines += ["echo DTOUT%d\\n" % i, "dt-" + c, "echo DTEND%d\\n" % i]
-    out = vm.gdb(lines, timeout=timeout)
-    res = {}
-    for i, c in enumerate(cmds):
-        a = out.index("DTOUT%d\n" % i) + len("DTOUT%d\n" % i)
-        res[c] = out[a:out.index("DTEND%d\n" % i, a)]
-    return res
+    full = ["dt-" + c for c in cmds]
+    lines, split = marked(full, "echo %s\\n")
+    def run(lines):
+        out = vm.gdb(lines, timeout=timeout)
+        return out, out
+    res = _run_marked("gdb", full, ["source %s" % GDB_SCRIPT] + lines, split, run)
+    return {c: res["dt-" + c] for c in cmds}
 
 
 def gdb_core_out(kernel, dump, cmds, kaslr=False, timeout=600):
     """{cmd: output} of `dt-CMD` in one `gdb vmlinux dump` session;
     with kaslr, dt-kaslr first relocates vmlinux from the dump's note."""
-    lines = ["source %s" % GDB_SCRIPT] + (["dt-kaslr"] if kaslr else [])
-    for i, c in enumerate(cmds):
-        lines += ["echo DTOUT%d\\n" % i, "dt-" + c, "echo DTEND%d\\n" % i]
-    argv = ["gdb", "-q", "-batch", "-nx", kernel.vmlinux, dump]
-    for l in lines:
-        argv += ["-ex", l]
-    r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
-    res = {}
-    for i, c in enumerate(cmds):
-        a = r.stdout.find("DTOUT%d\n" % i)
-        b = r.stdout.find("DTEND%d\n" % i)
-        if a < 0 or b < 0:
-            raise AssertionError("gdb did not run `dt-%s` on %s: %s"
-                                 % (c, dump, (r.stdout + r.stderr)[-2000:]))
-        res[c] = r.stdout[a + len("DTOUT%d\n" % i):b]
-    return res
+    full = ["dt-" + c for c in cmds]
+    lines, split = marked(full, "echo %s\\n")
+    lines = ["source %s" % GDB_SCRIPT] + (["dt-kaslr"] if kaslr else []) + lines
+
+    def run(lines):
+        argv = ["gdb", "-q", "-batch", "-nx", kernel.vmlinux, dump]
+        for l in lines:
+            argv += ["-ex", l]
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+        return r.stdout, r.stdout + r.stderr
+    res = _run_marked("gdb on %s" % dump, full, lines, split, run)
+    return {c: res["dt-" + c] for c in cmds}
+
+
+def drgn_run(vmlinux, dump, args, timeout=600):
+    """drgn running the front end script on a dump: the CompletedProcess."""
+    return subprocess.run(["/usr/bin/python3", "-m", "drgn", "-q", "-c", dump,
+                           "-s", vmlinux, DRGN_SCRIPT] + list(args),
+                          capture_output=True, text=True, timeout=timeout)
 
 
 def drgn_out(kernel, dump, cmd, timeout=600):
-    r = subprocess.run(["/usr/bin/python3", "-m", "drgn", "-q", "-c", dump,
-                        "-s", kernel.vmlinux, DRGN_SCRIPT] + cmd.split(),
-                       capture_output=True, text=True, timeout=timeout)
+    r = drgn_run(kernel.vmlinux, dump, cmd.split(), timeout)
     if r.returncode:
         raise AssertionError("drgn %s failed (%d): %s"
                              % (cmd, r.returncode, r.stderr[-2000:]))
@@ -134,23 +163,17 @@ def drgn_out(kernel, dump, cmd, timeout=600):
 
 def crash_out(kernel, dump, cmds, timeout=600):
     """{cmd: output} of `dovetail CMD` in one crash --minimal session."""
-    script = ["extend %s" % CRASH_EXT]
-    for i, c in enumerate(cmds):
-        script += ["!echo DTOUT%d" % i, "dovetail " + c, "!echo DTEND%d" % i]
-    script.append("exit")
-    r = subprocess.run(["crash", "--minimal", "--kaslr", "auto", "-s",
-                        kernel.vmlinux, dump], input="\n".join(script) + "\n",
-                       capture_output=True, text=True, timeout=timeout)
-    text = r.stdout
-    res = {}
-    for i, c in enumerate(cmds):
-        a = text.find("DTOUT%d\n" % i)
-        b = text.find("DTEND%d\n" % i)
-        if a < 0 or b < 0:
-            raise AssertionError("crash did not run `dovetail %s`: %s"
-                                 % (c, (text + r.stderr)[-2000:]))
-        res[c] = text[a + len("DTOUT%d\n" % i):b]
-    return res
+    full = ["dovetail " + c for c in cmds]
+    lines, split = marked(full, "!echo %s")
+
+    def run(lines):
+        r = subprocess.run(["crash", "--minimal", "--kaslr", "auto", "-s",
+                            kernel.vmlinux, dump],
+                           input="\n".join(["extend %s" % CRASH_EXT] + lines + ["exit"]) + "\n",
+                           capture_output=True, text=True, timeout=timeout)
+        return r.stdout, r.stdout + r.stderr
+    res = _run_marked("crash", full, lines, split, run)
+    return {c: res["dovetail " + c] for c in cmds}
 
 
 def build_crash_ext():

@@ -17,9 +17,7 @@ KERNELS = hkernels.discover()
 
 
 def _drgn(vmlinux, dump, cmd):
-    return subprocess.run(["/usr/bin/python3", "-m", "drgn", "-q", "-c", dump,
-                           "-s", vmlinux, fg.DRGN_SCRIPT] + cmd.split(),
-                          capture_output=True, text=True, timeout=600)
+    return fg.drgn_run(vmlinux, dump, cmd.split())
 
 
 def _gdb_error(vmlinux, dump, cmd):

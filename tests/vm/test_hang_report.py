@@ -26,7 +26,6 @@ from tests.vm import fixture_guest as fg
 
 DUMPS = ("elf", "kdump-zlib")
 HUNG_S = 3                      # how long the guest stays hung before the dump
-TRACE_TOOL = os.path.join(fg.ROOT, "tools", "dovetail-trace")
 KINDS = {
     # kind: (fixture command, verdict rule)
     "inband": ("hold 1 inband 0 3", "inband_stall_pending"),
@@ -36,9 +35,7 @@ KINDS = {
 
 
 def drgn_report(kernel, dump, *args):
-    r = subprocess.run(["/usr/bin/python3", "-m", "drgn", "-q", "-c", dump,
-                        "-s", kernel.vmlinux, fg.DRGN_SCRIPT] + list(args),
-                       capture_output=True, text=True, timeout=600)
+    r = fg.drgn_run(kernel.vmlinux, dump, args)
     return r.returncode, r.stdout, r.stderr
 
 
@@ -149,10 +146,9 @@ def test_cpu_page_matches_fixture(hang):
 def test_records_alone_tell_the_same(hang):
     """The CLI on the bare snapshot: no dump state, so no comm, but the
     same rule, CPU and pid."""
-    r = subprocess.run([TRACE_TOOL, "report", "--json", hang["snap"]],
-                       capture_output=True, text=True, timeout=300)
-    assert r.returncode == 4, r.stdout[-2000:] + r.stderr
-    o = json.loads(r.stdout)
+    rc, out, err = fg.trace_tool("report", "--json", hang["snap"])
+    assert rc == 4, out[-2000:] + err
+    o = json.loads(out)
     _, rule = KINDS[hang["kind"]]
     v = o["verdicts"][0]
     assert o["source"] == "records"
