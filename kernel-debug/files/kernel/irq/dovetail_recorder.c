@@ -23,8 +23,6 @@
 #include <linux/vmalloc.h>
 #include <linux/crash_core.h>
 #include <linux/dovetail_recorder.h>
-#include <asm/local64.h>
-#include <asm/timex.h>
 #include "dovetail_recorder.h"
 
 DEFINE_STATIC_KEY_FALSE(dovetail_recorder_on);
@@ -83,16 +81,6 @@ static unsigned int dtrec_nr_records __initdata =
 static bool dtrec_boot_enabled __initdata =
 	IS_ENABLED(CONFIG_DOVETAIL_RECORDER_DEFAULT_ON);
 static u64 dtrec_cal_cycles, dtrec_cal_ns;
-
-/* The one clock every writer uses; cheap and NMI-safe. */
-static __always_inline u64 dtrec_clock(void)
-{
-#ifdef CONFIG_X86
-	return rdtsc();
-#else
-	return get_cycles();
-#endif
-}
 
 static __always_inline u16 dtrec_state(unsigned long hard_flags)
 {

@@ -15,7 +15,6 @@
 #include <linux/dovetail_recorder.h>
 #include "dovetail_recorder.h"
 
-struct dentry *dtrec_debugfs_dir;
 
 static const char *const dtrec_event_names[DTREC_NR_EVENTS] = {
 	[DTREC_EV_NONE]			= "none",
@@ -254,18 +253,26 @@ static const struct file_operations dtrec_clear_fops = {
 	.llseek	= noop_llseek,
 };
 
+struct dentry *dtrec_debugfs_top(void)
+{
+	struct dentry *top = debugfs_lookup("dovetail", NULL);
+
+	/* debugfs keeps the directory; the lookup's reference is not needed. */
+	if (top) {
+		dput(top);
+		return top;
+	}
+	return debugfs_create_dir("dovetail", NULL);
+}
+
 static int __init dtrec_debugfs_init(void)
 {
-	struct dentry *top, *dir;
+	struct dentry *dir;
 
 	if (!dovetail_recorder_desc.nr_cpus)
 		return 0;
 
-	top = debugfs_lookup("dovetail", NULL);
-	if (!top)
-		top = debugfs_create_dir("dovetail", NULL);
-	dir = debugfs_create_dir("recorder", top);
-	dtrec_debugfs_dir = top;
+	dir = debugfs_create_dir("recorder", dtrec_debugfs_top());
 
 	debugfs_create_file_unsafe("enable", 0600, dir, NULL, &dtrec_enable_fops);
 	debugfs_create_file_unsafe("mask", 0600, dir, NULL, &dtrec_mask_fops);

@@ -136,7 +136,7 @@ static inline u64 dtfix_clock(void)
 
 	if (!hz)
 		return ktime_get_mono_fast_ns();
-	return mul_u64_u64_div_u64(get_cycles(), NSEC_PER_SEC, hz);
+	return mul_u64_u64_div_u64(dtrec_clock(), NSEC_PER_SEC, hz);
 }
 
 static bool dtfix_hold_over(u64 start, unsigned int ms)
@@ -574,6 +574,12 @@ static int dtfix_violate(const char *rule)
 
 /* --- debugfs ------------------------------------------------------------- */
 
+/* A CPU number from the command line: unchecked, it indexes cpumasks. */
+static bool dtfix_cpu_ok(int cpu)
+{
+	return cpu >= 0 && cpu < nr_cpu_ids && cpu_online(cpu);
+}
+
 static int dtfix_stage_arg(const char *s)
 {
 	if (!strcmp(s, "inband"))
@@ -606,7 +612,7 @@ static int dtfix_command(char *cmd)
 	}
 	if (sscanf(cmd, "hold %d %15s %d %d", &cpu, w2, &a, &b) == 4) {
 		stage = dtfix_stage_arg(w2);
-		if (stage < 0 || cpu < 0 || cpu >= nr_cpu_ids || !cpu_online(cpu))
+		if (stage < 0 || !dtfix_cpu_ok(cpu))
 			return -EINVAL;
 		return dtfix_hold(cpu, stage, a, b);
 	}
@@ -614,15 +620,15 @@ static int dtfix_command(char *cmd)
 		WRITE_ONCE(dtfix_release_all, 1);
 		return 0;
 	}
-	if (sscanf(cmd, "park %d", &cpu) == 1 && cpu_online(cpu))
+	if (sscanf(cmd, "park %d", &cpu) == 1 && dtfix_cpu_ok(cpu))
 		return dtfix_start_thread(cpu, C_PARK, 0);
 	if (!strncmp(cmd, "unpark", 6))
 		return dtfix_unpark();
-	if (sscanf(cmd, "spin %d %d", &cpu, &a) == 2 && cpu_online(cpu))
+	if (sscanf(cmd, "spin %d %d", &cpu, &a) == 2 && dtfix_cpu_ok(cpu))
 		return dtfix_start_thread(cpu, C_SPIN, a);
-	if (sscanf(cmd, "roundtrip %d %d", &cpu, &a) == 2 && cpu_online(cpu))
+	if (sscanf(cmd, "roundtrip %d %d", &cpu, &a) == 2 && dtfix_cpu_ok(cpu))
 		return dtfix_start_thread(cpu, C_ROUNDTRIP, a);
-	if (sscanf(cmd, "stuck %d", &cpu) == 1 && cpu_online(cpu))
+	if (sscanf(cmd, "stuck %d", &cpu) == 1 && dtfix_cpu_ok(cpu))
 		return dtfix_start_thread(cpu, C_STUCK, 0);
 	if (sscanf(cmd, "events %d", &a) == 1 && a > 0) {
 		dtfix_events(a);
@@ -734,7 +740,7 @@ DEFINE_SHOW_ATTRIBUTE(dtfix_expected);
 
 static int __init dtfix_init(void)
 {
-	struct dentry *top, *dir;
+	struct dentry *dir;
 	int ret;
 
 	ret = dtfix_alloc_sirqs(dtfix_ib_irq, false, "dtfix-ib-%d");
@@ -745,10 +751,7 @@ static int __init dtfix_init(void)
 		return ret;
 	}
 
-	top = debugfs_lookup("dovetail", NULL);
-	if (!top)
-		top = debugfs_create_dir("dovetail", NULL);
-	dir = debugfs_create_dir("fixture", top);
+	dir = debugfs_create_dir("fixture", dtrec_debugfs_top());
 	debugfs_create_file("ctl", 0200, dir, NULL, &dtfix_ctl_fops);
 	debugfs_create_file("expected", 0400, dir, NULL, &dtfix_expected_fops);
 	pr_info("dovetail fixture: ready (testing only, hangs CPUs on request)\n");

@@ -9,7 +9,6 @@
 #include <linux/irqstage.h>
 #include <linux/slab.h>
 #include <linux/dovetail_recorder.h>
-#include <asm/local64.h>
 #include "dovetail_recorder.h"
 
 
@@ -181,7 +180,7 @@ static int __init dtst_init(void)
 {
 	struct dtrec_record *r;
 	unsigned long flags;
-	u32 frozen;
+	u32 frozen, reason, freeze_cpu;
 
 	if (!static_branch_likely(&dovetail_recorder_on) ||
 	    !raw_cpu_read(dtrec_cpu_ring)) {
@@ -194,6 +193,8 @@ static int __init dtst_init(void)
 		return -ENOMEM;
 
 	frozen = dovetail_recorder_desc.frozen;
+	reason = dovetail_recorder_desc.freeze_reason;
+	freeze_cpu = dovetail_recorder_desc.freeze_cpu;
 	dovetail_recorder_unfreeze();
 	flags = hard_local_irq_save();
 	dtst_basic(r);
@@ -202,6 +203,10 @@ static int __init dtst_init(void)
 	dtst_mask_and_freeze(r);
 	hard_local_irq_restore(flags);
 	dtst_private_ring();
+	dovetail_recorder_desc.freeze_reason = reason;
+	dovetail_recorder_desc.freeze_cpu = freeze_cpu;
+	/* Frozen again before the test: seen with the reason it had then. */
+	smp_wmb();
 	WRITE_ONCE(dovetail_recorder_desc.frozen, frozen);
 	kfree(r);
 
