@@ -127,7 +127,6 @@ def exclude_pages(src, dst, pfns):
     moving up; page data stays where it is, descriptors point at it by
     absolute offset. Gives the VM tier real dumps with missing pages.
     """
-    import struct
     with open(src, "rb") as f:
         data = bytearray(f.read())
     if data[:8] != b"KDUMP   ":

@@ -4,7 +4,7 @@ constructor when loaded the way `extend` loads it, survives a kernel with
 no symbols and no readable memory, and runs the recorder commands through
 libdtrec against a fake kernel image (crashext_stub.c). The pure decode
 layer has its own C test program. End-to-end runs against vmcores are in
-test_crashext_vmcore.py."""
+the VM tier (tests/vm/test_crashext_vmcore.py)."""
 import json
 import os
 import shutil

@@ -53,6 +53,11 @@ def _vmcoreinfo(**kv):
     return _note("VMCOREINFO", 0, "".join("%s=%s\n" % i for i in kv.items()).encode())
 
 
+@pytest.fixture(scope="module", autouse=True)
+def built():
+    make("libdtrec")         # the dump-note readers behind the gdb commands
+
+
 @pytest.fixture(scope="module")
 def vmlinux(tmp_path_factory):
     d = tmp_path_factory.mktemp("gdbcore")
@@ -63,7 +68,6 @@ def vmlinux(tmp_path_factory):
     r = subprocess.run(["gcc", "-g", "-nostdlib", "-static", "-o", str(out), str(src),
                         "-Wl,--build-id=0x" + BUILD_ID], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    make("libdtrec")
     return str(out)
 
 
@@ -138,7 +142,7 @@ def test_same_build_reaches_the_kernel_checks(vmlinux, tmp_path):
     assert errs == ["dovetail: not a Dovetail kernel (no irq_pipeline symbol)"]
 
 
-def test_truncated_core_is_one_line(vmlinux, tmp_path):
+def test_truncated_core_is_one_line(tmp_path):
     data = _core(_note("CORE", 1, _prstatus(0x246)))
     core = _write(tmp_path, "vmcore", data[:len(data) - 1000])
     _, errs = _gdb(None, core, "dt-stages")

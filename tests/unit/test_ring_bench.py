@@ -5,6 +5,8 @@ import math
 import subprocess
 import sys
 
+import pytest
+
 from dtrec_testlib import ROOT
 
 if ROOT not in sys.path:
@@ -13,8 +15,12 @@ if ROOT not in sys.path:
 from tests.bench import bench_native  # noqa: E402
 
 
-def test_ring_bench_builds_and_prints_wellformed_output():
+@pytest.fixture(scope="module", autouse=True)
+def built():
     bench_native.build()
+
+
+def test_ring_bench_builds_and_prints_wellformed_output():
     r = subprocess.run([bench_native.BIN, "--records", "20000", "--runs", "2",
                         "--nr", "64"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
@@ -27,7 +33,6 @@ def test_ring_bench_builds_and_prints_wellformed_output():
 
 
 def test_ring_bench_single_variant_mode():
-    bench_native.build()
     for v in bench_native.VARIANTS:
         r = subprocess.run([bench_native.BIN, "--only", v, "--count", "1000"],
                            capture_output=True, text=True, timeout=60)
@@ -37,7 +42,6 @@ def test_ring_bench_single_variant_mode():
 
 
 def test_ring_bench_rejects_bad_arguments():
-    bench_native.build()
     for args in (["--nr", "100"], ["--only", "nosuch"], ["--records", "x"],
                  ["--bogus", "1"]):
         r = subprocess.run([bench_native.BIN] + args, capture_output=True,
