@@ -318,7 +318,7 @@ def hang(out, kernel):
         t.note("guest ps: " + " ".join(vm.check("ps -o pid,comm | grep dtfix").split()))
         t.note("expected: " + vm.check("cat %s" % fg.EXPECTED).strip())
         t.note("KASLR offset (IDT): %#x" % vm.kaslr_offset())
-        vm.qmp.execute("stop")
+        vm.pause()
         t.note("guest stopped %.1f s (host time) after the hold" % (time.monotonic() - t0))
         take(vm, os.path.join(out, "vmcore"), "elf")
         take(vm, os.path.join(out, "vmcore.kdump"), "kdump-zlib")
@@ -424,7 +424,7 @@ def trouble(out, base):
             gdb_session(t, vm, ["file vmlinux.base",
                                 "source gdb-scripts/dovetail.py",
                                 "dt-stages", "dt-trace --last 5", "dt-report"])
-            vm.qmp.execute("stop")
+            vm.pause()
             take(vm, os.path.join(out, "vmcore.base"), "elf")
         finally:
             vm.stop()

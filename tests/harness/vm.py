@@ -345,6 +345,15 @@ class VM:
             self._kaslr_offset = kaslr.offset_from_idt(self)
         return self._kaslr_offset
 
+    def pause(self):
+        """Stop the vCPUs, so that every dump and debugger sees one
+        instant. What only a running guest can tell is asked first and
+        kept: its `uname -v` (kdump headers want it) and its KASLR offset
+        (found by a gdb session, whose detach would resume the guest)."""
+        self.uts_version()
+        self.kaslr_offset()
+        self.qmp.execute("stop")
+
     def uts_version(self):
         """`uname -v` of the guest (kdump headers want it)."""
         if not getattr(self, "_uts_version", None):

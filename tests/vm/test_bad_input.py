@@ -57,8 +57,7 @@ def dumps(kernel, tmp_path_factory):
     d = tmp_path_factory.mktemp("bad")
     from tests.harness import VM
     with VM(kernel, smp=2, workdir=str(d)) as vm:
-        vm.uts_version()
-        vm.qmp.execute("stop")
+        vm.pause()
         out = {"elf": take(vm, str(d / "vmcore.elf"), "elf"),
                "kdump": take(vm, str(d / "vmcore.kdump"), "kdump-zlib")}
     elf = out["elf"]

@@ -56,8 +56,7 @@ def dumps(request, tmp_path_factory):
     with hvm.VM(k, kaslr=True, smp=2) as vm:
         if k.recorder:
             vm.run("echo 1 > /sys/kernel/debug/dovetail/recorder/freeze 2>/dev/null; true")
-        vm.uts_version()            # cached: the kdump header needs it
-        vm.qmp.execute("stop")      # both dumps of the same moment
+        vm.pause()                  # both dumps of the same moment
         out["elf"] = vm.dump(str(d / "vmcore.elf"), "elf")
         out["kdump"] = vm.dump(str(d / "vmcore.kdump"), "kdump-zlib")
     yield k, out

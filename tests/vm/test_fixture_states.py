@@ -38,12 +38,7 @@ def state(kernel, request, tmp_path_factory):
     try:
         exp, pids = fg.known_state(vm)
         fg.freeze(vm)
-        vm.uts_version()            # the kdump header needs it
-        # Found by a gdb session of its own, whose detach would resume
-        # the guest: before the stop, so that the one gdb session below
-        # sees what the dumps hold.
-        vm.kaslr_offset()
-        vm.qmp.execute("stop")      # every reader sees the same instant
+        vm.pause()                  # every reader sees the same instant
         dumps = {f: take(vm, str(d / ("vmcore." + f)), f) for f in DUMPS}
         out = {"gdb": fg.gdb_json(vm, CMDS),
                "gdb-elf": fg.gdb_core_out(kernel, dumps["elf"], CMDS,

@@ -67,9 +67,7 @@ def hang(kernel, request, tmp_path_factory):
             pid = exp["holds"][0]["pid"]
         t0 = time.monotonic()
         time.sleep(HUNG_S)
-        vm.uts_version()            # the kdump header needs it
-        vm.kaslr_offset()           # its gdb session would resume a stopped guest
-        vm.qmp.execute("stop")
+        vm.pause()
         elapsed = time.monotonic() - t0
         dumps = {f: take(vm, str(d / ("vmcore." + f)), f) for f in DUMPS}
         out = {"gdb": fg.gdb_json(vm, ["report --json"])["report --json"]}
