@@ -276,11 +276,6 @@ static struct dtrec_record *recs_of(struct dtrec_ring *ring)
 	return (struct dtrec_record *)(ring + 1);
 }
 
-static u64 window_first(u64 head, u64 nr)
-{
-	return head > nr ? head - nr : 0;
-}
-
 /* What the format says a slot read at @pos is (docs: seq brackets). */
 static int raw_status(u64 seq, u64 pos)
 {
@@ -355,7 +350,7 @@ static struct dtrec_snapshot *parse_views(const struct ring_view *v, unsigned in
 static unsigned int check_decode(const struct dtrec_snapshot *s,
 				 const struct ring_view *v)
 {
-	u64 first = window_first(v->head, v->nr), torn = 0, stale = 0, pos;
+	u64 first = dtrec_ring_first(v->head, v->nr), torn = 0, stale = 0, pos;
 	const struct dtrec_cpu_info *ci;
 	size_t i;
 
@@ -457,7 +452,7 @@ static void wrap_case(u32 nr, u64 start, const u64 count[2])
 		int ok = 1;
 
 		CHECK(rings[c]->head == head);
-		first = window_first(head, nr);
+		first = dtrec_ring_first(head, nr);
 		if (first < start)
 			first = start;
 		for (pos = first; pos < head; pos++)
@@ -485,13 +480,13 @@ static void wrap_case(u32 nr, u64 start, const u64 count[2])
 		u64 head = start + count[c];
 
 		CHECKF(ci->cpu == c && ci->head == head &&
-		       ci->lost == window_first(head, nr) &&
+		       ci->lost == dtrec_ring_first(head, nr) &&
 		       ci->torn == 0 && ci->stale == 0,
 		       "nr %u count %llu: cpu %u head %llu lost %llu torn %llu stale %llu",
 		       nr, (unsigned long long)count[c], ci->cpu,
 		       (unsigned long long)ci->head, (unsigned long long)ci->lost,
 		       (unsigned long long)ci->torn, (unsigned long long)ci->stale);
-		want[c] = head - window_first(head, nr);
+		want[c] = head - dtrec_ring_first(head, nr);
 	}
 	CHECK(s->nr_events == want[0] + want[1]);
 	for (i = 0; i < s->nr_events; i++) {
@@ -506,7 +501,7 @@ static void wrap_case(u32 nr, u64 start, const u64 count[2])
 		/* Each ring's survivors come out in sequence order ... */
 		CHECK(last[e->cpu] == NONE || e->pos == last[e->cpu] + 1);
 		if (last[e->cpu] == NONE)
-			CHECK(e->pos == window_first(start + count[e->cpu], nr));
+			CHECK(e->pos == dtrec_ring_first(start + count[e->cpu], nr));
 		last[e->cpu] = e->pos;
 		n[e->cpu]++;
 		/* ... merged in time order across rings. */
@@ -856,7 +851,7 @@ static void nest_check(void)
 	u64 q;
 
 	__atomic_fetch_add(&orc.checks, 1, __ATOMIC_RELAXED);
-	for (q = window_first(head, nr); q < head; q++) {
+	for (q = dtrec_ring_first(head, nr); q < head; q++) {
 		const struct dtrec_record *r = dtrec_ring_slot(ring, q);
 		const struct truth *t = &nest.truth[q & (TRUTH_SLOTS - 1)];
 		int logged = t->done && t->pos == q;
@@ -1396,7 +1391,7 @@ static void take_snapshot(struct wctx *w, int method, struct dtrec_record **bufs
 	for (c = 0; c < NCPU; c++) {
 		struct dtrec_ring *ring = w[c].ring;
 		u32 nr = cpu_nr[c];
-		u64 head = READ_ONCE(ring->head), first = window_first(head, nr);
+		u64 head = READ_ONCE(ring->head), first = dtrec_ring_first(head, nr);
 		static unsigned char bad[1024];
 
 		smp_rmb();
@@ -1438,7 +1433,7 @@ static void check_snapshot(const struct ring_view *v, const u64 *h2,
 		const struct dtrec_cpu_info *ci = &s->cpus[c];
 
 		CHECK(ci->cpu == c && ci->head == v[c].head &&
-		      ci->lost == window_first(v[c].head, v[c].nr));
+		      ci->lost == dtrec_ring_first(v[c].head, v[c].nr));
 	}
 	st->events += s->nr_events;
 	for (i = 0; i < s->nr_events; i++) {

@@ -66,7 +66,7 @@ static void dtrec_copy_ring(struct dtrec_ring *ring, u64 head,
 	struct dtrec_record *r;
 	u64 now;
 
-	for (pos = head > nr ? head - nr : 0; pos < head; pos++) {
+	for (pos = dtrec_ring_first(head, nr); pos < head; pos++) {
 		r = &dst[pos & (nr - 1)];
 		if (dtrec_ring_read(ring, pos, r))
 			continue;
@@ -175,7 +175,7 @@ static int dtrec_trace_show(struct seq_file *m, void *v)
 		if (!ring)
 			continue;
 		head = READ_ONCE(ring->head);
-		first = head > ring->nr_records ? head - ring->nr_records : 0;
+		first = dtrec_ring_first(head, ring->nr_records);
 		for (pos = first; pos < head; pos++) {
 			if (!dtrec_ring_read(ring, pos, &r) ||
 			    r.event >= DTREC_NR_EVENTS) {

@@ -21,6 +21,12 @@ dtrec_ring_slot(struct dtrec_ring *ring, u64 pos)
 	return &recs[pos & (ring->nr_records - 1)];
 }
 
+/* The oldest position still in a ring whose next write goes to @head. */
+static __always_inline u64 dtrec_ring_first(u64 head, u64 nr)
+{
+	return head > nr ? head - nr : 0;
+}
+
 static __always_inline void dtrec_ring_write(struct dtrec_ring *ring,
 		u64 ts, u32 pid, u32 arg, u32 arg2, u16 event, u16 state)
 {
