@@ -10,8 +10,6 @@
 #include "commands.h"
 #include "../libdtrec/dtrec.h"
 
-#define DESC_MAX	(1U << 16)
-
 static int read_cb(void *ctx, uint64_t addr, void *buf, size_t len)
 {
 	(void)ctx;
@@ -36,9 +34,8 @@ static int build_stream(void **out, size_t *outlen)
 		ce_err("cannot read dovetail_recorder_desc");
 		return -1;
 	}
-	size = head[3];		/* desc_size follows magic and version */
-	if (size < sizeof(head) || size > DESC_MAX) {
-		ce_err("recorder descriptor size %u is implausible", size);
+	if (dtrec_desc_size(head, sizeof(head), &size, err, sizeof(err))) {
+		ce_err("%s", err);
 		return -1;
 	}
 	desc = malloc(size);

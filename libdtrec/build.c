@@ -62,7 +62,8 @@ static int check_desc(const struct dtrec_desc *d, size_t desc_len,
 		return dtrec_seterr(err, errlen, -EPROTONOSUPPORT,
 			"unsupported recorder format version %u (this libdtrec reads %u)",
 			d->version, DTREC_FORMAT_VERSION);
-	if (d->desc_size < sizeof(*d) || desc_len < sizeof(*d))
+	if (d->desc_size < sizeof(*d) || d->desc_size > DTREC_MAX_DESC_SIZE ||
+	    desc_len < sizeof(*d))
 		return dtrec_seterr(err, errlen, -EINVAL,
 			"bad descriptor: size %u, %zu bytes read, need %zu",
 			d->desc_size, desc_len, sizeof(*d));
@@ -71,7 +72,7 @@ static int check_desc(const struct dtrec_desc *d, size_t desc_len,
 		return dtrec_seterr(err, errlen, -EINVAL,
 			"bad descriptor: record size %u (%zu..%u)", d->rec_size,
 			sizeof(struct dtrec_record), DTREC_MAX_REC_SIZE);
-	if (d->ring_hdr_size < 8 || d->ring_hdr_size > 4096 ||
+	if (d->ring_hdr_size < 8 || d->ring_hdr_size > DTREC_MAX_RING_HDR ||
 	    d->off_ring_recs < d->ring_hdr_size)
 		return dtrec_seterr(err, errlen, -EINVAL,
 			"bad descriptor: ring header size %u, records at %u",
@@ -93,6 +94,39 @@ static int check_desc(const struct dtrec_desc *d, size_t desc_len,
 		rc = check_fields(ring, sizeof(ring) / sizeof(ring[0]),
 				  d->ring_hdr_size, "ring", err, errlen);
 	return rc;
+}
+
+int dtrec_desc_size(const void *head, size_t len, uint32_t *size,
+		    char *err, size_t errlen)
+{
+	struct {
+		uint64_t magic;
+		uint32_t version, desc_size;
+	} h;
+
+	if (!head || !size || len < sizeof(h))
+		return dtrec_seterr(err, errlen, -EINVAL,
+			"truncated descriptor: %zu bytes, need %zu", len, sizeof(h));
+	memcpy(&h, head, sizeof(h));
+	if (h.magic != DTREC_DESC_MAGIC) {
+		if (__builtin_bswap64(h.magic) == DTREC_DESC_MAGIC)
+			return dtrec_seterr(err, errlen, -EPROTONOSUPPORT,
+				"recorder descriptor is in the other byte order (not supported)");
+		return dtrec_seterr(err, errlen, -EINVAL,
+			"bad descriptor magic 0x%016llx: not a dovetail recorder descriptor",
+			(unsigned long long)h.magic);
+	}
+	if (h.version != DTREC_FORMAT_VERSION)
+		return dtrec_seterr(err, errlen, -EPROTONOSUPPORT,
+			"unsupported recorder format version %u (this libdtrec reads %u)",
+			h.version, DTREC_FORMAT_VERSION);
+	if (h.desc_size < sizeof(struct dtrec_desc) ||
+	    h.desc_size > DTREC_MAX_DESC_SIZE)
+		return dtrec_seterr(err, errlen, -EINVAL,
+			"bad descriptor size %u (%zu..%u)", h.desc_size,
+			sizeof(struct dtrec_desc), DTREC_MAX_DESC_SIZE);
+	*size = h.desc_size;
+	return 0;
 }
 
 static uint64_t get64(const unsigned char *p, unsigned int off)

@@ -73,6 +73,14 @@ int dtrec_build_snapshot(const void *desc, size_t desc_len, dtrec_read_fn read,
 			 void *ctx, const char *release, void **out,
 			 size_t *outlen, char *err, size_t errlen);
 void dtrec_free_buf(void *p);
+/*
+ * The first 16 bytes of a target's descriptor (magic, version,
+ * desc_size): checks them against the format's limits and gives the
+ * number of bytes to read for the whole descriptor, so that no front
+ * end reads a size a corrupt descriptor claims.
+ */
+int dtrec_desc_size(const void *head, size_t len, uint32_t *size,
+		    char *err, size_t errlen);
 
 /* Event selection shared by every front end. */
 struct dtrec_filter {

@@ -6,17 +6,13 @@
 #include "dtrec.h"
 
 /*
- * Bounds that keep a hostile stream from making us allocate or loop
- * without limit: 2^26 records of up to 1 KiB is far beyond any ring a
- * kernel would reserve, yet small enough that sizes never overflow.
+ * The format's limits (DTREC_MAX_RECORDS, DTREC_MAX_REC_SIZE, ...) are
+ * in linux/dovetail_recorder.h, shared with the kernel. This one is
+ * only a knob for the fuzzers: the most a live/dump build may read,
+ * lowered to stay inside their RSS limit.
  */
-#ifndef DTREC_MAX_RECORDS
-#define DTREC_MAX_RECORDS	(1U << 26)
-#endif
-#define DTREC_MAX_REC_SIZE	1024U
-/* Most a live/dump build may read; fuzzers lower it to stay in their RSS limit. */
 #ifndef DTREC_MAX_BUILD_BYTES
-#define DTREC_MAX_BUILD_BYTES	(1ULL << 34)
+#define DTREC_MAX_BUILD_BYTES	(1ULL << 40)
 #endif
 
 __attribute__((format(printf, 4, 5)))

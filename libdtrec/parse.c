@@ -37,10 +37,10 @@ static int check_header(const struct dtrec_snap_header *h, size_t len,
 		return dtrec_seterr(err, errlen, -EPROTONOSUPPORT,
 			"unsupported snapshot version %u (this libdtrec reads %u)",
 			h->version, DTREC_SNAP_VERSION);
-	if (h->header_size < sizeof(*h))
+	if (h->header_size < sizeof(*h) || h->header_size > DTREC_MAX_SNAP_HDR)
 		return dtrec_seterr(err, errlen, -EINVAL,
-			"bad header size %u (at least %zu)", h->header_size,
-			sizeof(*h));
+			"bad header size %u (%zu..%u)", h->header_size,
+			sizeof(*h), DTREC_MAX_SNAP_HDR);
 	if (h->header_size > len)
 		return dtrec_seterr(err, errlen, -EINVAL,
 			"truncated snapshot: header size %u, stream %zu bytes",

@@ -53,6 +53,8 @@ def load(path=None):
                                          ctypes.POINTER(vp),
                                          ctypes.POINTER(sz), cp, sz]
     lib.dtrec_build_snapshot.restype = ctypes.c_int
+    lib.dtrec_desc_size.argtypes = [cp, sz, ctypes.POINTER(ctypes.c_uint32), cp, sz]
+    lib.dtrec_desc_size.restype = ctypes.c_int
     i64, u32, ci = ctypes.c_int64, ctypes.c_uint32, ctypes.c_int
     lib.dtrec_live_new.argtypes = []
     lib.dtrec_live_new.restype = vp
@@ -215,6 +217,17 @@ def stats(snapshot_bytes, json=True):
             return ctypes.string_at(buf, size.value).decode("utf-8", "replace")
         finally:
             s.lib.dtrec_free_buf(buf)
+
+
+def desc_size(head):
+    """The size of the whole descriptor from its first 16 bytes, checked
+    against the format's limits by libdtrec (DtrecError if out of them)."""
+    size = ctypes.c_uint32()
+    err = ctypes.create_string_buffer(ERRLEN)
+    head = bytes(head)
+    if load().dtrec_desc_size(head, len(head), ctypes.byref(size), err, ERRLEN):
+        raise DtrecError(_msg(err))
+    return size.value
 
 
 def build_snapshot(desc_bytes, read_fn, release=""):

@@ -1,21 +1,15 @@
 """Flight-recorder access: descriptor checks, snapshot assembly through
 libdtrec, freeze control. Records are never decoded here."""
 import os
-import struct as _struct
 import subprocess
 import tempfile
 
 from .target import DtError, ReadError
 
 DESC_SYM = "dovetail_recorder_desc"
-DTREC_DESC_MAGIC = 0x314345524c545644
-DTREC_FORMAT_VERSION = 1
 # Offsets fixed by the binary format (dovetail_recorder.h), which is
 # self-describing on purpose so that no DWARF is needed for it.
-OFF_VERSION = 8
-OFF_DESC_SIZE = 12
 OFF_FROZEN = 36
-MAX_DESC_SIZE = 1 << 20
 
 
 def _lib():
@@ -41,22 +35,19 @@ def desc_addr(k):
 
 
 def read_desc(k):
+    """The raw descriptor; its magic, version and size are checked by
+    libdtrec against the format's limits before the whole is read."""
+    lib = _lib()
     t = k.t
     addr = desc_addr(k)
     try:
         head = t.read(addr, 16)
     except ReadError as e:
         raise DtError("recorder descriptor unreadable: %s" % e)
-    magic, version, size = _struct.unpack_from(
-        "<QII" if t.byteorder == "little" else ">QII", head)
-    if magic != DTREC_DESC_MAGIC:
-        raise DtError("bad recorder magic %#x (expected %#x)"
-                      % (magic, DTREC_DESC_MAGIC))
-    if version != DTREC_FORMAT_VERSION:
-        raise DtError("unsupported recorder format version %d (expected %d)"
-                      % (version, DTREC_FORMAT_VERSION))
-    if size < 16 or size > MAX_DESC_SIZE:
-        raise DtError("bad recorder descriptor size %d" % size)
+    try:
+        size = lib.desc_size(head)
+    except lib.DtrecError as e:
+        raise DtError(str(e))
     try:
         return t.read(addr, size)
     except ReadError as e:

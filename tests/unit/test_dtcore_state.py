@@ -253,7 +253,7 @@ def test_recorder_missing_and_bad_magic():
     assert rc == 1 and len(err) == 1 and err[0].startswith("dovetail: recorder compiled out")
     fk.t.symbols["dovetail_recorder_desc"] = fk.alloc(64)
     rc, _, err = run(fk.t, "snapshot", "/nonexistent/x")
-    assert rc == 1 and err[0].startswith("dovetail: bad recorder magic")
+    assert rc == 1 and err[0].startswith("dovetail: bad descriptor magic")
 
 
 def test_banner_mismatch_and_bad_option():

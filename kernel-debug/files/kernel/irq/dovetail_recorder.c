@@ -226,7 +226,8 @@ early_param("dovetail_recorder", dtrec_parse_param);
 static int __init dtrec_alloc_rings(void)
 {
 	unsigned int nr = roundup_pow_of_two(clamp(dtrec_nr_records,
-						   64U, 1U << 20));
+						   DTREC_MIN_RECORDS,
+						   DTREC_MAX_RECORDS));
 	size_t bytes = sizeof(struct dtrec_ring) +
 		(size_t)nr * sizeof(struct dtrec_record);
 	unsigned int order = get_order(bytes), ncpus = 0;
@@ -282,6 +283,9 @@ static int __init dtrec_early_init(void)
 {
 	BUILD_BUG_ON(INBAND_STALL_BIT != 0 || OOB_STALL_BIT != 1);
 	BUILD_BUG_ON(sizeof(struct dtrec_record) != 32);
+	BUILD_BUG_ON(sizeof(struct dtrec_record) > DTREC_MAX_REC_SIZE);
+	BUILD_BUG_ON(sizeof(struct dtrec_desc) > DTREC_MAX_DESC_SIZE);
+	BUILD_BUG_ON(sizeof(struct dtrec_ring) > DTREC_MAX_RING_HDR);
 	BUILD_BUG_ON(sizeof(local64_t) != sizeof(u64));
 
 	if (dtrec_alloc_rings())

@@ -22,6 +22,21 @@
 #define DTREC_MAX_CPUS		256
 
 /*
+ * Limits of the format (docs/recorder.md). The kernel never allocates
+ * a ring outside [DTREC_MIN_RECORDS, DTREC_MAX_RECORDS]; decoders
+ * refuse a descriptor or a snapshot beyond the maxima before they
+ * allocate or read anything, so a corrupt one costs nothing. A record
+ * stride above 32 bytes leaves room for a wider layout described by
+ * the descriptor's off_* fields; snapshots are at most that wide too.
+ */
+#define DTREC_MIN_RECORDS	64U		/* kernel ring minimum */
+#define DTREC_MAX_RECORDS	(1U << 20)	/* records per ring */
+#define DTREC_MAX_REC_SIZE	64U		/* record stride, bytes */
+#define DTREC_MAX_RING_HDR	4096U		/* ring header, bytes */
+#define DTREC_MAX_DESC_SIZE	65536U		/* dtrec_desc.desc_size */
+#define DTREC_MAX_SNAP_HDR	65536U		/* dtrec_snap_header.header_size */
+
+/*
  * One event, 32 bytes. seq is written 0 before the payload and
  * (position + 1) after it: a slot whose seq is 0 was being written
  * when the snapshot or the crash happened (torn), and a slot whose
