@@ -1,7 +1,8 @@
 # Dovetail debugging toolkit: top-level build.
 #   make            build everything that needs no kernel tree
 #   make check      run every test tier (unit always, VM per cached kernel)
-#   make kernel KSRC=<Dovetail tree> [NAME=...]   build a kernel into the cache
+#   make kernel KSRC=<Dovetail tree> [NAME=...] [HOOKS=GEN]
+#                   build a kernel into the cache
 #   make vm NAME=...  boot a cached kernel with a shell on the console
 #   make bench      benchmarks, printed as ratios against named peers
 #   make demo       the main job on the bundled sample trace
@@ -10,6 +11,7 @@ export PYTHON
 KCACHE ?= $(HOME)/.cache/dovetail-debug
 export KCACHE
 NAME ?=
+HOOKS ?=
 
 SUBDIRS := libdtrec tools crash-ext tests/unit
 
@@ -29,7 +31,7 @@ unit: all
 	$(PYTHON) tests/run.py --tier unit
 
 kernel:
-	scripts/build-kernel.sh "$(KSRC)" "$(NAME)"
+	HOOKS="$(HOOKS)" scripts/build-kernel.sh "$(KSRC)" "$(NAME)"
 
 vm:
 	$(PYTHON) -m tests.harness.shell "$(NAME)"

@@ -7,7 +7,8 @@
 #
 # The cache layout ($KCACHE/kernels/NAME/{bzImage,vmlinux,config,release,
 # info.json}) is the contract with tests/harness (see docs/design.md).
-# Environment: KCACHE (default ~/.cache/dovetail-debug), JOBS (default nproc).
+# Environment: KCACHE (default ~/.cache/dovetail-debug), JOBS (default nproc),
+# HOOKS (a hook set to try on a generation without its own: apply.sh --hooks).
 set -euo pipefail
 
 prog=build-kernel
@@ -80,8 +81,10 @@ store() {
 	cp "$b/vmlinux" "$tmp/vmlinux"
 	cp "$b/.config" "$tmp/config"
 	echo "$release" > "$tmp/release"
-	printf '{"name": "%s", "release": "%s", "generation": "%s", "recorder": %s, "fixture": %s}\n' \
-		"$name" "$release" "$gen" \
+	hooks=""
+	[ -f "$b/source/.dovetail-recorder/hooks" ] && hooks=$(cat "$b/source/.dovetail-recorder/hooks")
+	printf '{"name": "%s", "release": "%s", "generation": "%s", "arch": "x86_64", "hooks": "%s", "recorder": %s, "fixture": %s}\n' \
+		"$name" "$release" "$gen" "$hooks" \
 		"$(json_bool CONFIG_DOVETAIL_RECORDER "$b/.config")" \
 		"$(json_bool CONFIG_DOVETAIL_RECORDER_FIXTURE "$b/.config")" > "$tmp/info.json"
 	rm -rf "$dest"
@@ -139,7 +142,7 @@ check_name "$name"
 
 if [ -f "$here/kernel-debug/apply.sh" ]; then
 	echo "$prog: installing the recorder overlay into $ksrc"
-	bash "$here/kernel-debug/apply.sh" "$ksrc" ||
+	sh "$here/kernel-debug/apply.sh" ${HOOKS:+--hooks "$HOOKS"} "$ksrc" ||
 		die "kernel-debug/apply.sh failed on $ksrc (see its message above)"
 fi
 
@@ -151,7 +154,9 @@ fragments | xargs cat > "$allconfig"
 cc=gcc
 command -v ccache >/dev/null 2>&1 && cc="ccache gcc"
 jobs=${JOBS:-$(nproc)}
-kmake() { make -C "$ksrc" O="$build" ARCH=x86_64 CC="$cc" "$@"; }
+# ARCH=x86, Kbuild's own spelling: 5.x trees build their host tools with
+# tools/arch/$(ARCH)/include, which has no x86_64 directory.
+kmake() { make -C "$ksrc" O="$build" ARCH=x86 CC="$cc" "$@"; }
 
 echo "$prog: configuring $name (Dovetail $gen) in $build"
 log=$build/config.log
