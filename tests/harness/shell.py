@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 
-from . import initramfs, kernels, vm
+from . import clock, initramfs, kernels, vm
 
 
 def main():
@@ -44,11 +44,16 @@ def main():
     qmp = os.path.join(tempfile.mkdtemp(prefix="dtvm-"), "qmp.sock")
     # irqaffinity=0: device IRQs (the console UART) stay off CPUs the
     # fixture may hold stalled.
-    argv = vm.qemu_argv(k, initrd, vm.cmdline(a.kaslr, extra="irqaffinity=0",
-                                              harness=False),
+    try:
+        append = vm.cmdline(a.kaslr, extra="irqaffinity=0", harness=False)
+    except clock.ClockError as e:
+        print("make vm: %s" % e, file=sys.stderr)
+        return 1
+    argv = vm.qemu_argv(k, initrd, append,
                         smp=a.smp, gdb_port=port, qmp_path=qmp)
     argv += ["-serial", "mon:stdio"]
     print("make vm: %s (%s); Ctrl-A X quits, 'reboot -f' too" % (k.name, k.release))
+    print("make vm: kernel command line: %s" % append)
     print("make vm: gdb -ex 'file %s' -ex 'target remote 127.0.0.1:%d'%s"
           % (k.vmlinux, port, "" if not a.kaslr else
              "  (KASLR on: see docs/vm-tier.md for the offset)"))

@@ -22,7 +22,7 @@ import tempfile
 import threading
 import time
 
-from . import initramfs
+from . import clock, initramfs
 from .qmp import QMP, QMPError
 
 QEMU = os.environ.get("QEMU", "qemu-system-x86_64")
@@ -82,7 +82,14 @@ def boot_timeout():
 
 
 def cmdline(kaslr, extra="", harness=True):
+    """The kernel command line of every guest, whatever its generation.
+
+    The timekeeping parameters (tests/harness/clock.py) are passed to every
+    kernel: a generation that calibrates its TSC by itself takes the same
+    value, one that cannot would otherwise stall.
+    """
     parts = ["console=ttyS0", FW_CFG, "kaslr" if kaslr else "nokaslr"]
+    parts += clock.timekeeping_args()
     if harness:
         parts += ["dtharness", "dtquiet"]
     if extra:
@@ -140,6 +147,7 @@ class VM:
         self._seq = 0
         self._conn = None
         self._kaslr_offset = None
+        self.cmdline = None
 
     # -- lifecycle ---------------------------------------------------------
     def __enter__(self):
@@ -171,11 +179,15 @@ class VM:
             listener.bind(sock_path)
             listener.listen(1)
             self.gdb_port = _free_port()
-            argv = qemu_argv(self.kernel, initrd,
-                             cmdline(self.kaslr, self.append),
+            try:
+                self.cmdline = cmdline(self.kaslr, self.append)
+            except clock.ClockError as e:
+                raise VMError(str(e))
+            argv = qemu_argv(self.kernel, initrd, self.cmdline,
                              self.smp, self.mem, self.gdb_port, qmp_path,
                              (sock_path, self.console_log), self.panic_exit)
             with open(self.qemu_log, "w") as err:
+
                 self.proc = subprocess.Popen(
                     argv, stdin=subprocess.DEVNULL, stdout=err, stderr=err,
                     start_new_session=True, preexec_fn=_child_setup)
@@ -289,7 +301,9 @@ class VM:
             return self._text
 
     def tail(self, n=15):
-        return "\n".join(self.console.rstrip("\n").splitlines()[-n:])
+        """The end of the console, after the command line it booted with."""
+        return "\n".join(["[booted with: %s]" % self.cmdline]
+                         + self.console.rstrip("\n").splitlines()[-n:])
 
     def expect(self, pattern, timeout, pos=0):
         """Wait for a regex in the console text from `pos`; VMError if the
