@@ -17,6 +17,7 @@
 #include <string.h>
 #include "internal.h"
 #include "percpu.h"
+#include "idmap.h"
 
 /* Defaults (docs/audit.md): sanity limits, not real-time budgets. */
 #define DEF_OOB_STALL_NS	500000ULL
@@ -52,6 +53,7 @@ struct pend {
 struct pendset {
 	size_t n, cap;
 	struct pend *p;
+	struct dtrec_idmap idx;		/* irq -> index in p[] */
 };
 
 struct hist {
@@ -79,6 +81,7 @@ struct audit {
 	uint64_t per_rule[NR_RULE_IDS], unlisted;
 	struct hist *h;
 	size_t nh, caph;
+	struct dtrec_idmap hidx;	/* stage << 32 | irq -> index in h[] */
 	struct measure m_oob, m_pend, m_hoff;
 	uint64_t valid, torn, stale, lost;
 	int err;
@@ -144,20 +147,14 @@ static void violate(struct audit *a, const char *rule, size_t c, size_t i,
 
 /* --- pending-IRQ sets (the per-CPU log is a set: §2.2) --- */
 
-static long pend_find(const struct pendset *ps, uint32_t irq)
-{
-	size_t i;
-
-	for (i = 0; i < ps->n; i++)
-		if (ps->p[i].irq == irq)
-			return (long)i;
-	return -1;
-}
-
 static void pend_add(struct audit *a, struct pendset *ps, uint32_t irq, uint64_t ns)
 {
-	if (pend_find(ps, irq) >= 0)
+	if (dtrec_idmap_get(&ps->idx, irq, NULL))
 		return;		/* coalesced: latency counts from the first post */
+	if (dtrec_idmap_put(&ps->idx, irq, ps->n)) {
+		a->err = -ENOMEM;
+		return;
+	}
 	if (ps->n == ps->cap) {
 		size_t cap = ps->cap ? ps->cap * 2 : 8;
 		struct pend *np = realloc(ps->p, cap * sizeof(*np));
@@ -173,16 +170,32 @@ static void pend_add(struct audit *a, struct pendset *ps, uint32_t irq, uint64_t
 	ps->p[ps->n++].ns = ns;
 }
 
-static int pend_del(struct pendset *ps, uint32_t irq, uint64_t *ns)
+static int pend_del(struct audit *a, struct pendset *ps, uint32_t irq, uint64_t *ns)
 {
-	long i = pend_find(ps, irq);
+	size_t i;
 
-	if (i < 0)
+	if (!dtrec_idmap_get(&ps->idx, irq, &i))
 		return 0;
 	if (ns)
 		*ns = ps->p[i].ns;
+	dtrec_idmap_del(&ps->idx, irq);
 	ps->p[i] = ps->p[--ps->n];
+	/* The last one moved into the hole: it keeps its place in the map. */
+	if (i < ps->n && dtrec_idmap_put(&ps->idx, ps->p[i].irq, i))
+		a->err = -ENOMEM;
 	return 1;
+}
+
+static void pend_clear(struct pendset *ps)
+{
+	ps->n = 0;
+	dtrec_idmap_clear(&ps->idx);
+}
+
+static void pend_free(struct pendset *ps)
+{
+	free(ps->p);
+	dtrec_idmap_free(&ps->idx);
 }
 
 /* --- latency histograms --- */
@@ -194,15 +207,17 @@ static unsigned int bucket_of(uint64_t ns)
 
 static void hist_add(struct audit *a, unsigned int stage, uint32_t irq, uint64_t lat)
 {
+	uint64_t key = (uint64_t)stage << 32 | irq;
 	struct hist *h = NULL;
 	size_t i;
 
-	for (i = 0; i < a->nh; i++)
-		if (a->h[i].stage == stage && a->h[i].irq == irq) {
-			h = &a->h[i];
-			break;
-		}
+	if (dtrec_idmap_get(&a->hidx, key, &i))
+		h = &a->h[i];
 	if (!h) {
+		if (dtrec_idmap_put(&a->hidx, key, a->nh)) {
+			a->err = -ENOMEM;
+			return;
+		}
 		if (a->nh == a->caph) {
 			size_t cap = a->caph ? a->caph * 2 : 16;
 			struct hist *nh = realloc(a->h, cap * sizeof(*nh));
@@ -337,6 +352,8 @@ struct cpustate {
 	int in_entry;
 	struct pendset pend[2];
 	struct section s_oob, s_pend, s_hoff;
+	/* R2: pid -> index of its latest own-context record in the window. */
+	struct dtrec_idmap own;
 };
 
 static void window_reset(struct cpustate *cs)
@@ -347,7 +364,9 @@ static void window_reset(struct cpustate *cs)
 	cs->inflight = UNKNOWN;
 	cs->finalized = 0;
 	cs->in_entry = -1;
-	cs->pend[0].n = cs->pend[1].n = 0;
+	pend_clear(&cs->pend[0]);
+	pend_clear(&cs->pend[1]);
+	dtrec_idmap_clear(&cs->own);
 	memset(&cs->s_oob, 0, sizeof(cs->s_oob));
 	memset(&cs->s_pend, 0, sizeof(cs->s_pend));
 	memset(&cs->s_hoff, 0, sizeof(cs->s_hoff));
@@ -368,26 +387,23 @@ static int stage_changer(unsigned int ev)
 	return 0;
 }
 
+/* Contexts on top of a task: their records are not the task's own. */
+#define OTHER_CTX	(ST_NMI | ST_PIPE | ST_OOB | ST_HIRQ | ST_TOOB)
+
 /*
  * The latest earlier record of the same task in its own in-band
- * context (not an IRQ, NMI or oob context on top of it), or NULL if a
- * hole comes first.
+ * context (not an IRQ, NMI or oob context on top of it) in the window,
+ * or NULL: cs->own maps each pid to its latest such record, so this
+ * is one lookup however many other tasks ran since.
  */
-static const struct dtrec_ev *own_previous(const struct dtrec_cpuv *cv, size_t i)
+static const struct dtrec_ev *own_previous(const struct cpustate *cs,
+					   const struct dtrec_cpuv *cv, size_t i)
 {
-	const uint16_t other = ST_NMI | ST_PIPE | ST_OOB | ST_HIRQ | ST_TOOB;
-	const struct dtrec_ev *e = cv->ev[i];
+	size_t j;
 
-	while (i > 0) {
-		const struct dtrec_ev *p = cv->ev[i - 1];
-
-		if (p->status != DTREC_OK || p->pos + 1 != cv->ev[i]->pos)
-			return NULL;
-		i--;
-		if (p->pid == e->pid && !(p->state & other))
-			return p;
-	}
-	return NULL;
+	if (!dtrec_idmap_get(&cs->own, cv->ev[i]->pid, &j))
+		return NULL;
+	return cv->ev[j];
 }
 
 /* The previous record of the window, NMI records skipped, or NULL. */
@@ -522,7 +538,7 @@ static void audit_cpu(struct audit *a, size_t c)
 		 */
 		if (ev == DTREC_EV_LEAVE_INBAND && (st & ST_IS) &&
 		    has_class(a, DTREC_C_TASK) && has_class(a, DTREC_C_INBAND_STALL)) {
-			const struct dtrec_ev *r = own_previous(cv, i);
+			const struct dtrec_ev *r = own_previous(&cs, cv, i);
 
 			if (r && r->event != DTREC_EV_INBAND_STALL && (r->state & ST_IS))
 				violate(a, "R2", c, i,
@@ -560,7 +576,7 @@ static void audit_cpu(struct audit *a, size_t c)
 			unsigned int s = e->arg2 & 0xff;
 			uint64_t t0;
 
-			if (pend_del(&cs.pend[s], e->arg, &t0))
+			if (pend_del(a, &cs.pend[s], e->arg, &t0))
 				hist_add(a, s, e->arg, e->ns >= t0 ? e->ns - t0 : 0);
 		}
 		if (has_class(a, DTREC_C_IRQ_LOG))
@@ -644,10 +660,13 @@ static void audit_cpu(struct audit *a, size_t c)
 		if (!(st & (ST_NMI | ST_TOOB)))
 			section_step(a, &a->m_pend, &cs.s_pend, "L2", c, i,
 				     (st & ST_IS) && cs.pend[0].n);
+		if (!(st & OTHER_CTX) && dtrec_idmap_put(&cs.own, e->pid, i))
+			a->err = -ENOMEM;
 		prev = e;
 	}
-	free(cs.pend[0].p);
-	free(cs.pend[1].p);
+	pend_free(&cs.pend[0]);
+	pend_free(&cs.pend[1]);
+	dtrec_idmap_free(&cs.own);
 }
 
 /* --- R4, second half: per task, across CPUs, in time order --- */
@@ -660,13 +679,12 @@ struct taskst {
 };
 
 static struct taskst *task_get(struct audit *a, struct taskst **t, size_t *n,
-			       size_t *cap, uint32_t pid)
+			       size_t *cap, struct dtrec_idmap *idx, uint32_t pid)
 {
 	size_t i;
 
-	for (i = 0; i < *n; i++)
-		if ((*t)[i].pid == pid)
-			return &(*t)[i];
+	if (dtrec_idmap_get(idx, pid, &i))
+		return &(*t)[i];
 	if (*n == *cap) {
 		size_t nc = *cap ? *cap * 2 : 16;
 		struct taskst *nt = realloc(*t, nc * sizeof(*nt));
@@ -678,6 +696,10 @@ static struct taskst *task_get(struct audit *a, struct taskst **t, size_t *n,
 		*t = nt;
 		*cap = nc;
 	}
+	if (dtrec_idmap_put(idx, pid, *n)) {
+		a->err = -ENOMEM;
+		return NULL;
+	}
 	(*t)[*n].pid = pid;
 	(*t)[*n].oob = 0;
 	(*t)[*n].since = 0;
@@ -688,6 +710,7 @@ static void audit_tasks(struct audit *a)
 {
 	const struct dtrec_snapshot *s = a->s;
 	struct taskst *t = NULL;
+	struct dtrec_idmap idx = { 0 };
 	size_t n = 0, cap = 0, i;
 	uint64_t all_recording = 0;
 
@@ -709,7 +732,7 @@ static void audit_tasks(struct audit *a)
 		if (e->event != DTREC_EV_SWITCHED_OOB && e->event != DTREC_EV_LEAVE_OOB &&
 		    e->event != DTREC_EV_INBAND_TAIL && e->event != DTREC_EV_RESUME_INBAND)
 			continue;
-		ts = task_get(a, &t, &n, &cap, e->arg);
+		ts = task_get(a, &t, &n, &cap, &idx, e->arg);
 		if (!ts)
 			break;
 		switch (e->event) {
@@ -733,6 +756,7 @@ static void audit_tasks(struct audit *a)
 		}
 	}
 	free(t);
+	dtrec_idmap_free(&idx);
 }
 
 /* --- output --- */
@@ -1035,6 +1059,7 @@ int dtrec_audit(FILE *out, const struct dtrec_snapshot *s,
 		rc = a.nv + a.unlisted > INT_MAX ? INT_MAX : (int)(a.nv + a.unlisted);
 	free(a.v);
 	free(a.h);
+	dtrec_idmap_free(&a.hidx);
 	dtrec_percpu_free(&a.pc);
 	return rc;
 }

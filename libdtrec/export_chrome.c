@@ -11,6 +11,7 @@
 #include <string.h>
 #include "internal.h"
 #include "percpu.h"
+#include "idmap.h"
 
 /* Track ids (Chrome "tid") within a CPU (Chrome "pid"). */
 enum {
@@ -92,37 +93,20 @@ static void instant(struct chrome *c, const struct dtrec_ev *e, const char *cat,
 		e->pid, e->arg, e->arg2, (unsigned long long)e->pos);
 }
 
-/* The log is a set (internals §2.2): count distinct pending IRQs. */
-struct pending {
-	uint32_t *irq;
-	size_t n, cap;
-};
-
-static int pending_update(struct pending *p, uint32_t irq, int post)
+/*
+ * The log is a set (internals §2.2): count distinct pending IRQs. Only
+ * the count is shown, so a set of ids is enough.
+ */
+static int pending_update(struct dtrec_idmap *p, uint32_t irq, int post)
 {
-	size_t i;
+	int rc;
 
-	for (i = 0; i < p->n; i++)
-		if (p->irq[i] == irq)
-			break;
-	if (post && i == p->n) {
-		if (p->n == p->cap) {
-			size_t cap = p->cap ? p->cap * 2 : 16;
-			uint32_t *ni = realloc(p->irq, cap * sizeof(*ni));
-
-			if (!ni)
-				return -ENOMEM;
-			p->irq = ni;
-			p->cap = cap;
-		}
-		p->irq[p->n++] = irq;
-		return 1;
-	}
-	if (!post && i < p->n) {
-		p->irq[i] = p->irq[--p->n];
-		return 1;
-	}
-	return 0;
+	if (!post)
+		return dtrec_idmap_del(p, irq);
+	if (dtrec_idmap_get(p, irq, NULL))
+		return 0;
+	rc = dtrec_idmap_put(p, irq, 0);
+	return rc ? rc : 1;
 }
 
 static int export_cpu(struct chrome *c, const struct dtrec_snapshot *s,
@@ -130,11 +114,12 @@ static int export_cpu(struct chrome *c, const struct dtrec_snapshot *s,
 		      const struct dtrec_cpuv *cv)
 {
 	struct slice res[2] = { { 0 } }, stall[2] = { { 0 } }, hoff = { 0 };
-	struct pending pend[2] = { { 0 } };
+	struct dtrec_idmap pend[2];
 	uint64_t last = 0;
 	size_t i;
 	int any = 0, rc = 0;
 
+	memset(pend, 0, sizeof(pend));
 	for (i = 0; i < cv->n; i++) {
 		const struct dtrec_ev *e = cv->ev[i];
 		unsigned int st = e->state;
@@ -200,8 +185,8 @@ static int export_cpu(struct chrome *c, const struct dtrec_snapshot *s,
 			   NULL, 0, last);
 	}
 out:
-	free(pend[0].irq);
-	free(pend[1].irq);
+	dtrec_idmap_free(&pend[0]);
+	dtrec_idmap_free(&pend[1]);
 	return rc;
 }
 

@@ -19,6 +19,7 @@
 #include <string.h>
 #include "internal.h"
 #include "percpu.h"
+#include "idmap.h"
 
 /* Defaults (docs/report.md): hang thresholds, far above any healthy section. */
 #define DEF_LAST		10
@@ -325,6 +326,7 @@ struct pend {
 struct pendset {
 	size_t n, cap;
 	struct pend *p;
+	struct dtrec_idmap idx;		/* stage << 32 | irq -> index in p[] */
 };
 
 /* A task in flight on a CPU page. */
@@ -365,6 +367,7 @@ struct rcpu {
 	uint64_t inflight_ns;
 	size_t nfl, capfl;
 	struct flight *fl;
+	struct dtrec_idmap flidx;	/* pid -> index in fl[] */
 };
 
 enum vkind { V_OOB, V_INBAND, V_MIGRATING, V_HARD_OFF };
@@ -394,6 +397,10 @@ struct report {
 	struct rcpu *c;
 	size_t nm, capm;
 	struct migr *m;
+	struct dtrec_idmap midx;	/* pid -> index in m[] */
+	struct dtrec_idmap named;	/* pids named stuck migrating */
+	/* Live tasks by pid (the first one) and by pid << 32 | cpu. */
+	struct dtrec_idmap tpid, tpidcpu;
 	size_t nv, capv;
 	struct verdict *v;
 	int err;
@@ -494,14 +501,22 @@ static void hoff_step(struct cond *c, int *tail_unknown, const struct dtrec_ev *
 	}
 }
 
+static uint64_t pend_key(unsigned int stage, uint32_t irq)
+{
+	return (uint64_t)stage << 32 | irq;
+}
+
 static struct pend *pend_find(struct pendset *ps, unsigned int stage, uint32_t irq)
 {
 	size_t i;
 
-	for (i = 0; i < ps->n; i++)
-		if (ps->p[i].stage == stage && ps->p[i].irq == irq)
-			return &ps->p[i];
-	return NULL;
+	return dtrec_idmap_get(&ps->idx, pend_key(stage, irq), &i) ? &ps->p[i] : NULL;
+}
+
+static void pend_free(struct pendset *ps)
+{
+	free(ps->p);
+	dtrec_idmap_free(&ps->idx);
 }
 
 /* A new zeroed element at the end of a grown array; NULL and r->err set if none. */
@@ -523,8 +538,13 @@ static void *push(struct report *r, void **arr, size_t *n, size_t *cap,
 static struct pend *pend_add(struct report *r, struct pendset *ps,
 			     unsigned int stage, uint32_t irq)
 {
-	struct pend *p = push(r, (void **)&ps->p, &ps->n, &ps->cap, sizeof(*ps->p));
+	struct pend *p;
 
+	if (dtrec_idmap_put(&ps->idx, pend_key(stage, irq), ps->n)) {
+		r->err = -ENOMEM;
+		return NULL;
+	}
+	p = push(r, (void **)&ps->p, &ps->n, &ps->cap, sizeof(*ps->p));
 	if (!p)
 		return NULL;
 	p->stage = stage;
@@ -532,12 +552,19 @@ static struct pend *pend_add(struct report *r, struct pendset *ps,
 	return p;
 }
 
-static void pend_del(struct pendset *ps, unsigned int stage, uint32_t irq)
+static void pend_del(struct report *r, struct pendset *ps, unsigned int stage,
+		     uint32_t irq)
 {
-	struct pend *p = pend_find(ps, stage, irq);
+	size_t i;
 
-	if (p)
-		*p = ps->p[--ps->n];
+	if (!dtrec_idmap_get(&ps->idx, pend_key(stage, irq), &i))
+		return;
+	dtrec_idmap_del(&ps->idx, pend_key(stage, irq));
+	ps->p[i] = ps->p[--ps->n];
+	/* The last one moved into the hole: it keeps its place in the map. */
+	if (i < ps->n &&
+	    dtrec_idmap_put(&ps->idx, pend_key(ps->p[i].stage, ps->p[i].irq), i))
+		r->err = -ENOMEM;
 }
 
 static int cmp_pend(const void *a, const void *b)
@@ -615,7 +642,7 @@ static void derive_cpu(struct report *r, struct rcpu *c)
 			struct pend *p;
 
 			if (e->event == DTREC_EV_IRQ_PLAY) {
-				pend_del(&c->pend, s, e->arg);
+				pend_del(r, &c->pend, s, e->arg);
 			} else if (!pend_find(&c->pend, s, e->arg) &&
 				   (p = pend_add(r, &c->pend, s, e->arg))) {
 				/* Coalesced: its first post is older than the window. */
@@ -647,40 +674,26 @@ static void derive_cpu(struct report *r, struct rcpu *c)
 
 static struct migr *migr_find(const struct report *r, uint32_t pid)
 {
-	size_t lo = 0, hi = r->nm;
+	size_t i;
 
-	/* r->m is kept sorted by pid. */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (r->m[mid].pid == pid)
-			return &r->m[mid];
-		if (r->m[mid].pid < pid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return dtrec_idmap_get(&r->midx, pid, &i) ? &r->m[i] : NULL;
 }
 
 static struct migr *migr_get(struct report *r, uint32_t pid)
 {
 	struct migr *m = migr_find(r, pid);
-	size_t lo = 0;
 	int rc;
 
 	if (m)
 		return m;
 	rc = grow((void **)&r->m, &r->capm, r->nm, sizeof(*r->m), SIZE_MAX / 2);
+	if (!rc)
+		rc = dtrec_idmap_put(&r->midx, pid, r->nm);
 	if (rc) {
 		r->err = rc;
 		return NULL;
 	}
-	while (lo < r->nm && r->m[lo].pid < pid)
-		lo++;
-	memmove(&r->m[lo + 1], &r->m[lo], (r->nm - lo) * sizeof(*r->m));
-	r->nm++;
-	m = &r->m[lo];
+	m = &r->m[r->nm++];
 	memset(m, 0, sizeof(*m));
 	m->pid = pid;
 	return m;
@@ -756,33 +769,54 @@ static const struct migr *stuck_by_records(const struct report *r, uint32_t pid)
 
 static struct rcpu *rcpu_find(const struct report *r, uint32_t cpu)
 {
-	size_t i;
+	size_t lo = 0, hi = r->nr;
 
-	for (i = 0; i < r->nr; i++)
-		if (r->c[i].cpu == cpu)
-			return &r->c[i];
+	/* r->c is sorted by CPU (build_cpus). */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (r->c[mid].cpu == cpu)
+			return &r->c[mid];
+		if (r->c[mid].cpu < cpu)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 
 static const struct live_task *task_find(const struct report *r, int64_t pid,
 					 int64_t cpu)
 {
-	const struct live_task *hit = NULL;
 	size_t i;
 
-	if (!r->live || pid < 0)
+	if (!r->live || pid < 0 || pid > UINT32_MAX)
 		return NULL;
-	for (i = 0; i < r->live->nt; i++) {
-		const struct live_task *t = &r->live->t[i];
+	/* Idle tasks share pid 0: match the CPU first. */
+	if (cpu >= 0 && cpu <= UINT32_MAX &&
+	    dtrec_idmap_get(&r->tpidcpu, (uint64_t)pid << 32 | (uint64_t)cpu, &i))
+		return &r->live->t[i];
+	return dtrec_idmap_get(&r->tpid, (uint64_t)pid, &i) ? &r->live->t[i] : NULL;
+}
 
-		if (t->pid != pid)
-			continue;
-		if (cpu < 0 || t->cpu == (uint64_t)cpu)
-			return t;	/* idle tasks share pid 0: match the CPU */
-		if (!hit)
-			hit = t;
+/* Index the live tasks for task_find(): the first of each key wins. */
+static int index_tasks(struct report *r)
+{
+	size_t i;
+
+	for (i = 0; r->live && i < r->live->nt; i++) {
+		const struct live_task *t = &r->live->t[i];
+		uint64_t k = (uint64_t)t->pid << 32 | t->cpu;
+
+		if (t->pid < 0 || t->pid > UINT32_MAX)
+			continue;	/* task_find() never asks for those */
+		if ((!dtrec_idmap_get(&r->tpid, (uint64_t)t->pid, NULL) &&
+		     dtrec_idmap_put(&r->tpid, (uint64_t)t->pid, i)) ||
+		    (!dtrec_idmap_get(&r->tpidcpu, k, NULL) &&
+		     dtrec_idmap_put(&r->tpidcpu, k, i)))
+			return -ENOMEM;
 	}
-	return hit;
+	return 0;
 }
 
 static const char *comm_of(const struct report *r, int64_t pid, int64_t cpu)
@@ -818,12 +852,13 @@ static int add_flight(struct report *r, struct rcpu *c, int64_t pid,
 	struct flight *f;
 	size_t i;
 
-	for (i = 0; i < c->nfl; i++)
-		if (c->fl[i].pid == pid) {
-			c->fl[i].inflight |= inflight;
-			c->fl[i].candidate |= candidate;
-			return 0;
-		}
+	if (dtrec_idmap_get(&c->flidx, (uint64_t)pid, &i)) {
+		c->fl[i].inflight |= inflight;
+		c->fl[i].candidate |= candidate;
+		return 0;
+	}
+	if (dtrec_idmap_put(&c->flidx, (uint64_t)pid, c->nfl))
+		return r->err = -ENOMEM;
 	f = push(r, (void **)&c->fl, &c->nfl, &c->capfl, sizeof(*c->fl));
 	if (!f)
 		return r->err;
@@ -938,6 +973,8 @@ static void resolve_tasks(struct report *r)
 				   c->lc ? t && t->cls && !strcmp(t->cls, "migrating") : 1,
 				   have, since, exact);
 		}
+		/* No flight is added to c past this point: its index goes. */
+		dtrec_idmap_free(&c->flidx);
 		if (c->nfl > 1)
 			qsort(c->fl, c->nfl, sizeof(*c->fl), cmp_flight);
 	}
@@ -946,10 +983,11 @@ static void resolve_tasks(struct report *r)
 static void resolve_pending(struct report *r, struct rcpu *c)
 {
 	const struct live_cpu *lc = c->lc;
-	struct pendset out = { 0, 0, NULL };
+	struct pendset out;
 	unsigned int s;
 	size_t k;
 
+	memset(&out, 0, sizeof(out));
 	if (!lc) {
 		if (c->pend.n > 1)
 			qsort(c->pend.p, c->pend.n, sizeof(*c->pend.p), cmp_pend);
@@ -973,7 +1011,7 @@ static void resolve_pending(struct report *r, struct rcpu *c)
 			}
 			p->name = lc->p[s][k].name;
 		}
-	free(c->pend.p);
+	pend_free(&c->pend);
 	c->pend = out;
 }
 
@@ -1128,16 +1166,16 @@ static void cpu_verdicts(struct report *r, struct rcpu *c)
 	}
 	for (k = 0; k < c->nfl; k++) {
 		const struct flight *f = &c->fl[k];
-		size_t j;
 
 		if (!f->candidate || !f->have_since ||
 		    dur_of(r, f->since) < o->migrating_ns)
 			continue;
-		for (j = 0; j < r->nv; j++)
-			if (r->v[j].kind == V_MIGRATING && r->v[j].pid == f->pid)
-				break;
-		if (j < r->nv)
+		if (dtrec_idmap_get(&r->named, (uint64_t)f->pid, NULL))
 			continue;	/* already named on another CPU */
+		if (dtrec_idmap_put(&r->named, (uint64_t)f->pid, 1)) {
+			r->err = -ENOMEM;
+			return;
+		}
 		v = verdict_add(r, V_MIGRATING, c->cpu, f->pid, f->since, f->exact);
 		if (!v)
 			return;
@@ -1526,11 +1564,16 @@ static void report_free(struct report *r)
 	size_t i;
 
 	for (i = 0; i < r->nr; i++) {
-		free(r->c[i].pend.p);
+		pend_free(&r->c[i].pend);
 		free(r->c[i].fl);
+		dtrec_idmap_free(&r->c[i].flidx);
 	}
 	free(r->c);
 	free(r->m);
+	dtrec_idmap_free(&r->midx);
+	dtrec_idmap_free(&r->named);
+	dtrec_idmap_free(&r->tpid);
+	dtrec_idmap_free(&r->tpidcpu);
 	free(r->v);
 	dtrec_percpu_free(&r->pc);
 }
@@ -1575,6 +1618,8 @@ int dtrec_report(FILE *out, const struct dtrec_snapshot *s,
 	if (rc)
 		return dtrec_seterr(err, errlen, rc, "out of memory");
 	rc = build_cpus(&r);
+	if (!rc)
+		rc = index_tasks(&r);
 	if (!rc) {
 		for (i = 0; i < r.nr && !r.err; i++)
 			derive_cpu(&r, &r.c[i]);

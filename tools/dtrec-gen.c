@@ -16,8 +16,20 @@
 /* Where the --image memory starts in the target's address space. */
 #define IMAGE_BASE 0x10000ULL
 
+/*
+ * Event patterns. random: what the decoder tests check against. The
+ * others are the adversarial shapes of the bench (docs/bench.md): irqs
+ * posts a distinct IRQ per record for the first half of each ring and
+ * plays them back in the second (as many IRQs pending at once as the
+ * ring allows); pids has every record a leave_inband of a task never
+ * seen before on any CPU, in-band stalled; unsorted is random with timestamps in
+ * no order within a ring.
+ */
+enum shape { SH_RANDOM, SH_IRQS, SH_PIDS, SH_UNSORTED };
+
 struct opts {
 	unsigned int cpus, records, torn, stale, rec_size;
+	enum shape shape;
 	unsigned long long events, seed, clock_hz, ref_cycles, ref_ns;
 	const char *expect, *release;
 	int image;
@@ -46,6 +58,7 @@ static void usage(FILE *f, int rc)
 	fputs("usage: dtrec-gen [--cpus N] [--records N] [--events N] [--seed S]\n"
 	      "                 [--torn K] [--stale K] [--rec-size N] [--clock-hz HZ]\n"
 	      "                 [--ref-cycles C] [--ref-ns NS] [--release STR]\n"
+	      "                 [--shape random|irqs|pids|unsorted]\n"
 	      "                 [--expect FILE] [--image] > OUT\n"
 	      "Writes a snapshot stream, or with --image a struct dtrec_desc followed\n"
 	      "by target memory based at 0x10000. --events is the total written over\n"
@@ -106,6 +119,18 @@ static void parse(struct opts *o, int argc, char **argv)
 			o->expect = v;
 		else if (!strcmp(a, "--release"))
 			o->release = v;
+		else if (!strcmp(a, "--shape")) {
+			static const char *const names[] = {
+				"random", "irqs", "pids", "unsorted",
+			};
+			unsigned int k;
+
+			for (k = 0; k < 4 && v && strcmp(v, names[k]); k++)
+				;
+			if (k == 4)
+				die("--shape must be random, irqs, pids or unsorted");
+			o->shape = (enum shape)k;
+		}
 		else
 			usage(stderr, 2);
 		if (!v)
@@ -118,6 +143,8 @@ static void parse(struct opts *o, int argc, char **argv)
 		die("--records must be a power of two");
 	if (o->rec_size < sizeof(struct dtrec_record) || o->rec_size > 1024)
 		die("--rec-size must be 32..1024");
+	if (o->shape != SH_RANDOM && o->rec_size != sizeof(struct dtrec_record))
+		die("--shape takes the default --rec-size");
 	if (!o->clock_hz)
 		die("--clock-hz must not be 0");
 }
@@ -126,6 +153,38 @@ struct ring {
 	unsigned long long head;
 	struct dtrec_record *rec;	/* slot order */
 };
+
+/* Rewrite record x at position p of a ring of head records per o->shape. */
+static void shape(const struct opts *o, struct dtrec_record *x, unsigned int c,
+		  unsigned long long p, unsigned long long head)
+{
+	unsigned long long first = head > o->records ? head - o->records : 0;
+	unsigned long long half = first + (head - first) / 2;
+
+	switch (o->shape) {
+	case SH_RANDOM:
+		break;
+	case SH_IRQS:
+		/* Window [first, head): posts of IRQs 0.. then plays of the same. */
+		x->event = p < half ? DTREC_EV_IRQ_POST : DTREC_EV_IRQ_PLAY;
+		x->arg = (unsigned int)(p < half ? p - first : p - half);
+		x->arg2 = 0;
+		x->pid = 100;
+		x->state = DTREC_ST_INBAND_STALLED | DTREC_ST_HARD_OFF |
+			   DTREC_ST_IN_PIPELINE;
+		break;
+	case SH_PIDS:
+		x->event = DTREC_EV_LEAVE_INBAND;
+		x->pid = (unsigned int)(1000 + p * o->cpus + c);
+		x->arg = x->pid;
+		x->arg2 = 0;
+		x->state = DTREC_ST_INBAND_STALLED | DTREC_ST_HARD_OFF;
+		break;
+	case SH_UNSORTED:
+		x->ts = 1000000ULL + rnd() % (1000ULL * (head + 1));
+		break;
+	}
+}
 
 static void generate(const struct opts *o, struct ring *r)
 {
@@ -150,6 +209,7 @@ static void generate(const struct opts *o, struct ring *r)
 			x->arg2 = rnd() % 16;
 			x->event = 1 + rnd() % (DTREC_NR_EVENTS - 1);
 			x->state = rnd() & 0xff;
+			shape(o, x, c, p, r[c].head);
 		}
 	}
 	/* Damage distinct slots of each CPU's window, newest first. */
