@@ -59,6 +59,8 @@ verify_config() {
 }
 
 json_bool() { grep -qx "$1=y" "$2" && echo true || echo false; }
+# A path as a JSON string body: backslash and double quote escaped.
+json_esc() { printf '%s' "$1" | sed 's/[\\"]/\\&/g'; }
 
 # Copy the artefacts of build dir $1 into the cache as $2, atomically so a
 # half-stored kernel is never picked up by the tests.
@@ -81,10 +83,11 @@ store() {
 	cp "$b/vmlinux" "$tmp/vmlinux"
 	cp "$b/.config" "$tmp/config"
 	echo "$release" > "$tmp/release"
-	hooks=""
-	[ -f "$b/source/.dovetail-recorder/hooks" ] && hooks=$(cat "$b/source/.dovetail-recorder/hooks")
-	printf '{"name": "%s", "release": "%s", "generation": "%s", "arch": "x86_64", "hooks": "%s", "recorder": %s, "fixture": %s}\n' \
-		"$name" "$release" "$gen" "$hooks" \
+	hooks="" ksrc=""
+	[ -L "$b/source" ] && ksrc=$(readlink -f "$b/source")
+	[ -f "$ksrc/.dovetail-recorder/hooks" ] && hooks=$(cat "$ksrc/.dovetail-recorder/hooks")
+	printf '{"name": "%s", "release": "%s", "generation": "%s", "arch": "x86_64", "ksrc": "%s", "hooks": "%s", "recorder": %s, "fixture": %s}\n' \
+		"$name" "$release" "$gen" "$(json_esc "$ksrc")" "$hooks" \
 		"$(json_bool CONFIG_DOVETAIL_RECORDER "$b/.config")" \
 		"$(json_bool CONFIG_DOVETAIL_RECORDER_FIXTURE "$b/.config")" > "$tmp/info.json"
 	rm -rf "$dest"
