@@ -9,7 +9,9 @@ import pytest
 from dtrec_testlib import ROOT
 
 FUZZ = os.path.join(ROOT, "tests", "fuzz")
-TARGETS = ["parse", "build", "dumpnotes"]
+TARGETS = ["parse", "build", "dumpnotes", "analyze"]
+# Seeds written by `make` (dump files, dtrec-gen snapshots), never committed.
+BUILT_SEEDS = ("dumpnotes", "analyze")
 
 
 def libfuzzer_missing(tmp):
@@ -38,8 +40,7 @@ def fuzzers(tmp_path_factory):
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_fuzzer_smoke(fuzzers, tmp_path, target):
-    # Dump files are never committed: their seeds are built by `make`.
-    seeds = os.path.join(FUZZ, "bin", "seeds", target) if target == "dumpnotes" \
+    seeds = os.path.join(FUZZ, "bin", "seeds", target) if target in BUILT_SEEDS \
         else os.path.join(FUZZ, "corpus", target)
     assert os.listdir(seeds), "empty seed corpus " + seeds
     work = tmp_path / "corpus"
