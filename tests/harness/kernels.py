@@ -28,6 +28,24 @@ class Kernel:
         self.vmlinux = os.path.join(path, "vmlinux")
         self.config = os.path.join(path, "config")
 
+    def crash_args(self):
+        """How crash 8.0.2 opens this kernel's dumps.
+
+        A full session on 5.x; on 6.5 and later crash 8.0.2 aborts while
+        starting one (docs/crash.md), so --minimal there.
+        """
+        try:
+            major, minor = (int(x) for x in self.generation.split(".")[:2])
+        except ValueError:
+            return ["--minimal", "--kaslr", "auto"]
+        if (major, minor) >= (6, 5):
+            return ["--minimal", "--kaslr", "auto"]
+        return ["--kaslr", "auto"]
+
+    @property
+    def crash_full(self):
+        return "--minimal" not in self.crash_args()
+
     def __repr__(self):
         return "Kernel(%s, %s)" % (self.name, self.release)
 

@@ -162,12 +162,13 @@ def drgn_out(kernel, dump, cmd, timeout=600):
 
 
 def crash_out(kernel, dump, cmds, timeout=600):
-    """{cmd: output} of `dovetail CMD` in one crash --minimal session."""
+    """{cmd: output} of `dovetail CMD` in one crash session (full on 5.x,
+    --minimal where crash 8.0.2 cannot start a full one)."""
     full = ["dovetail " + c for c in cmds]
     lines, split = marked(full, "!echo %s")
 
     def run(lines):
-        r = subprocess.run(["crash", "--minimal", "--kaslr", "auto", "-s",
+        r = subprocess.run(["crash"] + kernel.crash_args() + ["-s",
                             kernel.vmlinux, dump],
                            input="\n".join(["extend %s" % CRASH_EXT] + lines + ["exit"]) + "\n",
                            capture_output=True, text=True, timeout=timeout)

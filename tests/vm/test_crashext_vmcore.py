@@ -1,5 +1,6 @@
-"""crash-ext against real vmcores: `crash --minimal` (the only mode Debian's
-crash 8.0.2 survives on 6.6) loads dovetail.so, and every state command's
+"""crash-ext against real vmcores: a full crash session on 5.x kernels,
+`crash --minimal` on 6.6 (the only mode Debian's crash 8.0.2 survives
+there), loads dovetail.so, and every state command's
 text and --json output is byte identical to the drgn front end on the same
 dump, for an ELF and a kdump-compressed dump of each cached kernel. The
 hard IRQ state is also checked against the dump's NT_PRSTATUS notes,
@@ -67,14 +68,15 @@ def dumps(request, tmp_path_factory):
 
 
 def crash(k, dump, *cmds):
-    """Outputs of each `dovetail CMD` in one crash --minimal session."""
+    """Outputs of each `dovetail CMD` in one crash session (Kernel.crash_args:
+    full on 5.x, --minimal on 6.5 and later)."""
     script = ["extend %s" % SO]
     marks = []
     for i, c in enumerate(cmds):
         marks.append("=====DTMARK%d=====" % i)
         script += ["!echo %s" % marks[-1], "dovetail " + c]
     script += ["!echo =====DTEND=====", "exit"]
-    r = run(["crash", "--minimal", "--kaslr", "auto", "-s", k.vmlinux, dump],
+    r = run(["crash"] + k.crash_args() + ["-s", k.vmlinux, dump],
             input="\n".join(script) + "\n", text=True)
     text = r.stdout
     assert "=====DTEND=====" in text, text[-2000:] + r.stderr[-2000:]

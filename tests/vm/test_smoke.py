@@ -108,8 +108,9 @@ def _release_offset(vmlinux):
 
 
 def _crash(kernel, dump, cmds):
-    # crash 8.0.2 dies starting a full session on 6.6: --minimal it is.
-    r = subprocess.run(["crash", "--minimal", "--kaslr=auto", "-s",
+    # crash 8.0.2 dies starting a full session on 6.6: --minimal there,
+    # a full session on 5.x (Kernel.crash_args).
+    r = subprocess.run(["crash"] + kernel.crash_args() + ["-s",
                         kernel.vmlinux, dump], input=cmds + "quit\n",
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        text=True, timeout=300)
@@ -129,6 +130,12 @@ def test_crash_opens_dump(guest, dumps, kernel, fmt):
     out = _crash(kernel, dumps[fmt], "rd -a %#x\n" % addr)
     uts = re.search(r"^%x:  (\S+)\s*$" % addr, out, re.M)
     assert uts and uts.group(1) == guest.release, out[-3000:]
+    if kernel.crash_full:
+        # A full session: crash's own commands that need its kernel model.
+        out = _crash(kernel, dumps[fmt], "p init_uts_ns.name.release\nps\n")
+        assert '"%s"' % guest.release in out, out[-3000:]
+        assert re.search(r"^\s*>?\s*0\s+0\s+0\s+\S+\s+RU\s.*swapper", out, re.M), \
+            out[-3000:]
 
 
 def test_gdb_dt_kaslr_relocates_symbols(guest, kernel):
