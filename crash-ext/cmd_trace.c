@@ -9,6 +9,7 @@
 #include "kread.h"
 #include "commands.h"
 #include "../libdtrec/dtrec.h"
+#include "../libdtrec/dtrec_out.h"
 
 static int read_cb(void *ctx, uint64_t addr, void *buf, size_t len)
 {
@@ -184,26 +185,6 @@ int ce_cmd_report(int argc, char **argv)
 	return rc;
 }
 
-static FILE *open_out(const char *path)
-{
-	FILE *f = fopen(path, "wb");
-
-	if (!f)
-		ce_err("cannot create %s: %s", path, strerror(errno));
-	return f;
-}
-
-static int close_out(FILE *f, const char *path)
-{
-	int bad = ferror(f);
-
-	if (fclose(f) || bad) {
-		ce_err("error writing %s", path);
-		return -1;
-	}
-	return 0;
-}
-
 /*
  * The gdb and drgn form, --format tracedat|chrome|svg -o FILE, or the
  * older positional FORMAT FILE. Leaves the filter words in argv[0..argc).
@@ -252,9 +233,10 @@ int ce_cmd_export(int argc, char **argv)
 	char err[DTREC_ERRLEN] = "";
 	struct dtrec_filter f;
 	struct dtrec_snapshot *s;
+	char werr[DTREC_ERRLEN];
 	const char *fmt, *path;
-	FILE *out;
-	int rc;
+	struct dtrec_out out;
+	int rc, wrc;
 
 	if (export_args(&argc, argv, &fmt, &path))
 		return -1;
@@ -267,22 +249,26 @@ int ce_cmd_export(int argc, char **argv)
 	s = load();
 	if (!s)
 		return -1;
-	out = open_out(path);
-	if (!out) {
+	/* Whole or not at all, never over a device (dtrec_out.h). */
+	if (dtrec_out_open(&out, path, NULL, werr, sizeof(werr))) {
+		ce_err("%s", werr);
 		dtrec_free(s);
 		return -1;
 	}
 	if (!strcmp(fmt, "trace.dat"))
-		rc = dtrec_export_tracedat(out, s, err, sizeof(err));
+		rc = dtrec_export_tracedat(out.f, s, err, sizeof(err));
 	else if (!strcmp(fmt, "chrome"))
-		rc = dtrec_export_chrome(out, s, &f);
+		rc = dtrec_export_chrome(out.f, s, &f);
 	else
-		rc = dtrec_export_svg(out, s, &f);
+		rc = dtrec_export_svg(out.f, s, &f);
 	dtrec_free(s);
-	if (close_out(out, path) || rc < 0) {
-		if (rc < 0)
-			ce_err("export %s failed: %s", fmt,
-			       err[0] ? err : strerror(-rc));
+	wrc = dtrec_out_close(&out, rc < 0, werr, sizeof(werr));
+	if (wrc && wrc != -ECANCELED) {
+		ce_err("%s", werr);
+		return -1;
+	}
+	if (rc < 0) {
+		ce_err("export %s failed: %s", fmt, err[0] ? err : strerror(-rc));
 		return -1;
 	}
 	fprintf(fp, "wrote %s\n", path);
@@ -291,9 +277,9 @@ int ce_cmd_export(int argc, char **argv)
 
 int ce_cmd_snapshot(int argc, char **argv)
 {
+	char err[DTREC_ERRLEN];
 	size_t len;
 	void *buf;
-	FILE *out;
 	int rc;
 
 	if (argc != 1) {
@@ -302,15 +288,13 @@ int ce_cmd_snapshot(int argc, char **argv)
 	}
 	if (build_stream(&buf, &len))
 		return -1;
-	out = open_out(argv[0]);
-	if (!out) {
-		dtrec_free_buf(buf);
+	/* Whole or not at all: a failed write leaves FILE as it was. */
+	rc = dtrec_write_file(argv[0], buf, len, err, sizeof(err));
+	dtrec_free_buf(buf);
+	if (rc) {
+		ce_err("%s", err);
 		return -1;
 	}
-	rc = fwrite(buf, 1, len, out) == len ? 0 : -1;
-	dtrec_free_buf(buf);
-	if (close_out(out, argv[0]) || rc)
-		return -1;
 	fprintf(fp, "wrote %zu bytes to %s\n", len, argv[0]);
 	return 0;
 }

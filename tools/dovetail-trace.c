@@ -5,11 +5,14 @@
  * lines onto it and turns every failure into one line on stderr.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "dtrec.h"
+#include "dtrec_out.h"
 
 #define PROG "dovetail-trace"
 
@@ -264,39 +267,55 @@ static int cmd_report(const struct args *a, const struct dtrec_snapshot *s)
 	return verdicts > 0 ? 4 : 0;
 }
 
+/* The export being written: a signal removes its temporary file. */
+static struct dtrec_out *export_out;
+
+static void on_signal(int sig)
+{
+	const char *tmp = dtrec_out_tmp(export_out);
+
+	if (tmp)
+		unlink(tmp);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 static int cmd_export(const struct args *a, const struct dtrec_snapshot *s,
 		      const struct dtrec_filter *f)
 {
-	char err[DTREC_ERRLEN] = "";
-	FILE *out = stdout;
-	int rc;
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGXFSZ };
+	char err[DTREC_ERRLEN] = "", werr[DTREC_ERRLEN] = "";
+	struct dtrec_out out;
+	size_t i;
+	int rc, wrc;
 
 	if (strcmp(a->format, "tracedat") && strcmp(a->format, "chrome") &&
 	    strcmp(a->format, "svg"))
 		fail(2, "unknown export format '%s' (tracedat, chrome, svg)", a->format);
 	if (!strcmp(a->format, "tracedat") && a->nfilter)
 		fail(2, "tracedat export takes no filter option");
-	if (a->output && strcmp(a->output, "-")) {
-		out = fopen(a->output, "wb");
-		if (!out)
-			fail(1, "cannot create %s: %s", a->output, strerror(errno));
-	}
+	/* A new file or one replaced whole, never one half written. */
+	if (dtrec_out_open(&out, a->output, a->snapshot, err, sizeof(err)))
+		fail(1, "%s", err);
+	export_out = &out;
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		signal(sigs[i], on_signal);
 	if (!strcmp(a->format, "tracedat"))
-		rc = dtrec_export_tracedat(out, s, err, sizeof(err));
+		rc = dtrec_export_tracedat(out.f, s, err, sizeof(err));
 	else if (!strcmp(a->format, "chrome"))
-		rc = dtrec_export_chrome(out, s, f);
+		rc = dtrec_export_chrome(out.f, s, f);
 	else
-		rc = dtrec_export_svg(out, s, f);
-	if (out != stdout && fclose(out) && rc >= 0)
-		fail(1, "write error on %s: %s", a->output, strerror(errno));
+		rc = dtrec_export_svg(out.f, s, f);
+	wrc = dtrec_out_close(&out, rc < 0, werr, sizeof(werr));
+	export_out = NULL;
+	/* A write error explains a failed export best (ENOSPC, EPIPE, ...). */
+	if (wrc && wrc != -ECANCELED)
+		fail(1, "%s", werr);
 	if (rc == -ENOSYS)
 		fail(1, "%s export is not built into this libdtrec", a->format);
-	if (rc < 0) {
-		if (out != stdout)
-			remove(a->output);
+	if (rc < 0)
 		fail(1, "%s export failed: %s", a->format,
 		     err[0] ? err : strerror(-rc));
-	}
 	return 0;
 }
 

@@ -161,11 +161,7 @@ def execute(target, cmd, argv, out, err, prog_prefix="dovetail ",
             return rc
         elif cmd == "snapshot":
             snap = trace.snapshot(k)
-            try:
-                with open(a.file, "wb") as f:
-                    f.write(snap)
-            except OSError as e:
-                raise DtError("cannot write %s: %s" % (a.file, e.strerror))
+            trace.write_file(a.file, snap)
             out("wrote %d bytes to %s" % (len(snap), a.file))
         elif cmd in ("freeze", "unfreeze"):
             trace.set_frozen(k, cmd == "freeze")

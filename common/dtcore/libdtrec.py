@@ -55,6 +55,8 @@ def load(path=None):
     lib.dtrec_build_snapshot.restype = ctypes.c_int
     lib.dtrec_desc_size.argtypes = [cp, sz, ctypes.POINTER(ctypes.c_uint32), cp, sz]
     lib.dtrec_desc_size.restype = ctypes.c_int
+    lib.dtrec_write_file.argtypes = [cp, cp, sz, cp, sz]
+    lib.dtrec_write_file.restype = ctypes.c_int
     i64, u32, ci = ctypes.c_int64, ctypes.c_uint32, ctypes.c_int
     lib.dtrec_live_new.argtypes = []
     lib.dtrec_live_new.restype = vp
@@ -228,6 +230,16 @@ def desc_size(head):
     if load().dtrec_desc_size(head, len(head), ctypes.byref(size), err, ERRLEN):
         raise DtrecError(_msg(err))
     return size.value
+
+
+def write_file(path, data):
+    """Write data to path through libdtrec's output files: a regular
+    file is replaced only once complete, a device or FIFO written
+    directly, nothing removed on failure (DtrecError with the errno)."""
+    err = ctypes.create_string_buffer(ERRLEN)
+    data = bytes(data)
+    if load().dtrec_write_file(os.fsencode(path), data, len(data), err, ERRLEN):
+        raise DtrecError(_msg(err))
 
 
 def build_snapshot(desc_bytes, read_fn, release=""):

@@ -69,6 +69,15 @@ def snapshot(k):
         raise DtError(str(e))
 
 
+def write_file(path, data):
+    """data into path, whole or not at all (libdtrec's output files)."""
+    lib = _lib()
+    try:
+        lib.write_file(path, data)
+    except lib.DtrecError as e:
+        raise DtError(str(e))
+
+
 def set_frozen(k, value):
     t = k.t
     addr = desc_addr(k)
