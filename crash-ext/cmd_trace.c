@@ -123,17 +123,20 @@ int ce_cmd_trace(int argc, char **argv)
 
 int ce_cmd_audit(int argc, char **argv)
 {
+	struct dtrec_audit_opts o;
 	struct dtrec_snapshot *s;
+	char err[DTREC_ERRLEN];
 	int json = take_json(&argc, argv), rc;
 
-	if (argc) {
-		ce_err("audit: unexpected argument '%s'", argv[0]);
+	dtrec_audit_opts_init(&o);
+	if (dtrec_audit_opts_parse(&o, argc, argv, err, sizeof(err))) {
+		ce_err("audit: %s", err);
 		return -1;
 	}
 	s = load();
 	if (!s)
 		return -1;
-	rc = dtrec_audit(fp, s, NULL, json);
+	rc = dtrec_audit(fp, s, &o, json);
 	dtrec_free(s);
 	if (rc < 0) {
 		ce_err("audit failed (%d)", rc);
@@ -143,8 +146,8 @@ int ce_cmd_audit(int argc, char **argv)
 }
 
 /*
- * The hang report: the live state of the dump (as stages, irqs and
- * tasks --all read it) plus the rings, judged by libdtrec. The snapshot
+ * The hang report: the live state of the dump (what stages, irqs and
+ * tasks --all print) plus the rings, judged by libdtrec. The snapshot
  * comes first, as in the Python front ends: without a recorder there
  * is nothing to report on.
  */
@@ -166,9 +169,8 @@ int ce_cmd_report(int argc, char **argv)
 	if (!s)
 		return -1;
 	live = dtrec_live_new();
-	if (!live || ce_live_state(live)) {
-		if (!live)
-			ce_err("out of memory");
+	if (!live || dtrec_state_live(&ce_target, live, err, sizeof(err))) {
+		ce_err("%s", live ? err : "out of memory");
 		dtrec_live_free(live);
 		dtrec_free(s);
 		return -1;
@@ -185,90 +187,19 @@ int ce_cmd_report(int argc, char **argv)
 	return rc;
 }
 
-/*
- * The gdb and drgn form, --format tracedat|chrome|svg -o FILE, or the
- * older positional FORMAT FILE. Leaves the filter words in argv[0..argc).
- */
-static int export_args(int *argc, char **argv, const char **fmt,
-		       const char **path)
-{
-	int i, n = 0;
-
-	*fmt = *path = NULL;
-	for (i = 0; i < *argc; i++) {
-		if (!strcmp(argv[i], "--format") && i + 1 < *argc)
-			*fmt = argv[++i];
-		else if (!strncmp(argv[i], "--format=", 9))
-			*fmt = argv[i] + 9;
-		else if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) &&
-			 i + 1 < *argc)
-			*path = argv[++i];
-		else if (!strncmp(argv[i], "--output=", 9))
-			*path = argv[i] + 9;
-		else
-			argv[n++] = argv[i];
-	}
-	*argc = n;
-	if (!*fmt && !*path && n >= 2) {
-		*fmt = argv[0];
-		*path = argv[1];
-		memmove(argv, argv + 2, (size_t)(n - 2) * sizeof(*argv));
-		*argc = n - 2;
-	}
-	if (!*fmt || !*path) {
-		ce_err("usage: dovetail export --format tracedat|chrome|svg -o FILE [filters]");
-		return -1;
-	}
-	if (!strcmp(*fmt, "tracedat"))
-		*fmt = "trace.dat";
-	if (strcmp(*fmt, "trace.dat") && strcmp(*fmt, "chrome") && strcmp(*fmt, "svg")) {
-		ce_err("export: unknown format '%s' (tracedat, chrome, svg)", *fmt);
-		return -1;
-	}
-	return 0;
-}
-
 int ce_cmd_export(int argc, char **argv)
 {
-	char err[DTREC_ERRLEN] = "";
-	struct dtrec_filter f;
+	char err[DTREC_ERRLEN] = "", path[4096];
 	struct dtrec_snapshot *s;
-	char werr[DTREC_ERRLEN];
-	const char *fmt, *path;
-	struct dtrec_out out;
-	int rc, wrc;
+	int rc;
 
-	if (export_args(&argc, argv, &fmt, &path))
-		return -1;
-	if (parse_filter(&f, argc, argv))
-		return -1;
-	if (!strcmp(fmt, "trace.dat") && argc > 0) {
-		ce_err("export trace.dat takes no filters");
-		return -1;
-	}
 	s = load();
 	if (!s)
 		return -1;
-	/* Whole or not at all, never over a device (dtrec_out.h). */
-	if (dtrec_out_open(&out, path, NULL, werr, sizeof(werr))) {
-		ce_err("%s", werr);
-		dtrec_free(s);
-		return -1;
-	}
-	if (!strcmp(fmt, "trace.dat"))
-		rc = dtrec_export_tracedat(out.f, s, err, sizeof(err));
-	else if (!strcmp(fmt, "chrome"))
-		rc = dtrec_export_chrome(out.f, s, &f);
-	else
-		rc = dtrec_export_svg(out.f, s, &f);
+	rc = dtrec_export_command(s, argc, argv, path, sizeof(path), err, sizeof(err));
 	dtrec_free(s);
-	wrc = dtrec_out_close(&out, rc < 0, werr, sizeof(werr));
-	if (wrc && wrc != -ECANCELED) {
-		ce_err("%s", werr);
-		return -1;
-	}
-	if (rc < 0) {
-		ce_err("export %s failed: %s", fmt, err[0] ? err : strerror(-rc));
+	if (rc) {
+		ce_err("%s", err);
 		return -1;
 	}
 	fprintf(fp, "wrote %s\n", path);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * crash extension dovetail.so: `extend dovetail.so`, then
- * `dovetail <subcommand> [options]`. Registration and dispatch only;
- * the work is in cmd_state.c and cmd_trace.c.
+ * `dovetail <subcommand> [options]`. Registration and dispatch only:
+ * libdtrec decodes the state through ce_target (kread.c), and the
+ * recorder commands are in cmd_trace.c.
  */
 #include "defs.h"
 #include "kread.h"
@@ -19,16 +20,19 @@ static char *help_dovetail[] = {
 	"    stages [--json]      per-CPU stage, stall bits, hard IRQ state, current,",
 	"                         task_inflight and rqlock_owner",
 	"    irqs [--json]        pending-IRQ logs of both stages, cross-checked",
-	"    tasks [--all] [--tlf-table x86-5.10|x86-6.6] [--json]",
+	"    tasks [--all] [--tlf-table NAME] [--json]",
 	"                         tasks with Dovetail flags or referenced by a CPU",
 	"                         (--all: every task; --tlf-table overrides the",
-	"                         _TLF values chosen from the kernel release)",
+	"                         _TLF values chosen from the kernel release:",
+	"                         x86-5.10, x86-6.6, arm64-5.10, arm64-6.6)",
 	"",
 	"  Flight recorder (kernels built with the recorder):",
 	"    trace [--cpu L] [--class L] [--pid N] [--from NS] [--to NS] [--last N]",
 	"          [--all] [--json]",
 	"                         merged event trace; --all also lists torn records",
-	"    audit [--json]       check pipeline invariants over the trace",
+	"    audit [--context N] [--max-oob-stall NS] [--max-inband-stall-pending NS]",
+	"          [--max-hard-off NS] [--json]",
+	"                         check pipeline invariants over the trace",
 	"    report [--last N] [--oob-stall NS] [--inband-stall NS] [--migrating NS]",
 	"           [--hard-off NS] [--json]",
 	"                         hang report: per CPU the stage, stall bits, pending",
@@ -59,39 +63,19 @@ void __attribute__((constructor)) dovetail_init(void)
 	register_extension(command_table);
 }
 
-void __attribute__((destructor)) dovetail_fini(void)
+/* stages, irqs, tasks: decoded and printed by libdtrec, options included. */
+static void cmd_state(int argc, char **argv)
 {
-	free(ko.pcpu_off);
-	free(ko.possible);
-	memset(&ko, 0, sizeof(ko));
-}
+	char err[DTREC_ERRLEN];
 
-/* Parse the only flags state commands take; anything else is an error. */
-static int state_flags(int argc, char **argv, int *json, int *all,
-		       const char **table)
-{
-	int i;
-
-	*json = 0;
-	if (all)
-		*all = 0;
-	if (table)
-		*table = NULL;
-	for (i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
-			*json = 1;
-		else if (all && !strcmp(argv[i], "--all"))
-			*all = 1;
-		else if (table && !strcmp(argv[i], "--tlf-table") && i + 1 < argc)
-			*table = argv[++i];
-		else if (table && !strncmp(argv[i], "--tlf-table=", 12))
-			*table = argv[i] + 12;
-		else {
-			ce_err("unknown option '%s'", argv[i]);
-			return -1;
-		}
+	if (dtrec_state_check_args(argc, argv, err, sizeof(err))) {
+		ce_err("%s", err);
+		return;
 	}
-	return 0;
+	if (ce_koff_init())
+		return;
+	if (dtrec_state_command(fp, &ce_target, argc, argv, err, sizeof(err)))
+		ce_err("%s", err);
 }
 
 /*
@@ -122,8 +106,8 @@ static int dump_usable(void)
 static void cmd_dovetail(void)
 {
 	char **argv = args + 2;
-	int argc = argcnt - 2, json, all;
-	const char *sub, *table;
+	int argc = argcnt - 2;
+	const char *sub;
 
 	if (argcnt < 2) {
 		cmd_usage(pc->curcmd, SYNOPSIS);
@@ -132,15 +116,8 @@ static void cmd_dovetail(void)
 	sub = args[1];
 	if (!dump_usable())
 		return;
-	if (!strcmp(sub, "stages")) {
-		if (!state_flags(argc, argv, &json, NULL, NULL))
-			ce_cmd_stages(json);
-	} else if (!strcmp(sub, "irqs")) {
-		if (!state_flags(argc, argv, &json, NULL, NULL))
-			ce_cmd_irqs(json);
-	} else if (!strcmp(sub, "tasks")) {
-		if (!state_flags(argc, argv, &json, &all, &table))
-			ce_cmd_tasks(json, all, table);
+	if (!strcmp(sub, "stages") || !strcmp(sub, "irqs") || !strcmp(sub, "tasks")) {
+		cmd_state(argc + 1, argv - 1);
 	} else if (!strcmp(sub, "trace")) {
 		ce_cmd_trace(argc, argv);
 	} else if (!strcmp(sub, "audit")) {

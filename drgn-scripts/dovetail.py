@@ -20,10 +20,11 @@ _COMMON = os.path.join(os.path.dirname(_HERE), "common")
 if _COMMON not in sys.path:
     sys.path.insert(0, _COMMON)
 
-from dtcore import cli, dumpfile, irqs, stages, tasks  # noqa: E402
+import json  # noqa: E402
+
+from dtcore import cli, ctarget, dumpfile  # noqa: E402
 from dtcore.banner import file_banner  # noqa: E402
 from dtcore.drgntarget import DrgnTarget  # noqa: E402
-from dtcore.kernel import Kernel  # noqa: E402
 from dtcore.target import DtError  # noqa: E402
 
 COMMANDS = ("stages", "irqs", "tasks", "trace", "stats", "audit", "report",
@@ -58,18 +59,23 @@ def target(prog):
     return DrgnTarget(prog, dump_path=core)
 
 
+def _state(prog, argv):
+    return json.loads(ctarget.state_command(
+        target(prog), argv + ["--json"], lambda m: print("dovetail: " + m,
+                                                         file=sys.stderr)))
+
+
 def dovetail_stages(prog):
     """The 'stages' object (dict) of docs/json-state.md."""
-    return stages.collect(Kernel(target(prog)), lambda m: print(m, file=sys.stderr))
+    return _state(prog, ["stages"])
 
 
 def dovetail_irqs(prog):
-    return irqs.collect(Kernel(target(prog)), lambda m: print(m, file=sys.stderr))
+    return _state(prog, ["irqs"])
 
 
 def dovetail_tasks(prog, all_tasks=False):
-    return tasks.collect(Kernel(target(prog)), lambda m: print(m, file=sys.stderr),
-                         all_tasks)
+    return _state(prog, ["tasks"] + (["--all"] if all_tasks else []))
 
 
 def run(prog, argv):

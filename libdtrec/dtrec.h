@@ -59,6 +59,16 @@ struct dtrec_snapshot {
 int dtrec_parse(const void *buf, size_t len, struct dtrec_snapshot **out,
 		char *err, size_t errlen);
 void dtrec_free(struct dtrec_snapshot *s);
+/*
+ * Read a snapshot stream from f (a file, stdin, a pipe) into a malloc'ed
+ * buffer for dtrec_parse(): the header is checked before anything else
+ * is read, each CPU block's header before its records, and nothing past
+ * the last block is read, so memory never exceeds what a valid header
+ * describes (docs/recorder.md, section 8) and a non-snapshot costs 136
+ * bytes. Free *out with dtrec_free_buf().
+ */
+int dtrec_read_snapshot(FILE *f, void **out, size_t *outlen, char *err,
+			size_t errlen);
 
 /*
  * Build a snapshot stream from a dump or a live target: desc is the
@@ -116,6 +126,7 @@ char *dtrec_trace_str(const struct dtrec_snapshot *s,
 		      const struct dtrec_filter *f, int json);
 int dtrec_print_stats(FILE *out, const struct dtrec_snapshot *s, int json);
 #include "dtrec_json.h"
+#include "dtrec_state.h"
 
 /* Audit (docs/audit.md). Returns the number of violations, < 0 on error. */
 struct dtrec_audit_opts {
@@ -126,6 +137,16 @@ struct dtrec_audit_opts {
 };
 int dtrec_audit(FILE *out, const struct dtrec_snapshot *s,
 		const struct dtrec_audit_opts *o, int json);
+void dtrec_audit_opts_init(struct dtrec_audit_opts *o);
+/* "--context N --max-oob-stall NS --max-inband-stall-pending NS --max-hard-off NS". */
+int dtrec_audit_opts_parse(struct dtrec_audit_opts *o, int argc, char **argv,
+			   char *err, size_t errlen);
+/*
+ * The audit with its options as words, into a malloc'ed string
+ * (dtrec_free_buf); *violations gets the count. NULL on error.
+ */
+char *dtrec_audit_str(const struct dtrec_snapshot *s, int argc, char **argv,
+		      int json, int *violations, char *err, size_t errlen);
 
 /*
  * Hang report (docs/report.md): per CPU, the state at freeze time
@@ -159,13 +180,20 @@ int dtrec_live_cpu(struct dtrec_live *l, uint32_t cpu, int stage_oob,
 /* An IRQ pending in a CPU's log: stage 0 in-band, 1 oob; name may be NULL. */
 int dtrec_live_pending(struct dtrec_live *l, uint32_t cpu, unsigned int stage,
 		       uint32_t irq, const char *name);
-/*
- * A task: comm (UTF-8) may be NULL; cls is the Dovetail class of the
- * tasks command ("inband", "migrating", "oob-running", "oob-blocked",
- * "oob-trapped"). Strings are copied.
- */
+/* The Dovetail class of a task (docs/json-state.md "tasks"). */
+enum dtrec_task_class {
+	DTREC_TASK_INBAND = 0,
+	DTREC_TASK_MIGRATING,
+	DTREC_TASK_OOB_RUNNING,
+	DTREC_TASK_OOB_BLOCKED,
+	DTREC_TASK_OOB_TRAPPED,
+};
+/* "inband", "migrating", "oob-running", "oob-blocked", "oob-trapped". */
+const char *dtrec_task_class_name(int cls);
+
+/* A task: comm (UTF-8) may be NULL and is copied; cls: enum dtrec_task_class. */
 int dtrec_live_task(struct dtrec_live *l, int64_t pid, const char *comm,
-		    uint32_t cpu, const char *cls);
+		    uint32_t cpu, int cls);
 
 struct dtrec_report_opts {
 	uint64_t last;			/* events per CPU page; 0: 10 */
@@ -200,5 +228,12 @@ int dtrec_export_chrome(FILE *out, const struct dtrec_snapshot *s,
 			const struct dtrec_filter *f);
 int dtrec_export_svg(FILE *out, const struct dtrec_snapshot *s,
 		     const struct dtrec_filter *f);
+/*
+ * The export command of every front end: "--format tracedat|chrome|svg
+ * -o FILE [filters]" (or "FORMAT FILE [filters]"), written to FILE,
+ * whose name goes to path. 0 or a negative errno with err[] set.
+ */
+int dtrec_export_command(const struct dtrec_snapshot *s, int argc, char **argv,
+			 char *path, size_t pathlen, char *err, size_t errlen);
 
 #endif /* DTREC_H */

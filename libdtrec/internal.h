@@ -18,6 +18,17 @@
 __attribute__((format(printf, 4, 5)))
 int dtrec_seterr(char *err, size_t errlen, int rc, const char *fmt, ...);
 
+/*
+ * Options that each take a number ("--name N" or "--name=N"), stored at
+ * off in an options struct as an int (size 4) or a uint64_t.
+ */
+struct dtrec_opt {
+	const char *name;
+	size_t off, size;
+};
+int dtrec_opts_parse(const struct dtrec_opt *tab, size_t n, const char *what,
+		     void *o, int argc, char **argv, char *err, size_t errlen);
+
 /* Cycles to ns against the snapshot's reference point, clamped to [0, 2^64). */
 uint64_t dtrec_cycles_to_ns(const struct dtrec_snap_header *h, uint64_t ts);
 

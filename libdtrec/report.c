@@ -61,7 +61,7 @@ struct live_task {
 	int64_t pid;
 	char *comm;
 	uint32_t cpu;
-	char *cls;
+	int cls;			/* enum dtrec_task_class */
 };
 
 struct dtrec_live {
@@ -126,7 +126,6 @@ void dtrec_live_free(struct dtrec_live *l)
 		}
 	for (i = 0; i < l->nt; i++) {
 		free(l->t[i].comm);
-		free(l->t[i].cls);
 	}
 	free(l->c);
 	free(l->t);
@@ -213,7 +212,7 @@ int dtrec_live_pending(struct dtrec_live *l, uint32_t cpu, unsigned int stage,
 }
 
 int dtrec_live_task(struct dtrec_live *l, int64_t pid, const char *comm,
-		    uint32_t cpu, const char *cls)
+		    uint32_t cpu, int cls)
 {
 	struct live_task *t;
 	int rc;
@@ -227,12 +226,9 @@ int dtrec_live_task(struct dtrec_live *l, int64_t pid, const char *comm,
 	t->pid = pid;
 	t->cpu = cpu;
 	t->comm = dupstr(comm);
-	t->cls = dupstr(cls);
-	if ((comm && !t->comm) || (cls && !t->cls)) {
-		free(t->comm);
-		free(t->cls);
+	t->cls = cls;
+	if (comm && !t->comm)
 		return -ENOMEM;
-	}
 	l->nt++;
 	return 0;
 }
@@ -249,56 +245,20 @@ void dtrec_report_opts_init(struct dtrec_report_opts *o)
 	memset(o, 0, sizeof(*o));
 }
 
-static const struct {
-	const char *name;
-	size_t off;
-} report_opt[] = {
-	{ "--last", offsetof(struct dtrec_report_opts, last) },
-	{ "--oob-stall", offsetof(struct dtrec_report_opts, oob_stall_ns) },
-	{ "--inband-stall", offsetof(struct dtrec_report_opts, inband_stall_ns) },
-	{ "--migrating", offsetof(struct dtrec_report_opts, migrating_ns) },
-	{ "--hard-off", offsetof(struct dtrec_report_opts, hard_off_ns) },
+#define ROPT(n, f) { n, offsetof(struct dtrec_report_opts, f), sizeof(uint64_t) }
+static const struct dtrec_opt report_opt[] = {
+	ROPT("--last", last),
+	ROPT("--oob-stall", oob_stall_ns),
+	ROPT("--inband-stall", inband_stall_ns),
+	ROPT("--migrating", migrating_ns),
+	ROPT("--hard-off", hard_off_ns),
 };
-
-#define NR_REPORT_OPTS (sizeof(report_opt) / sizeof(report_opt[0]))
 
 int dtrec_report_opts_parse(struct dtrec_report_opts *o, int argc, char **argv,
 			    char *err, size_t errlen)
 {
-	int i;
-
-	if (!o)
-		return dtrec_seterr(err, errlen, -EINVAL, "missing options");
-	for (i = 0; i < argc; i++) {
-		const char *opt = argv[i], *val, *eq = strchr(opt, '=');
-		size_t k, nlen = eq ? (size_t)(eq - opt) : strlen(opt);
-		unsigned long long v;
-		char *end;
-
-		for (k = 0; k < NR_REPORT_OPTS; k++)
-			if (strlen(report_opt[k].name) == nlen &&
-			    !strncmp(opt, report_opt[k].name, nlen))
-				break;
-		if (k == NR_REPORT_OPTS)
-			return dtrec_seterr(err, errlen, -EINVAL,
-				"unknown report option '%.64s' (--last, --oob-stall, --inband-stall, --migrating, --hard-off)",
-				opt);
-		if (eq)
-			val = eq + 1;
-		else if (i + 1 < argc)
-			val = argv[++i];
-		else
-			return dtrec_seterr(err, errlen, -EINVAL, "%s needs a value",
-					    report_opt[k].name);
-		errno = 0;
-		v = strtoull(val, &end, 0);
-		if (!*val || *val == '-' || *val == '+' || *end || errno)
-			return dtrec_seterr(err, errlen, -EINVAL,
-				"%s: '%.64s' is not a non-negative integer",
-				report_opt[k].name, val);
-		memcpy((char *)o + report_opt[k].off, &(uint64_t){ v }, sizeof(uint64_t));
-	}
-	return 0;
+	return dtrec_opts_parse(report_opt, sizeof(report_opt) / sizeof(report_opt[0]),
+				"report", o, argc, argv, err, errlen);
 }
 
 /* ------------------------------------------------------------------ */
@@ -918,13 +878,13 @@ static void resolve_tasks(struct report *r)
 	if (l && l->nt) {
 		for (i = 0; i < l->nt && !r->err; i++) {
 			const struct live_task *t = &l->t[i];
-			int migrating = t->cls && !strcmp(t->cls, "migrating");
+			int migrating = t->cls == DTREC_TASK_MIGRATING;
 			uint64_t since = 0;
 			int exact = 0, have = 0;
 			uint32_t where = t->cpu;
 			struct rcpu *c;
 
-			if (!t->cls || !strcmp(t->cls, "inband"))
+			if (t->cls == DTREC_TASK_INBAND)
 				continue;
 			if (migrating)
 				have = migrating_since(r, t->pid, t->cpu, &since, &exact, &where);
@@ -932,7 +892,7 @@ static void resolve_tasks(struct report *r)
 			if (!c)
 				c = rcpu_find(r, t->cpu);
 			if (c)
-				add_flight(r, c, t->pid, t->cls, 0, migrating, have,
+				add_flight(r, c, t->pid, dtrec_task_class_name(t->cls), 0, migrating, have,
 					   since, exact);
 		}
 	} else {
@@ -968,9 +928,9 @@ static void resolve_tasks(struct report *r)
 			uint32_t where;
 
 			have = migrating_since(r, pid, c->cpu, &since, &exact, &where);
-			add_flight(r, c, pid, t ? t->cls : "migrating", 1,
+			add_flight(r, c, pid, dtrec_task_class_name(t ? t->cls : DTREC_TASK_MIGRATING), 1,
 				   /* without live state, only a stuck pid gets here */
-				   c->lc ? t && t->cls && !strcmp(t->cls, "migrating") : 1,
+				   c->lc ? t && t->cls == DTREC_TASK_MIGRATING : 1,
 				   have, since, exact);
 		}
 		/* No flight is added to c past this point: its index goes. */

@@ -7,9 +7,8 @@ lines and a non-zero status, never a traceback.
 import argparse
 import os
 
-from . import irqs, report, stages, tasks, trace
+from . import ctarget, trace
 from .kernel import Kernel
-from .output import render
 from .target import DtError
 
 
@@ -57,6 +56,12 @@ REPORT_OPTS = [("--last", "N", "events shown per CPU (default 10)"),
                ("--migrating", "NS", "task stuck migrating threshold (default 100 ms)"),
                ("--hard-off", "NS", "hard IRQs off threshold (default 10 ms)")]
 
+AUDIT_OPTS = [("--context", "N", "events shown around a violation"),
+              ("--max-oob-stall", "NS", "oob stall limit (default: docs/audit.md)"),
+              ("--max-inband-stall-pending", "NS",
+               "in-band stall with IRQs pending limit"),
+              ("--max-hard-off", "NS", "hard IRQs off limit")]
+
 TRACE_FILTERS = [("--cpu", "LIST", "CPUs, e.g. 0,2-3"),
                  ("--class", "LIST", "event classes, e.g. irq,stage"),
                  ("--pid", "N", "events recorded while pid N was current"),
@@ -82,8 +87,8 @@ def parser(cmd, prog_prefix="dovetail "):
         for opt, meta, h in REPORT_OPTS:
             p.add_argument(opt, metavar=meta, help=h)
     if cmd == "audit":
-        p.add_argument("rest", nargs=argparse.REMAINDER,
-                       help="options of dovetail-trace audit (thresholds, --context)")
+        for opt, meta, h in AUDIT_OPTS:
+            p.add_argument(opt, metavar=meta, help=h)
     if cmd == "export":
         p.add_argument("--format", required=True, choices=["tracedat", "chrome", "svg"])
         p.add_argument("-o", "--output", required=True, help="output file")
@@ -116,6 +121,15 @@ def _report_argv(a):
     return _opts_argv(a, REPORT_OPTS)
 
 
+def _state_argv(cmd, a):
+    """The state command's words for libdtrec, which parses them."""
+    argv = [cmd] + (["--json"] if a.json else [])
+    if cmd == "tasks":
+        argv += (["--all"] if a.all else []) + \
+            (["--tlf-table", a.tlf_table] if a.tlf_table else [])
+    return argv
+
+
 def execute(target, cmd, argv, out, err, prog_prefix="dovetail ",
             file_banner=None):
     """Run one command; returns the exit status."""
@@ -134,31 +148,25 @@ def execute(target, cmd, argv, out, err, prog_prefix="dovetail ",
         def warn(msg):
             err("dovetail: " + msg)
 
-        if cmd == "stages":
-            out(render(stages.collect(k, warn), a.json))
-        elif cmd == "irqs":
-            out(render(irqs.collect(k, warn), a.json))
-        elif cmd == "tasks":
-            out(render(tasks.collect(k, warn, a.all, a.tlf_table), a.json))
+        if cmd in ("stages", "irqs", "tasks"):
+            out(ctarget.state_command(target, _state_argv(cmd, a), warn)
+                .rstrip("\n"))
         elif cmd == "trace":
             out(trace.trace(k, _filter_argv(a), a.json).rstrip("\n"))
         elif cmd == "stats":
             out(trace.stats(k, a.json).rstrip("\n"))
         elif cmd == "report":
-            text, verdicts = report.report(k, warn, _report_argv(a), a.json)
+            text, verdicts = trace.report(k, warn, _report_argv(a), a.json)
             out(text.rstrip("\n"))
             return 4 if verdicts else 0
-        elif cmd in ("audit", "export"):
-            if cmd == "audit":
-                args = (["--json"] if a.json else []) + list(a.rest)
-            else:
-                args = ["--format", a.format, "-o", a.output] + _filter_argv(a)
-            rc, so, se = trace.run_cli(k, cmd, args)
-            if so:
-                out(so.rstrip("\n"))
-            for line in se.splitlines():
-                err(line)
-            return rc
+        elif cmd == "audit":
+            text, violations = trace.audit(k, _opts_argv(a, AUDIT_OPTS), a.json)
+            out(text.rstrip("\n"))
+            return 3 if violations else 0
+        elif cmd == "export":
+            path = trace.export(k, ["--format", a.format, "-o", a.output]
+                                + _filter_argv(a))
+            out("wrote %s" % path)
         elif cmd == "snapshot":
             snap = trace.snapshot(k)
             trace.write_file(a.file, snap)

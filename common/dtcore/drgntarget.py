@@ -88,6 +88,11 @@ class DrgnTarget(Target):
             raise MissingMember("%s.%s is not a sized array" % (struct, member))
         return mty.length
 
+    def member(self, struct, member):
+        off, mty = self._member(struct, member)
+        n = mty.length if mty.kind == drgn.TypeKind.ARRAY and mty.length else 0
+        return off, drgn.sizeof(mty), n
+
     def arch(self):
         a = self.prog.platform.arch
         if a == drgn.Architecture.X86_64:
@@ -96,12 +101,8 @@ class DrgnTarget(Target):
             return "aarch64"
         return str(a).split(".")[-1].lower()
 
-    def cpu_flags(self, cpu):
+    def cpu_flags(self, cpu, rank):
         if self._flags is None:
-            self._flags = self._dump_flags()
-        return self._flags.get(cpu)
-
-    def _dump_flags(self):
-        if not self.dump_path or self.arch() != "x86_64":
-            return {}
-        return dumpfile.cpu_flags(self.dump_path, self.cpus()[1])
+            self._flags = dumpfile.cpu_flags(self.dump_path) \
+                if self.dump_path and self.arch() == "x86_64" else []
+        return self._flags[rank] if rank < len(self._flags) else None

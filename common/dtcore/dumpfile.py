@@ -47,16 +47,15 @@ def verify(path, vmlinux=None):
     _verified.add(key)
 
 
-def cpu_flags(path, online):
-    """{cpu: RFLAGS} from the dump's NT_PRSTATUS notes, {} when it has
-    none it can read. Notes come in CPU order in kdump and QEMU dumps
+def cpu_flags(path):
+    """RFLAGS of the dump's NT_PRSTATUS notes, in note order ([] when it
+    has none it can read). Notes come in CPU order in kdump and QEMU dumps
     (a kdump note's pid is the task's, not the CPU's): note i belongs to
-    the i-th online CPU."""
+    the i-th online CPU, which libdtrec maps (the rank of cpu_flags())."""
     try:
-        flags = _lib().dump_cpu_flags(path)
+        return _lib().dump_cpu_flags(path)
     except (DtError, DtrecError):
-        return {}
-    return {cpu: flags[i] for i, cpu in enumerate(online[:len(flags)])}
+        return []
 
 
 def vmcoreinfo(path):

@@ -66,7 +66,7 @@ def load(path=None):
     lib.dtrec_live_cpu.restype = ci
     lib.dtrec_live_pending.argtypes = [vp, u32, ctypes.c_uint, u32, cp]
     lib.dtrec_live_pending.restype = ci
-    lib.dtrec_live_task.argtypes = [vp, i64, cp, u32, cp]
+    lib.dtrec_live_task.argtypes = [vp, i64, cp, u32, ci]
     lib.dtrec_live_task.restype = ci
     lib.dtrec_report_opts_init.argtypes = [vp]
     lib.dtrec_report_opts_init.restype = None
@@ -85,6 +85,11 @@ def load(path=None):
     lib.dtrec_vmcoreinfo_check_build.restype = ci
     lib.dtrec_dump_check_build.argtypes = [cp, cp, cp, sz]
     lib.dtrec_dump_check_build.restype = ci
+    lib.dtrec_audit_str.argtypes = [vp, ci, ctypes.POINTER(cp), ci,
+                                    ctypes.POINTER(ci), cp, sz]
+    lib.dtrec_audit_str.restype = vp
+    lib.dtrec_export_command.argtypes = [vp, ci, ctypes.POINTER(cp), cp, sz, cp, sz]
+    lib.dtrec_export_command.restype = ci
     _lib = lib
     return lib
 
@@ -171,6 +176,40 @@ def _opts(init, parse, args):
     if parse(o, len(args), argv, err, ERRLEN):
         raise DtrecError(_msg(err))
     return o
+
+
+def _words(args):
+    args = [a.encode() for a in (args or [])]
+    return len(args), (ctypes.c_char_p * max(len(args), 1))(*args)
+
+
+def audit(snapshot_bytes, args=None, json=True):
+    """dtrec_audit() with its options as words ("--context", "3", ...),
+    parsed by libdtrec: returns (text, number of violations)."""
+    with _Snapshot(snapshot_bytes) as s:
+        n, argv = _words(args)
+        nv = ctypes.c_int(0)
+        err = ctypes.create_string_buffer(ERRLEN)
+        p = s.lib.dtrec_audit_str(s.ptr, n, argv, 1 if json else 0,
+                                  ctypes.byref(nv), err, ERRLEN)
+        if not p:
+            raise DtrecError(_msg(err))
+        try:
+            return ctypes.string_at(p).decode("utf-8", "replace"), nv.value
+        finally:
+            s.lib.dtrec_free_buf(p)
+
+
+def export(snapshot_bytes, args):
+    """The export command ("--format F -o FILE [filters]"), written by
+    libdtrec; returns the file name."""
+    with _Snapshot(snapshot_bytes) as s:
+        n, argv = _words(args)
+        path = ctypes.create_string_buffer(4096)
+        err = ctypes.create_string_buffer(ERRLEN)
+        if s.lib.dtrec_export_command(s.ptr, n, argv, path, 4096, err, ERRLEN):
+            raise DtrecError(_msg(err))
+        return path.value.decode("utf-8", "replace")
 
 
 def _filter(lib, args):
@@ -295,8 +334,13 @@ def _cstr(s):
     return None if s is None else s.encode("utf-8", "surrogateescape")
 
 
+# enum dtrec_task_class, in order.
+TASK_CLASSES = ("inband", "migrating", "oob-running", "oob-blocked", "oob-trapped")
+
+
 class _Live:
-    """struct dtrec_live built from plain Python values (see report())."""
+    """struct dtrec_live built from plain Python values, or filled by a
+    callable given the struct's address (see report())."""
 
     def __init__(self, lib, live):
         self.lib = lib
@@ -316,6 +360,9 @@ class _Live:
 
     def _fill(self, live):
         lib = self.lib
+        if callable(live):
+            live(self.ptr)
+            return
         for c in live.get("cpus", []):
             self._check(lib.dtrec_live_cpu(
                 self.ptr, c["cpu"], _tri(c.get("stage_oob")),
@@ -328,7 +375,7 @@ class _Live:
                                                _cstr(name)), "pending IRQs")
         for pid, comm, cpu, cls in live.get("tasks", []):
             self._check(lib.dtrec_live_task(self.ptr, pid, _cstr(comm), cpu,
-                                            _cstr(cls)), "task list")
+                                            TASK_CLASSES.index(cls)), "task list")
 
     def close(self):
         if self.ptr:
@@ -343,7 +390,8 @@ def report(snapshot_bytes, live=None, opts=None, json=True):
     "pipeline_entry": B|None, "inband_stalled": B|None, "oob_stalled":
     B|None, "hard_irqs_off": B|None, "current": PID|None, "inband_owner":
     PID|None, "task_inflight": PID|None}], "pending": [(cpu, stage 0|1,
-    irq, name|None)], "tasks": [(pid, comm|None, cpu, class)]}.
+    irq, name|None)], "tasks": [(pid, comm|None, cpu, class)]}, or a
+    callable that fills the struct dtrec_live at the address it is given.
     opts: report options as words ("--last", "20", "--oob-stall", ...),
     parsed by libdtrec as by every front end.
     """

@@ -1,12 +1,11 @@
-"""The Target interface: what the state decoders need from a debugger.
+"""The Target interface: what libdtrec needs from a debugger.
 
 A front end (gdb, drgn, a unit-test fake) implements the primitives;
-everything else in dtcore is pure logic on top of them. Memory is read
-in bulk (whole structs, whole maps, whole rings) and decoded with the
-struct module, because a field-by-field walk through a debugger costs
-one round trip per field on a gdbstub target.
+libdtrec decodes on top of them, called back through ctypes
+(ctarget.py, libdtrec/dtrec_target.h). It reads in bulk (whole structs,
+whole maps, whole rings), because a field-by-field walk through a
+debugger costs one round trip per field on a gdbstub target.
 """
-import struct as _struct
 
 
 class DtError(Exception):
@@ -62,12 +61,24 @@ class Target(object):
         """Element count of an array member. Raises MissingMember."""
         raise NotImplementedError
 
+    def member(self, struct, member):
+        """(offset, size, element count or 0) of one member of 'struct'
+        (anonymous members looked through). Raises MissingMember."""
+        try:
+            n = self.array_length(struct, member)
+        except DtError:
+            n = 0
+        return (self.member_offset(struct, member),
+                self.member_size(struct, member), n)
+
     def arch(self):
         """'x86_64', 'aarch64', ..."""
         raise NotImplementedError
 
-    def cpu_flags(self, cpu):
-        """Hard interrupt flag word of a CPU (RFLAGS / PSTATE), None if unknown."""
+    def cpu_flags(self, cpu, rank):
+        """Hard interrupt flag word of a CPU (RFLAGS / PSTATE), None if
+        unknown. rank: the CPU's position among the online CPUs (a dump's
+        register notes come in that order)."""
         return None
 
     # --- derived, overridable ------------------------------------------
@@ -84,10 +95,6 @@ class Target(object):
             return True
         except DtError:
             return False
-
-    def unpack(self, fmt, data, off=0):
-        pre = "<" if self.byteorder == "little" else ">"
-        return _struct.unpack_from(pre + fmt, data, off)
 
     def uint(self, data, off, size):
         return int.from_bytes(data[off:off + size], self.byteorder)
@@ -116,45 +123,12 @@ class Target(object):
             out += chunk
         return out.decode("utf-8", "replace")
 
-    def per_cpu_offset(self, cpu):
-        base = self.symbol("__per_cpu_offset")
-        if base is None:
-            return 0        # !SMP: per-CPU variables are plain globals
-        return self.read_ptr(base + cpu * self.ptr_size)
-
-    def _cpumask(self, name):
-        addr = self.symbol(name)
-        if addr is None:
-            return None
-        try:
-            words = self.array_length("struct cpumask", "bits")
-        except DtError:
-            words = 1
-        data = self.read(addr, words * self.ptr_size)
-        bits = self.uint(data, 0, len(data))
-        return [i for i in range(words * self.ptr_size * 8) if bits >> i & 1]
-
-    def cpus(self):
-        """(possible, online) CPU lists."""
-        possible = self._cpumask("__cpu_possible_mask")
-        online = self._cpumask("__cpu_online_mask")
-        if possible is None:
-            possible = [0]
-        if online is None:
-            online = possible
-        if not online:
-            # gdb fills holes of a core file from vmlinux's own (zeroed)
-            # data: an empty mask means the dump lacks that memory.
-            raise DtError("no online CPU in __cpu_online_mask: the dump does "
-                          "not cover kernel data at its virtual address (for "
-                          "gdb use dump-guest-memory with paging, or drgn/crash)")
-        return possible, online
-
     def release(self):
         addr = self.symbol("init_uts_ns")
         if addr is None:
             raise DtError("no init_uts_ns symbol: is this a Linux kernel?")
-        off = self.member_offset("struct uts_namespace", "name.release")
+        off = self.member_offset("struct uts_namespace", "name") + \
+            self.member_offset("struct new_utsname", "release")
         return self.read_cstr(addr + off, 65)
 
     def banner(self):

@@ -1,9 +1,5 @@
 """Flight-recorder access: descriptor checks, snapshot assembly through
 libdtrec, freeze control. Records are never decoded here."""
-import os
-import subprocess
-import tempfile
-
 from .target import DtError, ReadError
 
 DESC_SYM = "dovetail_recorder_desc"
@@ -105,23 +101,35 @@ def stats(k, json_out):
         raise DtError(str(e))
 
 
-def _cli():
-    here = os.path.dirname(os.path.abspath(__file__))
-    path = os.path.join(here, "..", "..", "tools", "dovetail-trace")
-    if not os.access(path, os.X_OK):
-        raise DtError("tools/dovetail-trace not built (make -C tools)")
-    return os.path.normpath(path)
-
-
-def run_cli(k, command, args):
-    """audit/export: libdtrec's dtrec_audit/dtrec_export_* behind the
-    dovetail-trace CLI, fed the snapshot through a temporary file.
-    Returns (exit status, stdout text, stderr text)."""
+def report(k, warn, opts, json_out):
+    """(text, number of verdicts) of the hang report (docs/report.md):
+    the recorder snapshot and the live state, both read through the
+    target and judged by libdtrec's dtrec_report()."""
+    from . import ctarget
+    lib = _lib()
     snap = snapshot(k)
-    with tempfile.NamedTemporaryFile(prefix="dtsnap", suffix=".bin") as f:
-        f.write(snap)
-        f.flush()
-        p = subprocess.run([_cli(), command] + list(args) + [f.name],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    return (p.returncode, p.stdout.decode("utf-8", "replace"),
-            p.stderr.decode("utf-8", "replace"))
+    try:
+        return lib.report(snap, lambda ptr: ctarget.fill_live(k.t, ptr, warn),
+                          opts, json_out)
+    except lib.DtrecError as e:
+        raise DtError(str(e))
+
+
+def audit(k, args, json_out):
+    """(text, number of violations) of libdtrec's audit, in-process."""
+    lib = _lib()
+    snap = snapshot(k)
+    try:
+        return lib.audit(snap, args, json_out)
+    except lib.DtrecError as e:
+        raise DtError(str(e))
+
+
+def export(k, args):
+    """Write the export libdtrec makes of the snapshot; the file name."""
+    lib = _lib()
+    snap = snapshot(k)
+    try:
+        return lib.export(snap, args)
+    except lib.DtrecError as e:
+        raise DtError(str(e))

@@ -47,7 +47,7 @@ void cmd_usage(char *cmd, int flags)
 #define MAXN 64
 
 static struct { char name[64]; ulong addr; } syms[MAXN];
-static struct { char s[32], m[32]; long off, size; } members[MAXN];
+static struct { char s[32], m[32]; long off, size; int nelem; } members[MAXN];
 static struct { ulong addr; size_t len; unsigned char *data; } regions[MAXN];
 static int nsyms, nmembers, nregions;
 
@@ -94,10 +94,25 @@ int enumerator_value(char *e, long *v)
 	return FALSE;
 }
 
+/* "struct.member" of an array added by stub_add_array(). */
 int get_array_length(char *s, int *two, long len)
 {
-	(void)s; (void)two; (void)len;
+	const char *dot = strchr(s, '.');
+	int i;
+
+	(void)two; (void)len;
+	for (i = 0; dot && i < nmembers; i++)
+		if (!strncmp(members[i].s, s, (size_t)(dot - s)) &&
+		    !members[i].s[dot - s] && !strcmp(members[i].m, dot + 1))
+			return members[i].nelem;
 	return 0;
+}
+
+static void stub_add_array(const char *s, const char *m, long off, long size,
+			   int nelem)
+{
+	stub_add_member(s, m, off, size);
+	members[nmembers - 1].nelem = nelem;
 }
 
 int readmem(ulonglong addr, int type, void *buf, long size, char *what, ulong flags)
@@ -159,7 +174,7 @@ void stub_setup_recorder(unsigned int nr_cpus, unsigned int nr_records,
 	stub_add_member("task_struct", NULL, 0, 256);
 	stub_add_member("task_struct", "pid", 16, 4);
 	stub_add_member("task_struct", "tasks", 32, 16);
-	stub_add_member("task_struct", "comm", 64, 16);
+	stub_add_array("task_struct", "comm", 64, 16, 16);
 	t = stub_add_memory(task, 256);
 	memcpy(t + 64, "swapper/0", 10);
 	memcpy(t + 32, &(ulong){ task + 32 }, 8);	/* tasks.next: itself */
@@ -248,8 +263,8 @@ void stub_setup_pipeline(int garbage)
 	stub_add_member("irq_stage", "index", 0, 4);
 	stub_add_member("irq_stage", "name", 8, 8);
 	stub_add_member("irq_event_map", NULL, 0, (long)(flat + 324 * 8));
-	stub_add_member("irq_event_map", "index_1", (long)i1, 64 * 8);
-	stub_add_member("irq_event_map", "flat", (long)flat, 324 * 8);
+	stub_add_array("irq_event_map", "index_1", (long)i1, 64 * 8, 64);
+	stub_add_array("irq_event_map", "flat", (long)flat, 324 * 8, 324);
 	stub_add_symbol("irq_pipeline", ipd);
 	stub_add_symbol("oob_stage", stage);
 
@@ -304,7 +319,7 @@ void stub_setup_tasks(void)
 	stub_add_member("irq_pipeline_data", "task_inflight", 48, 8);
 	stub_add_member("irq_pipeline_data", "rqlock_owner", 56, 8);
 	stub_add_member("uts_namespace", "name", 0, 390);
-	stub_add_member("new_utsname", "release", 65, 65);
+	stub_add_array("new_utsname", "release", 65, 65, 65);
 
 	memcpy(ipd_mem + 56, &t0, 8);
 	p = stub_add_memory(uts, 390);

@@ -1,18 +1,20 @@
-"""dtcore decoders on a synthetic Dovetail kernel (FakeTarget)."""
+"""libdtrec's state decoders (stages, irqs, tasks) on a synthetic Dovetail
+kernel (FakeTarget), reached as gdb and drgn reach them: the dtcore
+command line and its ctypes target."""
 import json
-import os
-import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "common"))
-
-from dtcore import cli, irqs, stages, tasks  # noqa: E402
-from dtcore.fake import FakeKernel  # noqa: E402
-from dtcore.kernel import Kernel  # noqa: E402
-from dtcore.output import to_json  # noqa: E402
+from dtrec_testlib import make
+from fake import FakeKernel
+from dtcore import cli, ctarget  # noqa: E402
 from dtcore.target import DtError  # noqa: E402
+
+
+@pytest.fixture(scope="module", autouse=True)
+def built():
+    make("libdtrec")
+
 
 STAGE, PIPE = 0x02000000, 0x01000000
 
@@ -23,9 +25,12 @@ def run(t, cmd, *args):
     return rc, out, err
 
 
-def collect(mod, fk, **kw):
+def collect(cmd, fk, all_tasks=False, table=None):
+    """The command's JSON object and its warnings."""
     warns = []
-    return mod.collect(Kernel(fk.t), warns.append, **kw), warns
+    argv = [cmd, "--json"] + (["--all"] if all_tasks else []) + \
+        (["--tlf-table", table] if table else [])
+    return json.loads(ctarget.state_command(fk.t, argv, warns.append)), warns
 
 
 # --- stages -------------------------------------------------------------
@@ -36,7 +41,7 @@ def test_stages_oob_current_with_inband_owner():
     oob = fk.task(101, "rt", status=0x10 | 0x20 | 0x40, stall_bits=0b10)
     fk.set_cpu(1, current=oob, owner=inband, preempt=STAGE | PIPE)
     fk.t.flags = {0: 0x246, 1: 0x46}
-    o, warns = collect(stages, fk)
+    o, warns = collect("stages", fk)
     assert not warns
     assert o["oob_stage"] == {"present": True, "name": "EVL"}
     c0, c1 = o["cpus"]
@@ -53,7 +58,7 @@ def test_stages_inflight_rqlock_unknown_flags_and_absent_oob():
     a = fk.task(7, "mig", status=0x20 | 0x40, stall_bits=0)
     b = fk.task(8, "prev", stall_bits=0)
     fk.set_cpu(0, current=b, owner=b, inflight=a, rqlock=b)
-    o, _ = collect(stages, fk)
+    o, _ = collect("stages", fk)
     assert o["oob_stage"] == {"present": False, "name": None}
     c = o["cpus"][0]
     assert (c["task_inflight"], c["rqlock_owner"], c["hard_irqs"]) == (7, 8, "unknown")
@@ -63,7 +68,7 @@ def test_stages_inflight_rqlock_unknown_flags_and_absent_oob():
 def test_stages_unreadable_cpu_reported_and_skipped():
     fk = FakeKernel(ncpus=2)
     fk.set_cpu(1, current=0xdead0000)
-    o, warns = collect(stages, fk)
+    o, warns = collect("stages", fk)
     assert [c["cpu"] for c in o["cpus"]] == [0]
     assert len(warns) == 1 and warns[0].startswith("cpu 1:")
 
@@ -87,7 +92,7 @@ def test_irq_log_consistent(levels):
         words["index_1"] = {0: 1}
         i0 = 1
     fk.set_log(0, 0, i0, words)
-    o, warns = collect(irqs, fk)
+    o, warns = collect("irqs", fk)
     assert o["levels"] == levels and not warns
     st = o["cpus"][0]["stages"][0]
     assert st["consistent"] and st["errors"] == []
@@ -110,7 +115,7 @@ def test_irq_log_consistent(levels):
 def test_irq_log_inconsistent(levels, words, i0, expect):
     fk = FakeKernel(ncpus=1, levels=levels)
     fk.set_log(0, 0, i0, words)
-    o, _ = collect(irqs, fk)
+    o, _ = collect("irqs", fk)
     st = o["cpus"][0]["stages"][0]
     assert st["consistent"] is False
     assert st["errors"] == expect
@@ -123,7 +128,7 @@ def test_irq_garbage_map_pointer_other_cpus_continue():
     fk = FakeKernel(ncpus=2)
     fk.set_map_ptr(0, 0, 0x4141414141414141)
     fk.set_log(1, 0, 1, {"flat": {0: 2}, "index_1": {0: 1}})
-    o, _ = collect(irqs, fk)
+    o, _ = collect("irqs", fk)
     bad = o["cpus"][0]["stages"][0]
     assert bad["errors"] == ["map unreadable"] and not bad["consistent"]
     assert [p["irq"] for p in o["cpus"][1]["stages"][0]["pending"]] == [1]
@@ -134,7 +139,7 @@ def test_irq_oob_stage_absent_and_sipic_vector():
     fk.irq(260, "Local timer", hwirq=0xec - 0xe9, sipic=True)
     fk.set_log(0, 0, 1, {"flat": {4: 1 << 4}, "index_1": {0: 1 << 4}})
     fk.set_log(0, 1, 1, {"flat": {0: 1}})    # stale data of a disabled stage
-    o, _ = collect(irqs, fk)
+    o, _ = collect("irqs", fk)
     inb, oob = o["cpus"][0]["stages"]
     assert inb["pending"] == [{"irq": 260, "name": "Local timer", "hwirq": 3,
                                "vector": "LOCAL_TIMER_VECTOR"}]
@@ -147,7 +152,7 @@ def test_first_system_vector_510():
     del fk.t.symbols["sysvec_call_function_oob_ipi"]
     fk.irq(300, "x", hwirq=1, sipic=True)
     fk.set_log(0, 0, 1, {"flat": {4: 1 << 44}, "index_1": {0: 1 << 4}})
-    o, _ = collect(irqs, fk)
+    o, _ = collect("irqs", fk)
     assert o["cpus"][0]["stages"][0]["pending"][0]["vector"] == "TIMER_OOB_VECTOR"
 
 
@@ -169,7 +174,7 @@ def test_task_classes(release, table, bits):
     tif = (1 << 26) | (1 << (19 if table == "x86-6.6" else 23))
     fk.task(16, "mayday", status=B["DOVETAIL"], tif=tif)
     fk.set_cpu(1, current=run_, preempt=STAGE, inflight=mig)
-    o, warns = collect(tasks, fk)
+    o, warns = collect("tasks", fk)
     assert not warns and o["tlf_table"] == table
     got = {e["pid"]: e for e in o["tasks"]}
     assert sorted(got) == [11, 12, 13, 14, 15, 16]     # 10 and swapper filtered out
@@ -179,7 +184,7 @@ def test_task_classes(release, table, bits):
     assert got[12]["inflight_cpu"] == 1 and got[13]["inflight_cpu"] is None
     assert got[13]["tlf"] == ["OOB", "DOVETAIL", "OFFSTAGE"]
     assert got[16]["tif"] == ["RETUSER", "MAYDAY"]
-    o_all, _ = collect(tasks, fk, all_tasks=True)
+    o_all, _ = collect("tasks", fk, all_tasks=True)
     assert {0, 10}.issubset({e["pid"] for e in o_all["tasks"]})
 
 
@@ -190,7 +195,7 @@ def test_task_evl_core():
     fk.t.put(th, "struct evl_thread", "name", fk.cstr("rt-thread"))
     fk.t.put(th, "struct evl_thread", "state", 0x4000)
     fk.t.put(a, "struct task_struct", "thread_info.oob_state.thread", th)
-    o, _ = collect(tasks, fk)
+    o, _ = collect("tasks", fk)
     assert o["tasks"][0]["core"] == {"name": "evl", "thread": "rt-thread",
                                     "state": "0x4000"}
 
@@ -207,7 +212,8 @@ def test_json_is_one_stable_compact_line():
         line = out1[0]
         assert "\n" not in line and ", " not in line and '": ' not in line
         obj = json.loads(line)
-        assert obj["command"] == cmd and to_json(obj) == line
+        assert obj["command"] == cmd
+        assert json.dumps(obj, separators=(",", ":")) == line
     _, out, _ = run(fk.t, "stages", "--json")
     assert list(json.loads(out[0])["cpus"][0]) == [
         "cpu", "stage", "pipeline_entry", "inband_stalled", "inband_owner",
@@ -278,4 +284,22 @@ def test_banner_mismatch_and_bad_option():
 def test_unknown_tlf_table_rejected():
     fk = FakeKernel(ncpus=1, arch="riscv64")
     with pytest.raises(DtError):
-        tasks.collect(Kernel(fk.t), lambda m: None)
+        collect("tasks", fk)
+    fk = FakeKernel(ncpus=1)
+    with pytest.raises(DtError, match="unknown _TLF table 'x86-4.19'"):
+        collect("tasks", fk, table="x86-4.19")
+
+
+@pytest.mark.parametrize("release,table", [("5.10.0", "arm64-5.10"),
+                                           ("6.6.0", "arm64-6.6")])
+def test_arm64_tables(release, table):
+    """arm64 keeps its _TLF bits low and moved TIF_MAYDAY (27, then 29)."""
+    fk = FakeKernel(ncpus=1, release=release, arch="aarch64")
+    fk.task(30, "rt", status=0x1 | 0x2, tif=1 << (27 if table == "arm64-5.10" else 29))
+    fk.task(31, "mig", status=0x2 | 0x4)
+    o, _ = collect("tasks", fk)
+    assert o["tlf_table"] == table
+    got = {e["pid"]: e for e in o["tasks"]}
+    assert (got[30]["class"], got[30]["tlf"], got[30]["tif"]) == \
+        ("oob-blocked", ["OOB", "DOVETAIL"], ["MAYDAY"])
+    assert got[31]["class"] == "migrating"

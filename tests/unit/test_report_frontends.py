@@ -19,7 +19,7 @@ from hangtrace import HOFF, IS, OOB, OS, PIPE, TOOB, Recorder, fmt_dur
 
 sys.path.insert(0, os.path.join(ROOT, "common"))
 from dtcore import cli  # noqa: E402
-from dtcore.fake import FakeKernel  # noqa: E402
+from fake import FakeKernel  # noqa: E402
 
 STAGE = 0x02000000
 MS = 10**6                      # the stand-in's recorder runs at 1 GHz
