@@ -11,8 +11,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 SCRIPT = os.path.join(ROOT, "scripts", "build-kernel.sh")
 
 
-def fake_tree(path, dovetail=True, dirty=False):
+def fake_tree(path, dovetail=True, dirty=False, arm64=False):
     (path / "arch" / "x86").mkdir(parents=True)
+    if arm64:
+        (path / "arch" / "arm64" / "kernel").mkdir(parents=True)
     (path / "include" / "linux").mkdir(parents=True)
     (path / "kernel").mkdir()
     (path / "Makefile").write_text("VERSION = 5\nPATCHLEVEL = 10\n")
@@ -39,7 +41,9 @@ def run(args, tmp_path, **env):
     ("notkernel", "is not a Linux kernel tree"),
     ("nodovetail", "has no Dovetail"),
     ("dirty", "is not clean"),
-    ("arch", "only x86_64"),
+    ("arch", "only x86_64 and arm64"),
+    ("arm64notree", "is not a Linux kernel tree for arm64"),
+    ("arm64nodovetail", "has no Dovetail for arm64"),
     ("badname", "bad kernel name"),
 ])
 def test_refusals(tmp_path, case, expect):
@@ -57,6 +61,12 @@ def test_refusals(tmp_path, case, expect):
         ksrc = fake_tree(tmp_path / "k", dirty=True)
     elif case == "arch":
         ksrc = fake_tree(tmp_path / "k")
+        env["ARCH"] = "riscv"
+    elif case == "arm64notree":
+        ksrc = fake_tree(tmp_path / "k")
+        env["ARCH"] = "arm64"
+    elif case == "arm64nodovetail":
+        ksrc = fake_tree(tmp_path / "k", arm64=True)
         env["ARCH"] = "arm64"
     else:
         ksrc = fake_tree(tmp_path / "k")
