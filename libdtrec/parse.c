@@ -165,6 +165,107 @@ fail:
 	return rc;
 }
 
+/* fread() of exactly n bytes: 0, or -1 with *why set (0: end of input). */
+static int read_all(FILE *f, void *p, size_t n, int *why)
+{
+	size_t got = fread(p, 1, n, f);
+
+	if (got == n)
+		return 0;
+	*why = ferror(f) ? (errno ? errno : EIO) : 0;
+	return -1;
+}
+
+static int read_fail(int why, char *err, size_t errlen, const char *what,
+		     size_t at)
+{
+	if (why)
+		return dtrec_seterr(err, errlen, -why, "cannot read %s at offset %zu: %s",
+				    what, at, strerror(why));
+	return dtrec_seterr(err, errlen, -EINVAL,
+			    "truncated snapshot: %s missing at offset %zu", what, at);
+}
+
+int dtrec_read_snapshot(FILE *f, void **out, size_t *outlen, char *err,
+			size_t errlen)
+{
+	unsigned char seen[DTREC_MAX_CPUS] = { 0 };
+	struct dtrec_snap_header h;
+	unsigned char *buf = NULL, *nb;
+	size_t len = sizeof(h);
+	unsigned int i;
+	int why = 0, rc;
+	char extra;
+
+	if (!f || !out || !outlen)
+		return dtrec_seterr(err, errlen, -EINVAL, "missing argument");
+	*out = NULL;
+	*outlen = 0;
+	/* The header first: nothing more is read for what is no snapshot. */
+	if (read_all(f, &h, sizeof(h), &why)) {
+		if (!why && feof(f) && !ftell(f))
+			return dtrec_seterr(err, errlen, -EINVAL, "empty snapshot");
+		return read_fail(why, err, errlen, "the header", 0);
+	}
+	rc = check_header(&h, SIZE_MAX, err, errlen);
+	if (rc)
+		return rc;
+	buf = malloc(h.header_size);
+	if (!buf)
+		return dtrec_seterr(err, errlen, -ENOMEM, "out of memory");
+	memcpy(buf, &h, sizeof(h));
+	if (read_all(f, buf + len, h.header_size - len, &why)) {
+		rc = read_fail(why, err, errlen, "the end of the header", len);
+		goto fail;
+	}
+	len = h.header_size;
+	/* Then each CPU block's header, checked before its records are read. */
+	for (i = 0; i < h.nr_cpus; i++) {
+		struct dtrec_snap_cpu c;
+		size_t need;
+
+		if (read_all(f, &c, sizeof(c), &why)) {
+			rc = read_fail(why, err, errlen, "a CPU block", len);
+			goto fail;
+		}
+		rc = check_cpu(&c, i, seen, err, errlen);
+		if (rc)
+			goto fail;
+		seen[c.cpu] = 1;
+		need = (size_t)c.nr_records * h.rec_size;
+		nb = realloc(buf, len + sizeof(c) + need);
+		if (!nb) {
+			rc = dtrec_seterr(err, errlen, -ENOMEM,
+				"out of memory for cpu %u's %zu-byte ring", c.cpu, need);
+			goto fail;
+		}
+		buf = nb;
+		memcpy(buf + len, &c, sizeof(c));
+		len += sizeof(c);
+		if (read_all(f, buf + len, need, &why)) {
+			rc = read_fail(why, err, errlen, "records of a CPU block", len);
+			goto fail;
+		}
+		len += need;
+	}
+	/* Nothing may follow the last block; do not read what does. */
+	if (fread(&extra, 1, 1, f) == 1) {
+		rc = dtrec_seterr(err, errlen, -EINVAL,
+			"trailing bytes after the last CPU block (offset %zu)", len);
+		goto fail;
+	}
+	if (ferror(f)) {
+		rc = read_fail(errno ? errno : EIO, err, errlen, "past the last block", len);
+		goto fail;
+	}
+	*out = buf;
+	*outlen = len;
+	return 0;
+fail:
+	free(buf);
+	return rc;
+}
+
 void dtrec_free(struct dtrec_snapshot *s)
 {
 	if (!s)

@@ -176,34 +176,22 @@ static void parse_args(struct args *a, int argc, char **argv)
 		fail(2, "--format and -o apply to export only");
 }
 
-static void *slurp(const char *path, size_t *len)
+/*
+ * The snapshot, read header first: memory is bounded by what a valid
+ * header describes, whatever the input (a pipe, /dev/zero, a huge file).
+ */
+static void *read_input(const char *path, size_t *len)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	size_t cap = 1 << 16, n = 0;
-	char *buf;
+	char err[DTREC_ERRLEN] = "";
+	void *buf;
 
 	if (!f)
 		fail(1, "cannot open %s: %s", path, strerror(errno));
-	buf = malloc(cap);
-	if (!buf)
-		fail(1, "out of memory");
-	for (;;) {
-		size_t got = fread(buf + n, 1, cap - n, f);
-
-		n += got;
-		if (n < cap) {
-			if (ferror(f))
-				fail(1, "cannot read %s: %s", path, strerror(errno));
-			break;
-		}
-		cap *= 2;
-		buf = realloc(buf, cap);
-		if (!buf)
-			fail(1, "out of memory reading %s", path);
-	}
+	if (dtrec_read_snapshot(f, &buf, len, err, sizeof(err)))
+		fail(1, "%s: %s", path, err);
 	if (f != stdin)
 		fclose(f);
-	*len = n;
 	return buf;
 }
 
@@ -336,7 +324,7 @@ int main(int argc, char **argv)
 	dtrec_report_opts_init(&a.ropts);
 	if (dtrec_report_opts_parse(&a.ropts, a.nreport, a.report, err, sizeof(err)))
 		fail(2, "report: %s", err);
-	buf = slurp(a.snapshot, &len);
+	buf = read_input(a.snapshot, &len);
 	if (dtrec_parse(buf, len, &s, err, sizeof(err)))
 		fail(1, "%s: %s", a.snapshot, err);
 
