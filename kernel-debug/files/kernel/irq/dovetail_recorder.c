@@ -300,15 +300,18 @@ static int __init dtrec_early_init(void)
 early_initcall(dtrec_early_init);
 
 /*
- * The clock rate is measured against local_clock() across the whole
- * boot rather than taken from an arch variable, which keeps this code
- * arch-neutral and the error well under 0.1%.
+ * The clock rate is the architecture's when it states one (arm64's
+ * CNTFRQ_EL0), else measured against local_clock() across the whole
+ * boot, which keeps this code arch-neutral and the error well under
+ * 0.1% (x86's TSC, whose rate has no architectural register).
  */
 static void __init dtrec_calibrate_clock(void)
 {
-	u64 c = dtrec_clock(), ns = local_clock();
+	u64 c = dtrec_clock(), ns = local_clock(), hz = dtrec_clock_rate();
 
-	if (ns > dtrec_cal_ns && c > dtrec_cal_cycles)
+	if (hz)
+		dovetail_recorder_desc.clock_hz = hz;
+	else if (ns > dtrec_cal_ns && c > dtrec_cal_cycles)
 		dovetail_recorder_desc.clock_hz =
 			mul_u64_u64_div_u64(c - dtrec_cal_cycles, NSEC_PER_SEC,
 					    ns - dtrec_cal_ns);

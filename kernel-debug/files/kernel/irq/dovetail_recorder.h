@@ -7,19 +7,38 @@
 #include <uapi/linux/dovetail_recorder.h>
 #include <asm/local64.h>
 #include <asm/timex.h>
+#ifdef CONFIG_ARM64
+#include <asm/arch_timer.h>
+#endif
 
 struct dentry;
 
 /*
  * The one clock every writer uses, cheap and NMI-safe; desc.clock_hz is
- * calibrated against it, so whoever converts cycles to ns reads it too.
+ * its rate, so whoever converts cycles to ns reads it too. On arm64 the
+ * virtual counter is read directly: get_cycles() goes through
+ * arch_timer_read_counter, a pointer the timer driver sets late and
+ * whose errata variants may toggle preemption. The counter is read
+ * without any erratum workaround, which QEMU's virt machine does not need.
  */
 static __always_inline u64 dtrec_clock(void)
 {
-#ifdef CONFIG_X86
+#if defined(CONFIG_X86)
 	return rdtsc();
+#elif defined(CONFIG_ARM64)
+	return __arch_counter_get_cntvct();
 #else
 	return get_cycles();
+#endif
+}
+
+/* The counter's rate when the architecture states it, else 0. */
+static inline u64 dtrec_clock_rate(void)
+{
+#ifdef CONFIG_ARM64
+	return arch_timer_get_cntfrq();
+#else
+	return 0;
 #endif
 }
 
