@@ -69,16 +69,6 @@ void dtrec_free(struct dtrec_snapshot *s);
  */
 int dtrec_read_snapshot(FILE *f, void **out, size_t *outlen, char *err,
 			size_t errlen);
-/*
- * Read a snapshot stream from f (a file, stdin, a pipe) into a malloc'ed
- * buffer for dtrec_parse(): the header is checked before anything else
- * is read, each CPU block's header before its records, and nothing past
- * the last block is read, so memory never exceeds what a valid header
- * describes (docs/recorder.md, section 8) and a non-snapshot costs 136
- * bytes. Free *out with dtrec_free_buf().
- */
-int dtrec_read_snapshot(FILE *f, void **out, size_t *outlen, char *err,
-			size_t errlen);
 
 /*
  * Build a snapshot stream from a dump or a live target: desc is the
