@@ -6,6 +6,13 @@ import subprocess
 from . import kaslr
 
 GDB = os.environ.get("GDB", "gdb")
+# Debian's gdb reads x86 only; gdb-multiarch reads aarch64 too.
+GDB_MULTIARCH = os.environ.get("GDB_MULTIARCH", "gdb-multiarch")
+
+
+def binary(arch="x86_64"):
+    """The gdb that debugs a guest of `arch` on this host."""
+    return GDB if arch == "x86_64" else GDB_MULTIARCH
 
 
 class GDBError(Exception):
@@ -19,11 +26,11 @@ def argv(vm, commands, symbols=True):
     abort the rest (a -x script would stop at the first error), and the
     session always ends with detach so the guest keeps running.
     """
-    a = [GDB, "-batch", "-nx", "-ex", "set pagination off",
+    a = [binary(vm.kernel.arch), "-batch", "-nx", "-ex", "set pagination off",
          "-ex", "set confirm off"]
     if symbols:
         for c in kaslr.symbol_commands(vm.kernel.vmlinux,
-                                       vm.kaslr_offset()):
+                                       vm.kaslr_offset(), vm.kernel.arch):
             a += ["-ex", c]
     a += ["-ex", "target remote 127.0.0.1:%d" % vm.gdb_port]
     for c in commands:

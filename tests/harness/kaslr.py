@@ -6,6 +6,10 @@ comes from QEMU's `info registers` (gdb `monitor`), and the IDT itself sits
 in the fixed cpu_entry_area mapping, readable through the gdbstub without
 symbols. This needs neither the console nor a guest helper. The console
 method (/proc/kallsyms _stext) is kept as an independent cross-check.
+
+Strategy (arm64): the vector base register VBAR_EL1 holds the runtime
+address of `vectors` (the kernel's exception vector table), read through
+the gdbstub, which exposes the system registers by name.
 """
 import re
 import struct
@@ -14,6 +18,11 @@ import subprocess
 # Vector 0 handler across generations (idtentry rework in 5.8 renamed it).
 DIVIDE_ERROR = ("asm_exc_divide_error", "divide_error")
 ALIGN = 0x200000  # CONFIG_PHYSICAL_ALIGN: KASLR moves the kernel in 2 MiB steps
+# arm64 moves it in 2 MiB steps too, plus the image's offset from a 2 MiB
+# boundary in physical memory (head.S): only 64 KiB is certain.
+ALIGN_ARCH = {"x86_64": ALIGN, "arm64": 0x10000}
+# QEMU names AArch64 system registers as its cpregs do: VBAR (both states).
+VBAR_NAMES = ("VBAR_EL1", "VBAR")
 
 
 class KASLRError(Exception):
@@ -32,10 +41,36 @@ def link_symbols(vmlinux, names):
     return found
 
 
-def _check(off):
-    if off % ALIGN:
-        raise KASLRError("KASLR offset %#x is not 2 MiB aligned" % off)
+def _check(off, arch="x86_64"):
+    align = ALIGN_ARCH.get(arch, ALIGN)
+    if off % align:
+        raise KASLRError("KASLR offset %#x is not %d KiB aligned"
+                         % (off, align >> 10))
     return off
+
+
+def offset(vm):
+    """KASLR offset of the running guest, by its architecture's method."""
+    if vm.kernel.arch == "arm64":
+        return offset_from_vbar(vm)
+    return offset_from_idt(vm)
+
+
+def offset_from_vbar(vm):
+    """arm64: VBAR_EL1 (any CPU: all point at `vectors`) minus the link
+    address of `vectors`."""
+    from . import gdb
+    syms = link_symbols(vm.kernel.vmlinux, ("vectors",))
+    if "vectors" not in syms:
+        raise KASLRError("vmlinux has no vectors symbol")
+    # One command per name: gdb goes on past the one this QEMU lacks.
+    out = gdb.run(vm, ["info registers %s" % n for n in VBAR_NAMES],
+                  symbols=False)
+    m = re.search(r"^VBAR(?:_EL1)?\s+0x([0-9a-f]+)", out, re.M)
+    if not m or int(m.group(1), 16) == 0:
+        raise KASLRError("cannot read VBAR_EL1 through gdb: %s" % out[-500:])
+    return _check((int(m.group(1), 16) - syms["vectors"]) & (2**64 - 1),
+                  "arm64")
 
 
 def gate_address(raw):
@@ -68,16 +103,19 @@ def offset_from_kallsyms(vm):
     m = re.match(r"([0-9a-f]+) ", out.strip())
     if not m or "_stext" not in syms or int(m.group(1), 16) == 0:
         raise KASLRError("no usable _stext in /proc/kallsyms: %r" % out)
-    return _check(int(m.group(1), 16) - syms["_stext"])
+    return _check(int(m.group(1), 16) - syms["_stext"], vm.kernel.arch)
 
 
-def symbol_commands(vmlinux, offset):
+def symbol_commands(vmlinux, offset, arch="x86_64"):
     """gdb commands loading vmlinux relocated by `offset`.
 
     x86_64 per-CPU variables are offsets from __per_cpu_offset[cpu], not
     addresses, and the kernel does not relocate them; so .data..percpu keeps
-    its link address (0) while every other section moves.
+    its link address (0) while every other section moves. arm64's per-CPU
+    section has a real link address and moves with the rest.
     """
     if not offset:
         return ["file %s" % vmlinux]
+    if arch == "arm64":
+        return ["add-symbol-file %s -o %#x" % (vmlinux, offset)]
     return ["add-symbol-file %s -o %#x -s .data..percpu 0" % (vmlinux, offset)]

@@ -5,7 +5,9 @@ import os
 NO_KERNEL_REASON = ("no Dovetail kernel in ~/.cache/dovetail-debug/kernels "
                     "(build one with make kernel KSRC=...)")
 
-FILES = ("bzImage", "vmlinux", "info.json", "release")
+FILES = ("vmlinux", "info.json", "release")
+# The boot image make kernel stores for each architecture (info.json "arch").
+IMAGES = {"x86_64": "bzImage", "arm64": "Image"}
 
 
 def kcache():
@@ -24,7 +26,12 @@ class Kernel:
         self.generation = self.info.get("generation", "")
         self.recorder = bool(self.info.get("recorder"))
         self.fixture = bool(self.info.get("fixture"))
-        self.bzimage = os.path.join(path, "bzImage")
+        self.arch = self.info.get("arch") or "x86_64"
+        if self.arch not in IMAGES:
+            raise ValueError("%s: unknown architecture %r" % (path, self.arch))
+        self.image = os.path.join(path, IMAGES[self.arch])
+        # The x86 spelling, kept for the callers that predate arm64.
+        self.bzimage = self.image
         self.vmlinux = os.path.join(path, "vmlinux")
         self.config = os.path.join(path, "config")
 
@@ -69,9 +76,11 @@ def discover(root=None):
                 os.path.isfile(os.path.join(d, f)) for f in FILES):
             continue
         try:
-            found.append(Kernel(d))
+            k = Kernel(d)
         except (OSError, ValueError):
             continue
+        if os.path.isfile(k.image):
+            found.append(k)
     return found
 
 

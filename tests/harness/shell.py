@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 
-from . import clock, initramfs, kernels, vm
+from . import clock, gdb, initramfs, kernels, vm
 
 
 def main():
@@ -36,7 +36,7 @@ def main():
               % (a.name, ", ".join(x.name for x in found)), file=sys.stderr)
         return 1
     try:
-        initrd = initramfs.path()
+        initrd = initramfs.path(k.arch)
     except initramfs.InitramfsError as e:
         print("make vm: %s" % e, file=sys.stderr)
         return 1
@@ -45,7 +45,8 @@ def main():
     # irqaffinity=0: device IRQs (the console UART) stay off CPUs the
     # fixture may hold stalled.
     try:
-        append = vm.cmdline(a.kaslr, extra="irqaffinity=0", harness=False)
+        append = vm.cmdline(a.kaslr, extra="irqaffinity=0", harness=False,
+                            arch=k.arch)
     except clock.ClockError as e:
         print("make vm: %s" % e, file=sys.stderr)
         return 1
@@ -54,8 +55,8 @@ def main():
     argv += ["-serial", "mon:stdio"]
     print("make vm: %s (%s); Ctrl-A X quits, 'reboot -f' too" % (k.name, k.release))
     print("make vm: kernel command line: %s" % append)
-    print("make vm: gdb -ex 'file %s' -ex 'target remote 127.0.0.1:%d'%s"
-          % (k.vmlinux, port, "" if not a.kaslr else
+    print("make vm: %s -ex 'file %s' -ex 'target remote 127.0.0.1:%d'%s"
+          % (gdb.binary(k.arch), k.vmlinux, port, "" if not a.kaslr else
              "  (KASLR on: see docs/vm-tier.md for the offset)"))
     print("make vm: QMP at %s" % qmp)
     sys.stdout.flush()

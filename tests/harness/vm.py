@@ -26,6 +26,11 @@ from . import clock, initramfs
 from .qmp import QMP, QMPError
 
 QEMU = os.environ.get("QEMU", "qemu-system-x86_64")
+# arm64 guests: QEMU's virt machine (a device tree, GICv3, PL011, fw_cfg on
+# MMIO) with Cortex-A57s, the cheapest CPU to emulate that arm64 6.x runs on.
+QEMU_ARM64 = os.environ.get("QEMU_AARCH64", "qemu-system-aarch64")
+ARM64_MACHINE = ["-machine", "virt,gic-version=3", "-cpu", "cortex-a57"]
+CONSOLE = {"x86_64": "ttyS0", "arm64": "ttyAMA0"}
 READY = "DTDEBUG-READY"
 # Without ACPI the fw_cfg device is only known from this parameter (the x86
 # defaults: 12 ports at 0x510, control +0, data +1, DMA +4). The driver writes
@@ -81,15 +86,19 @@ def boot_timeout():
     return float(os.environ.get("DTDEBUG_BOOT_TIMEOUT", "240"))
 
 
-def cmdline(kaslr, extra="", harness=True):
+def cmdline(kaslr, extra="", harness=True, arch="x86_64"):
     """The kernel command line of every guest, whatever its generation.
 
     The timekeeping parameters (tests/harness/clock.py) are passed to every
-    kernel: a generation that calibrates its TSC by itself takes the same
-    value, one that cannot would otherwise stall.
+    x86 kernel: a generation that calibrates its TSC by itself takes the
+    same value, one that cannot would otherwise stall. An arm64 guest finds
+    its console UART and fw_cfg in the device tree.
     """
-    parts = ["console=ttyS0", FW_CFG, "kaslr" if kaslr else "nokaslr"]
-    parts += clock.timekeeping_args()
+    parts = ["console=" + CONSOLE[arch]]
+    if arch == "x86_64":
+        parts.append(FW_CFG)
+    parts.append("kaslr" if kaslr else "nokaslr")
+    parts += clock.timekeeping_args(arch)
     if harness:
         parts += ["dtharness", "dtquiet"]
     if extra:
@@ -103,14 +112,18 @@ def qemu_argv(kernel, initrd, append, smp=2, mem="512M", gdb_port=None,
 
     TCG only: the tier must behave the same on machines without KVM.
     """
-    # One socket per vCPU: without ACPI the kernel learns CPUs from
-    # SeaBIOS's MP table, which lists one processor per socket only.
-    argv = [QEMU, "-accel", "tcg", "-smp", "%d,sockets=%d" % (smp, smp),
-            "-m", mem,
-            "-nographic", "-no-reboot",
-            "-kernel", kernel.bzimage, "-initrd", initrd,
-            "-append", append + (" panic=-1" if on_panic_exit else ""),
-            "-device", "vmcoreinfo"]
+    if kernel.arch == "arm64":
+        argv = [QEMU_ARM64, "-accel", "tcg"] + ARM64_MACHINE + \
+            ["-smp", str(smp)]
+    else:
+        # One socket per vCPU: without ACPI the kernel learns CPUs from
+        # SeaBIOS's MP table, which lists one processor per socket only.
+        argv = [QEMU, "-accel", "tcg", "-smp", "%d,sockets=%d" % (smp, smp)]
+    argv += ["-m", mem,
+             "-nographic", "-no-reboot",
+             "-kernel", kernel.image, "-initrd", initrd,
+             "-append", append + (" panic=-1" if on_panic_exit else ""),
+             "-device", "vmcoreinfo"]
     if gdb_port:
         argv += ["-gdb", "tcp:127.0.0.1:%d" % gdb_port]
     if qmp_path:
@@ -168,7 +181,7 @@ class VM:
 
     def start(self):
         _install_handlers()
-        initrd = initramfs.path()
+        initrd = initramfs.path(self.kernel.arch)
         sock_path = os.path.join(self.workdir, "console.sock")
         qmp_path = os.path.join(self.workdir, "qmp.sock")
         for attempt in range(3):
@@ -180,7 +193,8 @@ class VM:
             listener.listen(1)
             self.gdb_port = _free_port()
             try:
-                self.cmdline = cmdline(self.kaslr, self.append)
+                self.cmdline = cmdline(self.kaslr, self.append,
+                                       arch=self.kernel.arch)
             except clock.ClockError as e:
                 raise VMError(str(e))
             argv = qemu_argv(self.kernel, initrd, self.cmdline,
@@ -356,7 +370,7 @@ class VM:
         """Virtual KASLR offset of the running kernel (0 with nokaslr)."""
         if self._kaslr_offset is None:
             from . import kaslr
-            self._kaslr_offset = kaslr.offset_from_idt(self)
+            self._kaslr_offset = kaslr.offset(self)
         return self._kaslr_offset
 
     def pause(self):
