@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * What the notes of a dump file say: the saved CPU registers, for the
- * front ends that need the hard interrupt state (RFLAGS.IF) of each CPU
+ * front ends that need the hard interrupt state (RFLAGS.IF on x86_64,
+ * PSTATE's DAIF.I on arm64) of each CPU
  * at dump time, and VMCOREINFO, for a debugger (gdb) that cannot read
  * it itself and needs KERNELOFFSET to relocate vmlinux under KASLR.
  */
@@ -14,9 +15,10 @@
 /*
  * Read the NT_PRSTATUS notes of an ELF vmcore (kdump /proc/vmcore
  * copy, QEMU dump-guest-memory) or of a kdump-compressed (diskdump)
- * file and store each CPU's RFLAGS, in note order, into rflags[].
+ * file and store each CPU's flags word, in note order, into rflags[]:
+ * RFLAGS on x86_64, PSTATE on aarch64 (the dump's machine says which).
  * Returns the number of CPUs found (at most max_cpus), or a negative
- * errno with a one-line message in err[]. x86_64 dumps only.
+ * errno with a one-line message in err[]. x86_64 and aarch64 dumps only.
  */
 int dtrec_dump_cpu_flags(const char *path, uint64_t *rflags, int max_cpus,
 			 char *err, size_t errlen);

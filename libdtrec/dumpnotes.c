@@ -19,9 +19,15 @@
 #define NT_PRSTATUS_TYPE	1
 #define NT_GNU_BUILD_ID_TYPE	3
 #define EM_X86_64_ID		62
-/* x86_64 struct elf_prstatus: pr_reg at 112, eflags is user_regs_struct[18]. */
+#define EM_AARCH64_ID		183
+/*
+ * struct elf_prstatus has pr_reg at 112 on both 64-bit machines. x86_64:
+ * eflags is user_regs_struct[18]; arm64: pstate is user_pt_regs[33]
+ * (x0-x30, sp, pc, pstate), its DAIF.I bit 7.
+ */
 #define PRSTATUS_REG_OFF	112
 #define PRSTATUS_RFLAGS_OFF	(PRSTATUS_REG_OFF + 18 * 8)
+#define PRSTATUS_PSTATE_OFF	(PRSTATUS_REG_OFF + 33 * 8)
 
 #define MAX_NOTES_BYTES		(64U << 20)
 
@@ -111,6 +117,7 @@ static int open_regular(const char *path, uint64_t *fsize, char *err,
 /* What a walk over the notes collects; any part may be absent. */
 struct note_sink {
 	uint64_t *rflags;	/* RFLAGS of each CORE/NT_PRSTATUS, in order */
+	size_t flags_off;	/* where the flags word is in the note */
 	int max_cpus;
 	int n;
 	char *vmci;		/* VMCOREINFO text, NUL-terminated */
@@ -167,8 +174,8 @@ static void scan_notes(const unsigned char *p, size_t len, struct note_sink *s)
 		desc = name + name_al;
 		if (type == NT_PRSTATUS_TYPE && namesz == 5 &&
 		    !memcmp(name, "CORE", 5) && s->rflags &&
-		    descsz >= PRSTATUS_RFLAGS_OFF + 8 && s->n < s->max_cpus)
-			s->rflags[s->n++] = get64(desc + PRSTATUS_RFLAGS_OFF);
+		    descsz >= s->flags_off + 8 && s->n < s->max_cpus)
+			s->rflags[s->n++] = get64(desc + s->flags_off);
 		else if (namesz == 11 && !memcmp(name, "VMCOREINFO", 11))
 			sink_vmcoreinfo(s, desc, descsz);
 		else if (type == NT_GNU_BUILD_ID_TYPE && namesz == 4 &&
@@ -219,9 +226,11 @@ static int parse_elf(int fd, uint64_t fsize, const unsigned char *eh,
 	memcpy(&machine, eh + 18, 2);
 	memcpy(&phentsize, eh + 54, 2);
 	memcpy(&phnum, eh + 56, 2);
-	if (machine != EM_X86_64_ID && s->rflags)
+	s->flags_off = machine == EM_AARCH64_ID ? PRSTATUS_PSTATE_OFF :
+		PRSTATUS_RFLAGS_OFF;
+	if (machine != EM_X86_64_ID && machine != EM_AARCH64_ID && s->rflags)
 		return fail(err, errlen, -EINVAL,
-			    "ELF machine %u: saved registers are decoded for x86_64 only",
+			    "ELF machine %u: saved registers are decoded for x86_64 and aarch64 only",
 			    machine);
 	if (phentsize != sizeof(ph) || !phnum)
 		return fail(err, errlen, -EINVAL, "bad ELF program headers");
@@ -249,9 +258,13 @@ static int parse_kdump(int fd, uint64_t fsize, struct note_sink *s,
 		return fail(err, errlen, -EIO, "kdump header truncated");
 	memcpy(&version, dh + DH_HEADER_VERSION, 4);
 	memcpy(&block_size, dh + DH_BLOCK_SIZE, 4);
-	if (s->rflags && strncmp((const char *)dh + DH_UTS_MACHINE, "x86_64", 7))
+	if (!strncmp((const char *)dh + DH_UTS_MACHINE, "aarch64", 8))
+		s->flags_off = PRSTATUS_PSTATE_OFF;
+	else if (!strncmp((const char *)dh + DH_UTS_MACHINE, "x86_64", 7))
+		s->flags_off = PRSTATUS_RFLAGS_OFF;
+	else if (s->rflags)
 		return fail(err, errlen, -EINVAL,
-			    "kdump machine '%.16s': saved registers are decoded for x86_64 only",
+			    "kdump machine '%.16s': saved registers are decoded for x86_64 and aarch64 only",
 			    (const char *)dh + DH_UTS_MACHINE);
 	if (block_size < 512 || block_size > (1 << 20) ||
 	    (block_size & (block_size - 1)))

@@ -25,19 +25,28 @@ static void put16(unsigned char *p, uint16_t v) { memcpy(p, &v, 2); }
 static void put32(unsigned char *p, uint32_t v) { memcpy(p, &v, 4); }
 static void put64(unsigned char *p, uint64_t v) { memcpy(p, &v, 8); }
 
+/* notes() writes aarch64 PRSTATUS notes: 392 bytes, PSTATE at 112 + 33 * 8. */
+static int arm64;
+
 /* One note: namesz, descsz, type, name (4-aligned), desc (4-aligned). */
 static size_t note(unsigned char *p, const char *name, uint32_t type,
 		   size_t descsz, uint64_t rflags)
 {
-	size_t nsz = strlen(name) + 1, nal = (nsz + 3) & ~3UL, dal = (descsz + 3) & ~3UL;
+	size_t flags_off = arm64 ? 112 + 33 * 8 : 112 + 18 * 8;
+	size_t nsz, nal, dal;
 
+	if (arm64 && descsz == 336)
+		descsz = 392;
+	nsz = strlen(name) + 1;
+	nal = (nsz + 3) & ~3UL;
+	dal = (descsz + 3) & ~3UL;
 	put32(p, (uint32_t)nsz);
 	put32(p + 4, (uint32_t)descsz);
 	put32(p + 8, type);
 	memset(p + 12, 0, nal + dal);
 	memcpy(p + 12, name, nsz);
-	if (descsz >= 264)
-		put64(p + 12 + nal + 112 + 18 * 8, rflags);
+	if (descsz >= flags_off + 8)
+		put64(p + 12 + nal + flags_off, rflags);
 	return 12 + nal + dal;
 }
 
@@ -162,10 +171,19 @@ static void test_elf(void)
 	CHECK(strstr(err, "program header") != NULL);
 
 	/* Another machine: refused with a message naming it. */
-	len = make_elf(b, 183);
+	len = make_elf(b, 40);
 	p = write_file("arm.elf", b, len);
 	CHECK(dtrec_dump_cpu_flags(p, fl, 8, err, sizeof(err)) < 0);
-	CHECK(strstr(err, "183") != NULL);
+	CHECK(strstr(err, "machine 40") != NULL);
+
+	/* aarch64: PSTATE, from its own place in a longer note. */
+	arm64 = 1;
+	len = make_elf(b, 183);
+	arm64 = 0;
+	p = write_file("arm64.elf", b, len);
+	memset(fl, 0, sizeof(fl));
+	CHECK(dtrec_dump_cpu_flags(p, fl, 8, err, sizeof(err)) == 2);
+	CHECK(fl[0] == 0x246 && fl[1] == 0x46);
 
 	/* A note whose descsz runs past the segment ends the scan quietly. */
 	len = make_elf(b, 62);
@@ -210,6 +228,26 @@ static void test_kdump(void)
 
 	p = write_file("short.kdump", b, BS + 10);	/* sub header cut */
 	CHECK(dtrec_dump_cpu_flags(p, fl, 8, err, sizeof(err)) < 0);
+
+	/* aarch64, as QEMU writes it for an arm64 guest: PSTATE. */
+	put64(b + BS + 48, 2 * BS);
+	memset(b + 12 + 4 * 65, 0, 65);
+	memcpy(b + 12 + 4 * 65, "aarch64", 8);
+	memset(b + 2 * BS, 0, BS);
+	arm64 = 1;
+	nlen = notes(b + 2 * BS);
+	arm64 = 0;
+	put64(b + BS + 56, nlen);
+	p = write_file("arm64.kdump", b, 2 * BS + nlen);
+	memset(fl, 0, sizeof(fl));
+	CHECK(dtrec_dump_cpu_flags(p, fl, 8, err, sizeof(err)) == 2);
+	CHECK(fl[0] == 0x246 && fl[1] == 0x46);
+
+	/* Any other machine is refused, naming it. */
+	memcpy(b + 12 + 4 * 65, "riscv64", 8);
+	p = write_file("riscv.kdump", b, 2 * BS + nlen);
+	CHECK(dtrec_dump_cpu_flags(p, fl, 8, err, sizeof(err)) < 0);
+	CHECK(strstr(err, "riscv64") != NULL);
 	free(b);
 }
 
