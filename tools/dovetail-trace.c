@@ -77,20 +77,6 @@ static void fail(int rc, const char *fmt, ...)
 	exit(rc);
 }
 
-static uint64_t number(const char *opt, const char *v)
-{
-	char *end;
-	unsigned long long n;
-
-	if (!v)
-		fail(2, "%s needs a value", opt);
-	errno = 0;
-	n = strtoull(v, &end, 0);
-	if (errno || !*v || *end || *v == '-')
-		fail(2, "%s: '%s' is not a non-negative integer", opt, v);
-	return n;
-}
-
 static int is_filter_flag(const char *a)
 {
 	/* The only filter option without a value. */
@@ -138,23 +124,14 @@ static void parse_args(struct args *a, int argc, char **argv)
 				fail(2, "%s needs a value", o);
 			a->output = v;
 			i++;
-		} else if (a->cmd == C_REPORT && o[0] == '-' && o[1]) {
-			/* Left to dtrec_report_opts_parse: every one takes a value. */
+		} else if ((a->cmd == C_REPORT || a->cmd == C_AUDIT) && o[0] == '-' && o[1]) {
+			/*
+			 * Left to dtrec_report_opts_parse or dtrec_audit_opts_parse,
+			 * which range-check every value: each option takes one.
+			 */
 			a->report[a->nreport++] = argv[i];
 			if (!strchr(o, '=') && v)
 				a->report[a->nreport++] = argv[++i];
-		} else if (!strcmp(o, "--context")) {
-			a->audit.context = (int)number(o, v);
-			i++;
-		} else if (!strcmp(o, "--max-oob-stall")) {
-			a->audit.max_oob_stall_ns = number(o, v);
-			i++;
-		} else if (!strcmp(o, "--max-inband-stall-pending")) {
-			a->audit.max_inband_stall_pending_ns = number(o, v);
-			i++;
-		} else if (!strcmp(o, "--max-hard-off")) {
-			a->audit.max_hard_off_ns = number(o, v);
-			i++;
 		} else if (o[0] == '-' && o[1]) {
 			/* Left to dtrec_filter_parse, which knows the names. */
 			a->filter[a->nfilter++] = argv[i];
@@ -322,7 +299,12 @@ int main(int argc, char **argv)
 	if (dtrec_filter_parse(&f, a.nfilter, a.filter, err, sizeof(err)))
 		fail(2, "%s", err);
 	dtrec_report_opts_init(&a.ropts);
-	if (dtrec_report_opts_parse(&a.ropts, a.nreport, a.report, err, sizeof(err)))
+	dtrec_audit_opts_init(&a.audit);
+	if (a.cmd == C_AUDIT &&
+	    dtrec_audit_opts_parse(&a.audit, a.nreport, a.report, err, sizeof(err)))
+		fail(2, "audit: %s", err);
+	if (a.cmd != C_AUDIT &&
+	    dtrec_report_opts_parse(&a.ropts, a.nreport, a.report, err, sizeof(err)))
 		fail(2, "report: %s", err);
 	buf = read_input(a.snapshot, &len);
 	if (dtrec_parse(buf, len, &s, err, sizeof(err)))

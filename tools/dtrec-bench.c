@@ -4,6 +4,7 @@
  * 1M records (4 wrapped CPU rings of 256K), best of several runs.
  * Prints one line: "parse+merge: N records/s".
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,10 +30,23 @@ int main(int argc, char **argv)
 	unsigned char *buf = calloc(1, len), *p;
 	struct dtrec_snap_header *h = (void *)buf;
 	char err[DTREC_ERRLEN];
-	int runs = argc > 1 ? atoi(argv[1]) : 5, i;
+	int runs = 5, i;
 	double best = 1e9;
 	unsigned int c, k;
 
+	if (argc > 1) {
+		char *end;
+		long v;
+
+		errno = 0;
+		v = strtol(argv[1], &end, 10);
+		if (argc > 2 || errno || !*argv[1] || *end || v < 1 || v > 1000) {
+			fprintf(stderr, "usage: dtrec-bench [RUNS] (RUNS: 1..1000)\n");
+			free(buf);
+			return 2;
+		}
+		runs = (int)v;
+	}
 	if (!buf) {
 		fprintf(stderr, "dtrec-bench: out of memory\n");
 		return 1;

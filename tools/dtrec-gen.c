@@ -75,9 +75,23 @@ static unsigned long long num(const char *s)
 		usage(stderr, 2);
 	errno = 0;
 	v = strtoull(s, &end, 0);
-	if (errno || *end || *s == '-')
-		die("bad number");
+	if (errno || !*s || *end || *s == '-' || *s == '+') {
+		fprintf(stderr, "dtrec-gen: '%s' is not a non-negative integer\n", s);
+		exit(2);
+	}
 	return v;
+}
+
+/* num() for the options stored in 32 bits: refused rather than wrapped. */
+static unsigned int num32(const char *s)
+{
+	unsigned long long v = num(s);
+
+	if (v > 0xffffffffULL) {
+		fprintf(stderr, "dtrec-gen: %s is out of range (0..4294967295)\n", s);
+		exit(2);
+	}
+	return (unsigned int)v;
 }
 
 static void parse(struct opts *o, int argc, char **argv)
@@ -96,19 +110,19 @@ static void parse(struct opts *o, int argc, char **argv)
 		else if (!strcmp(a, "--image"))
 			{ o->image = 1; continue; }
 		else if (!strcmp(a, "--cpus"))
-			o->cpus = num(v);
+			o->cpus = num32(v);
 		else if (!strcmp(a, "--records"))
-			o->records = num(v);
+			o->records = num32(v);
 		else if (!strcmp(a, "--events"))
 			o->events = num(v);
 		else if (!strcmp(a, "--seed"))
 			o->seed = num(v);
 		else if (!strcmp(a, "--torn"))
-			o->torn = num(v);
+			o->torn = num32(v);
 		else if (!strcmp(a, "--stale"))
-			o->stale = num(v);
+			o->stale = num32(v);
 		else if (!strcmp(a, "--rec-size"))
-			o->rec_size = num(v);
+			o->rec_size = num32(v);
 		else if (!strcmp(a, "--clock-hz"))
 			o->clock_hz = num(v);
 		else if (!strcmp(a, "--ref-cycles"))
