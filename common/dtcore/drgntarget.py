@@ -104,5 +104,6 @@ class DrgnTarget(Target):
     def cpu_flags(self, cpu, rank):
         if self._flags is None:
             self._flags = dumpfile.cpu_flags(self.dump_path) \
-                if self.dump_path and self.arch() == "x86_64" else []
+                if self.dump_path and self.arch() in ("x86_64", "aarch64") \
+                else []
         return self._flags[rank] if rank < len(self._flags) else None

@@ -11,6 +11,10 @@ from dtcore.target import DtError
 from . import target
 
 
+def _aarch64():
+    return "aarch64" in gdb.selected_inferior().architecture().name()
+
+
 class DtKaslr(gdb.Command):
     """Compute the KASLR offset of a QEMU guest and reload vmlinux with it.
 
@@ -19,11 +23,12 @@ Usage: dt-kaslr [--scan-mb N] [--dry-run]
 On a vmcore (gdb vmlinux vmcore), reads KERNELOFFSET from the dump's
 VMCOREINFO note. On a QEMU gdbstub, switches to physical memory
 (maintenance packet Qqemu.PhyMemMode:1), searches the first N MiB
-(default 1024) of guest physical memory for the VMCOREINFO note text
+(default 1024) of guest physical memory (from 1 GiB on arm64, where
+QEMU's virt machine has its RAM) for the VMCOREINFO note text
 (OSRELEASE=..., KERNELOFFSET=...) and switches back. Then checks
-OSRELEASE against vmlinux and reloads vmlinux at that offset (per-CPU
-symbols stay at 0). Boot the guest with nokaslr to avoid the need
-altogether."""
+OSRELEASE against vmlinux and reloads vmlinux at that offset (x86_64
+per-CPU symbols stay at 0). Boot the guest with nokaslr to avoid the
+need altogether."""
 
     CHUNK = 1 << 20
 
@@ -66,8 +71,10 @@ altogether."""
             raise gdb.GdbError("dovetail: %s" % e)
         # x86_64 per-CPU symbols are offsets from __per_cpu_offset[], which
         # KASLR does not move: .data..percpu keeps its link address (0).
+        # arm64's per-CPU section has a real link address and moves too.
+        pcpu = "" if _aarch64() else " -s .data..percpu 0"
         cmds = ["symbol-file",
-                "add-symbol-file %s -o %#x -s .data..percpu 0" % (vmlinux, offset)]
+                "add-symbol-file %s -o %#x%s" % (vmlinux, offset, pcpu)]
         gdb.write("dovetail: KERNELOFFSET=%#x\n" % offset)
         if dry:
             gdb.write("\n".join(cmds) + "\n")
@@ -88,7 +95,9 @@ altogether."""
         inf = gdb.selected_inferior()
         try:
             carry = b""
-            for base in range(0, scan_mb << 20, self.CHUNK):
+            # QEMU's arm virt machine has its RAM at 1 GiB, the pc at 0.
+            start = 0x40000000 if _aarch64() else 0
+            for base in range(start, start + (scan_mb << 20), self.CHUNK):
                 try:
                     data = inf.read_memory(base, self.CHUNK).tobytes()
                 except (gdb.MemoryError, gdb.error):

@@ -1,4 +1,4 @@
-"""The dtcore Target over gdb: a QEMU gdbstub (live, per-vCPU RFLAGS)
+"""The dtcore Target over gdb: a QEMU gdbstub (live, per-vCPU RFLAGS or PSTATE)
 or an ELF vmcore opened with `gdb vmlinux vmcore`. Type lookups are
 cached and dropped when an objfile is (re)loaded, like the kernel's
 scripts/gdb CachedType."""
@@ -12,6 +12,16 @@ from dtcore.target import DtError, MissingMember, MissingType, ReadError, Target
 
 def _strip(ty):
     return ty.strip_typedefs().unqualified()
+
+
+def _flags_register(arch):
+    """The register holding the hard IRQ bit (libdtrec decodes it: IF on
+    x86_64, DAIF.I on arm64), by gdb's architecture name; None: unknown."""
+    if "x86-64" in arch:
+        return "$eflags"
+    if "aarch64" in arch:
+        return "$cpsr"
+    return None
 
 
 class GdbTarget(Target):
@@ -134,14 +144,14 @@ class GdbTarget(Target):
 
     def cpu_flags(self, cpu, rank):
         """QEMU's gdbstub exposes one thread per vCPU (ptid lwp = cpu + 1):
-        read each one's live eflags. A core file: the RFLAGS its notes
-        saved, note i for the i-th online CPU as drgn and crash map them.
-        Other targets: unknown."""
+        read each one's live eflags (cpsr on aarch64). A core file: the
+        RFLAGS (PSTATE) its notes saved, note i for the i-th online CPU as
+        drgn and crash map them. Other targets: unknown."""
         key = ("flags", self.core)
         if key not in self._cache:
             if self.core:
                 self._cache[key] = dict(enumerate(dumpfile.cpu_flags(self.core))) \
-                    if "x86-64" in self._arch else {}
+                    if _flags_register(self._arch) else {}
             else:
                 self._cache[key] = self._vcpu_flags()
         return self._cache[key].get(rank if self.core else cpu)
@@ -149,14 +159,15 @@ class GdbTarget(Target):
     def _vcpu_flags(self):
         out = {}
         inf = gdb.selected_inferior()
-        if not self._is_qemu() or "x86-64" not in self._arch:
+        reg = _flags_register(self._arch)
+        if not self._is_qemu() or not reg:
             return out
         orig = gdb.selected_thread()
         try:
             for th in inf.threads():
                 th.switch()
                 try:
-                    out[th.ptid[1] - 1] = int(gdb.parse_and_eval("$eflags")) & 0xffffffff
+                    out[th.ptid[1] - 1] = int(gdb.parse_and_eval(reg)) & 0xffffffff
                 except gdb.error:
                     pass
         finally:
