@@ -49,6 +49,15 @@ class Kernel:
             return ["--minimal", "--kaslr", "auto"]
         return ["--kaslr", "auto"]
 
+    def crash_skip_reason(self):
+        """Why crash cannot be tested on this kernel's dumps here, or None:
+        Debian's crash is built for the host's architecture only."""
+        if self.arch != "x86_64":
+            return ("Debian's crash reads only x86_64 dumps on this host "
+                    "(%s is %s): crash-ext is built but not run" % (
+                        self.name, self.arch))
+        return None
+
     @property
     def crash_full(self):
         return "--minimal" not in self.crash_args()

@@ -13,6 +13,7 @@ import subprocess
 import time
 
 from tests.harness import VM
+from tests.harness import gdb as hgdb
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CTL = "/sys/kernel/debug/dovetail/fixture/ctl"
@@ -137,7 +138,8 @@ def gdb_core_out(kernel, dump, cmds, kaslr=False, timeout=600):
     lines = ["source %s" % GDB_SCRIPT] + (["dt-kaslr"] if kaslr else []) + lines
 
     def run(lines):
-        argv = ["gdb", "-q", "-batch", "-nx", kernel.vmlinux, dump]
+        argv = [hgdb.binary(kernel.arch), "-q", "-batch", "-nx",
+                kernel.vmlinux, dump]
         for l in lines:
             argv += ["-ex", l]
         r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
