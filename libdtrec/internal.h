@@ -45,6 +45,13 @@ int dtrec_merge(struct dtrec_snapshot *s, const unsigned char *const *rings,
  */
 void dtrec_print_event(FILE *out, const struct dtrec_ev *e, int json, int first);
 
+/*
+ * s (up to max bytes, or its NUL) for a terminal: control characters
+ * escaped, bad UTF-8 replaced (text.c). Returns the columns written.
+ */
+size_t dtrec_text_strn(FILE *out, const char *s, size_t max);
+size_t dtrec_text_str(FILE *out, const char *s);
+
 static inline int dtrec_is_pow2(uint64_t v)
 {
 	return v && !(v & (v - 1));

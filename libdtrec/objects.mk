@@ -2,7 +2,7 @@
 # compiles the same sources into dovetail.so.
 # format: the snapshot stream, its records and their names
 DTREC_FORMAT := parse.o build.o merge.o filter.o names.o print.o json.o dumpnotes.o \
-	outfile.o
+	outfile.o text.o
 # state: pipeline state of a live target or a dump, through dtrec_target.h
 DTREC_STATE := state.o state_kernel.o state_stages.o state_irqs.o state_tasks.o \
 	state_print.o

@@ -222,8 +222,9 @@ static void stats_text(FILE *out, const struct dtrec_snapshot *s,
 	const struct dtrec_snap_header *h = &s->hdr;
 	unsigned int i;
 
-	fprintf(out, "release %.*s, clock %llu Hz, %u CPUs, ",
-		(int)strnlen(h->release, sizeof(h->release)), h->release,
+	fputs("release ", out);
+	dtrec_text_strn(out, h->release, sizeof(h->release));
+	fprintf(out, ", clock %llu Hz, %u CPUs, ",
 		(unsigned long long)h->clock_hz, s->nr_cpus);
 	if (h->frozen)
 		fprintf(out, "frozen (%s, cpu %u)\n", dtrec_freeze_name(h->freeze_reason),

@@ -1361,7 +1361,8 @@ static void text_cond(FILE *out, const struct report *r, const struct rcpu *c,
 		char who[128];
 
 		fmt_who(who, sizeof(who), cd->pid, comm_of(r, cd->pid, c->cpu));
-		fprintf(out, " by %s", who);
+		fputs(" by ", out);
+		dtrec_text_str(out, who);
 	}
 	fputc('\n', out);
 }
@@ -1390,7 +1391,9 @@ static void text_cpu(FILE *out, const struct report *r, const struct rcpu *c)
 		c->pipe ? "yes" : "no");
 	if (c->current >= 0) {
 		fmt_who(who, sizeof(who), c->current, comm_of(r, c->current, c->cpu));
-		fprintf(out, "%-16s%s\n", "current", who);
+		fprintf(out, "%-16s", "current");
+		dtrec_text_str(out, who);
+		fputc('\n', out);
 	} else {
 		fprintf(out, "%-16s%s\n", "current", "unknown");
 	}
@@ -1403,8 +1406,11 @@ static void text_cpu(FILE *out, const struct report *r, const struct rcpu *c)
 	for (k = 0; k < c->pend.n; k++) {
 		const struct pend *p = &c->pend.p[k];
 
-		fprintf(out, "  %-7s irq %-6u %-24s", p->stage ? "oob" : "in-band",
-			p->irq, p->name ? p->name : "?");
+		size_t w;
+
+		fprintf(out, "  %-7s irq %-6u ", p->stage ? "oob" : "in-band", p->irq);
+		w = dtrec_text_str(out, p->name ? p->name : "?");
+		fprintf(out, "%*s", w < 24 ? (int)(24 - w) : 0, "");
 		if (p->timed) {
 			fputs(p->exact ? " posted " : " posted before ", out);
 			text_time(out, p->post);
@@ -1418,7 +1424,9 @@ static void text_cpu(FILE *out, const struct report *r, const struct rcpu *c)
 		const struct flight *f = &c->fl[k];
 
 		fmt_who(who, sizeof(who), f->pid, comm_of(r, f->pid, c->cpu));
-		fprintf(out, "  %s: %s%s", who, f->cls ? f->cls : "?",
+		fputs("  ", out);
+		dtrec_text_str(out, who);
+		fprintf(out, ": %s%s", f->cls ? f->cls : "?",
 			f->inflight ? ", task_inflight" : "");
 		if (f->have_since) {
 			fmt_dur(d, sizeof(d), dur_of(r, f->since));
@@ -1442,8 +1450,9 @@ static void print_text(FILE *out, const struct report *r)
 	const struct dtrec_snap_header *h = &r->s->hdr;
 	size_t i;
 
-	fprintf(out, "hang report: release %.*s, %zu CPUs, clock %llu Hz, recorder ",
-		(int)strnlen(h->release, sizeof(h->release)), h->release, r->nr,
+	fputs("hang report: release ", out);
+	dtrec_text_strn(out, h->release, sizeof(h->release));
+	fprintf(out, ", %zu CPUs, clock %llu Hz, recorder ", r->nr,
 		(unsigned long long)h->clock_hz);
 	if (h->frozen)
 		fprintf(out, "frozen (%s, cpu %u)\n", dtrec_freeze_name(h->freeze_reason),
@@ -1474,9 +1483,11 @@ static void print_text(FILE *out, const struct report *r)
 	fputs("\n=== verdict ===\n", out);
 	if (!r->nv)
 		fputs("no hang signature\n", out);
-	for (i = 0; i < r->nv; i++)
-		fprintf(out, "%s%s\n", r->v[i].msg,
+	for (i = 0; i < r->nv; i++) {
+		dtrec_text_str(out, r->v[i].msg);
+		fprintf(out, "%s\n",
 			i == 0 && r->nv > 1 ? "   <- most likely culprit" : "");
+	}
 }
 
 /* ------------------------------------------------------------------ */
