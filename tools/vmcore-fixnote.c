@@ -101,11 +101,37 @@ static int vmcoreinfo_value(const char *text, size_t len, const char *key,
 	return -1;
 }
 
+/*
+ * A utsname field must hold printable ASCII, at least one character,
+ * and leave room for its NUL: what libkdumpfile and crash print.
+ */
+static const char *bad_field(const char *v)
+{
+	size_t i, n = strlen(v);
+
+	if (!n)
+		return "is empty";
+	if (n >= UTS_LEN)
+		return "is longer than 64 bytes";
+	for (i = 0; i < n; i++)
+		if (v[i] < 0x20 || v[i] > 0x7e)
+			return "holds a byte that is not printable ASCII";
+	return NULL;
+}
+
+/* Field = v and zeros to its end: no junk left past the NUL. */
+static void set_field(char *field, const char *v)
+{
+	memset(field, 0, UTS_LEN);
+	memcpy(field, v, strlen(v));
+}
+
 static int fix_kdump(int fd, const char *uts_version)
 {
 	struct kdump_header h;
 	struct kdump_sub_header sh;
-	char release[UTS_LEN], *info;
+	char release[UTS_LEN + 1], msg[160], *info;
+	const char *why;
 	struct stat st;
 
 	if (read_at(fd, &h, sizeof(h), 0))
@@ -133,27 +159,35 @@ static int fix_kdump(int fd, const char *uts_version)
 		return fail("VMCOREINFO has no OSRELEASE");
 	}
 	free(info);
+	/* What goes into the header is checked first: nothing bad is written. */
+	why = bad_field(release);
+	if (why) {
+		snprintf(msg, sizeof(msg), "VMCOREINFO's OSRELEASE %s", why);
+		return fail(msg);
+	}
+	why = uts_version ? bad_field(uts_version) : NULL;
+	if (why) {
+		snprintf(msg, sizeof(msg), "-u UTS_VERSION %s", why);
+		return fail(msg);
+	}
 
 	if (!h.utsname.machine[0])
 		return fail("kdump header names no machine");
-	/* Fill only what is missing: a dump made by makedumpfile is left alone. */
-	if (strcmp(h.utsname.sysname, "Linux")) {
-		memset(h.utsname.sysname, 0, UTS_LEN);
-		strcpy(h.utsname.sysname, "Linux");
-	}
+	/*
+	 * Fill only what is missing: a dump made by makedumpfile is left
+	 * alone. A field written is zeroed to its end.
+	 */
+	if (strncmp(h.utsname.sysname, "Linux", UTS_LEN))
+		set_field(h.utsname.sysname, "Linux");
 	if (!h.utsname.release[0])
-		memcpy(h.utsname.release, release, strlen(release));
-	if (!h.utsname.version[0] || uts_version) {
-		const char *v = uts_version ? uts_version : "unknown";
-
-		memset(h.utsname.version, 0, UTS_LEN);
-		strncpy(h.utsname.version, v, UTS_LEN - 1);
-	}
+		set_field(h.utsname.release, release);
+	if (!h.utsname.version[0] || uts_version)
+		set_field(h.utsname.version, uts_version ? uts_version : "unknown");
 	if (pwrite(fd, &h.utsname, sizeof(h.utsname),
 		   offsetof(struct kdump_header, utsname)) != sizeof(h.utsname))
 		return fail("cannot write the kdump header");
-	printf("%s: %s: kdump header now says Linux %s (%s)\n", prog, path,
-	       h.utsname.release, h.utsname.machine);
+	printf("%s: %s: kdump header now says Linux %.*s (%.*s)\n", prog, path,
+	       UTS_LEN - 1, h.utsname.release, UTS_LEN - 1, h.utsname.machine);
 	return 0;
 }
 
