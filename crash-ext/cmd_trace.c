@@ -17,60 +17,64 @@ static int read_cb(void *ctx, uint64_t addr, void *buf, size_t len)
 	return ce_read(addr, buf, len) ? -EIO : 0;
 }
 
-static int build_stream(void **out, size_t *outlen)
+/* The snapshot stream of the dump; -1 with the reason in why[]. */
+static int build_stream(void **out, size_t *outlen, char *why, size_t whylen)
 {
-	char err[DTREC_ERRLEN];
 	uint64_t a;
 	uint32_t head[4], size;
 	void *desc;
 	int rc;
 
-	if (ce_koff_init())
-		return -1;
 	if (ce_sym("dovetail_recorder_desc", &a)) {
-		ce_err("recorder compiled out (no dovetail_recorder_desc symbol; CONFIG_DOVETAIL_RECORDER=n)");
+		snprintf(why, whylen, "recorder compiled out (no dovetail_recorder_desc symbol; CONFIG_DOVETAIL_RECORDER=n)");
 		return -1;
 	}
 	if (ce_read(a, head, sizeof(head))) {
-		ce_err("cannot read dovetail_recorder_desc");
+		snprintf(why, whylen, "cannot read dovetail_recorder_desc");
 		return -1;
 	}
-	if (dtrec_desc_size(head, sizeof(head), &size, err, sizeof(err))) {
-		ce_err("%s", err);
+	if (dtrec_desc_size(head, sizeof(head), &size, why, whylen))
 		return -1;
-	}
 	desc = malloc(size);
-	if (!desc)
+	if (!desc) {
+		snprintf(why, whylen, "out of memory");
 		return -1;
+	}
 	if (ce_read(a, desc, size)) {
-		ce_err("cannot read the %u-byte recorder descriptor", size);
+		snprintf(why, whylen, "cannot read the %u-byte recorder descriptor", size);
 		free(desc);
 		return -1;
 	}
 	rc = dtrec_build_snapshot(desc, size, read_cb, NULL, ko.release, out,
-				  outlen, err, sizeof(err));
+				  outlen, why, whylen);
 	free(desc);
-	if (rc) {
-		ce_err("%s", err);
-		return -1;
-	}
-	return 0;
+	return rc ? -1 : 0;
+}
+
+static struct dtrec_snapshot *load_why(char *why, size_t whylen)
+{
+	struct dtrec_snapshot *s = NULL;
+	size_t len;
+	void *buf;
+
+	if (build_stream(&buf, &len, why, whylen))
+		return NULL;
+	if (dtrec_parse(buf, len, &s, why, whylen))
+		s = NULL;
+	dtrec_free_buf(buf);
+	return s;
 }
 
 static struct dtrec_snapshot *load(void)
 {
-	struct dtrec_snapshot *s = NULL;
-	char err[DTREC_ERRLEN];
-	size_t len;
-	void *buf;
+	struct dtrec_snapshot *s;
+	char why[DTREC_ERRLEN];
 
-	if (build_stream(&buf, &len))
+	if (ce_koff_init())
 		return NULL;
-	if (dtrec_parse(buf, len, &s, err, sizeof(err))) {
-		ce_err("%s", err);
-		s = NULL;
-	}
-	dtrec_free_buf(buf);
+	s = load_why(why, sizeof(why));
+	if (!s)
+		ce_err("%s", why);
 	return s;
 }
 
@@ -147,16 +151,15 @@ int ce_cmd_audit(int argc, char **argv)
 
 /*
  * The hang report: the live state of the dump (what stages, irqs and
- * tasks --all print) plus the rings, judged by libdtrec. The snapshot
- * comes first, as in the Python front ends: without a recorder there
- * is nothing to report on.
+ * tasks --all print) plus the rings, judged by libdtrec; without a
+ * recorder, or with an unusable one, the state alone.
  */
 int ce_cmd_report(int argc, char **argv)
 {
 	struct dtrec_report_opts o;
 	struct dtrec_snapshot *s;
 	struct dtrec_live *live;
-	char err[DTREC_ERRLEN] = "";
+	char err[DTREC_ERRLEN] = "", why[DTREC_ERRLEN];
 	int json = take_json(&argc, argv), rc;
 	char *text;
 
@@ -165,12 +168,14 @@ int ce_cmd_report(int argc, char **argv)
 		ce_err("report: %s", err);
 		return -1;
 	}
-	s = load();
-	if (!s)
+	if (ce_koff_init())
 		return -1;
+	/* Without a recorder, the state alone (docs/report.md). */
+	s = load_why(why, sizeof(why));
 	live = dtrec_live_new();
-	if (!live || dtrec_state_live(&ce_target, live, err, sizeof(err))) {
-		ce_err("%s", live ? err : "out of memory");
+	if (!live || dtrec_state_live(&ce_target, live, err, sizeof(err)) ||
+	    dtrec_live_info(live, ko.release, s ? NULL : why)) {
+		ce_err("%s", live && err[0] ? err : "out of memory");
 		dtrec_live_free(live);
 		dtrec_free(s);
 		return -1;
@@ -217,8 +222,12 @@ int ce_cmd_snapshot(int argc, char **argv)
 		ce_err("usage: dovetail snapshot FILE");
 		return -1;
 	}
-	if (build_stream(&buf, &len))
+	if (ce_koff_init())
 		return -1;
+	if (build_stream(&buf, &len, err, sizeof(err))) {
+		ce_err("%s", err);
+		return -1;
+	}
 	/* Whole or not at all: a failed write leaves FILE as it was. */
 	rc = dtrec_write_file(argv[0], buf, len, err, sizeof(err));
 	dtrec_free_buf(buf);

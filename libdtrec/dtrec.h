@@ -180,6 +180,21 @@ int dtrec_live_cpu(struct dtrec_live *l, uint32_t cpu, int stage_oob,
 /* An IRQ pending in a CPU's log: stage 0 in-band, 1 oob; name may be NULL. */
 int dtrec_live_pending(struct dtrec_live *l, uint32_t cpu, unsigned int stage,
 		       uint32_t irq, const char *name);
+/*
+ * The x86 system vector name of a pending IRQ (the irqs command's
+ * "vector"), so that the report knows an IPI; call after
+ * dtrec_live_pending() for the same IRQ.
+ */
+int dtrec_live_vector(struct dtrec_live *l, uint32_t cpu, unsigned int stage,
+		      uint32_t irq, const char *vector);
+/* An IPI vector name (RESCHEDULE_VECTOR, CALL_FUNCTION_SINGLE_VECTOR, ...). */
+int dtrec_vector_is_ipi(const char *vector);
+/*
+ * For a report without records: the kernel release, and why there is
+ * no record ("recorder compiled out", ...). Strings are copied.
+ */
+int dtrec_live_info(struct dtrec_live *l, const char *release, const char *norec);
+
 /* The Dovetail class of a task (docs/json-state.md "tasks"). */
 enum dtrec_task_class {
 	DTREC_TASK_INBAND = 0,
@@ -210,7 +225,10 @@ int dtrec_report_opts_parse(struct dtrec_report_opts *o, int argc, char **argv,
 /*
  * Returns the number of verdicts naming a culprit (0: no hang
  * signature), or a negative errno with a one-line message in err[]
- * (e.g. a snapshot without a single valid record). live may be NULL.
+ * (e.g. a snapshot without a single valid record and no live state).
+ * live may be NULL; s may be NULL, or hold no valid record, when live
+ * is given: the report then stands on the state alone (durations
+ * unknown, docs/report.md).
  */
 int dtrec_report(FILE *out, const struct dtrec_snapshot *s,
 		 const struct dtrec_live *live, const struct dtrec_report_opts *o,

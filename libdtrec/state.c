@@ -134,10 +134,16 @@ int dtrec_state_live(const struct dtrec_target *t, struct dtrec_live *l,
 	}
 	for (i = 0; !rc && i < q->nr_cpus; i++)
 		for (st = 0; st < 2; st++)
-			for (j = 0; !rc && j < q->cpus[i].log[st].nr_pending; j++)
+			for (j = 0; !rc && j < q->cpus[i].log[st].nr_pending; j++) {
+				const struct dtrec_pending_irq *p = &q->cpus[i].log[st].pending[j];
+
 				rc = dtrec_live_pending(l, q->cpus[i].cpu, (unsigned int)st,
-							q->cpus[i].log[st].pending[j].irq,
-							q->cpus[i].log[st].pending[j].name);
+							p->irq, p->name);
+				if (!rc && p->vector)
+					rc = dtrec_live_vector(l, q->cpus[i].cpu,
+							       (unsigned int)st, p->irq,
+							       p->vector);
+			}
 	for (i = 0; !rc && i < k->nr_tasks; i++)
 		rc = dtrec_live_task(l, k->tasks[i].pid, k->tasks[i].comm,
 				     k->tasks[i].cpu, k->tasks[i].cls);

@@ -58,6 +58,22 @@ static const char *vector_name(uint64_t vector, char *buf, size_t len)
 	return buf;
 }
 
+/* IPIs among them: what another CPU waits for when it is not taken. */
+int dtrec_vector_is_ipi(const char *vector)
+{
+	static const char *const ipis[] = {
+		"RESCHEDULE_VECTOR", "CALL_FUNCTION_VECTOR",
+		"CALL_FUNCTION_SINGLE_VECTOR", "REBOOT_VECTOR",
+		"RESCHEDULE_OOB_VECTOR", "CALL_FUNCTION_OOB_VECTOR",
+	};
+	size_t i;
+
+	for (i = 0; vector && i < sizeof(ipis) / sizeof(ipis[0]); i++)
+		if (!strcmp(vector, ipis[i]))
+			return 1;
+	return 0;
+}
+
 /* ---- irq_to_desc() ---- */
 
 #define XA_IS_NODE(e)		(((e) & 3) == 2 && (e) > 4096)

@@ -67,6 +67,8 @@ def load(path=None):
     lib.dtrec_live_pending.argtypes = [vp, u32, ctypes.c_uint, u32, cp]
     lib.dtrec_live_pending.restype = ci
     lib.dtrec_live_task.argtypes = [vp, i64, cp, u32, ci]
+    lib.dtrec_live_info.argtypes = [vp, cp, cp]
+    lib.dtrec_live_info.restype = ci
     lib.dtrec_live_task.restype = ci
     lib.dtrec_report_opts_init.argtypes = [vp]
     lib.dtrec_report_opts_init.restype = None
@@ -146,11 +148,14 @@ def dump_vmcoreinfo(path, size=1 << 16):
 
 
 class _Snapshot:
-    """A parsed snapshot, freed on exit of the with block."""
+    """A parsed snapshot, freed on exit of the with block; None parses
+    to no snapshot (a NULL pointer)."""
 
     def __init__(self, data):
         self.lib = load()
         self.ptr = ctypes.c_void_p()
+        if data is None:
+            return
         err = ctypes.create_string_buffer(ERRLEN)
         data = bytes(data)
         if self.lib.dtrec_parse(data, len(data), ctypes.byref(self.ptr),
@@ -393,7 +398,8 @@ def report(snapshot_bytes, live=None, opts=None, json=True):
     irq, name|None)], "tasks": [(pid, comm|None, cpu, class)]}, or a
     callable that fills the struct dtrec_live at the address it is given.
     opts: report options as words ("--last", "20", "--oob-stall", ...),
-    parsed by libdtrec as by every front end.
+    parsed by libdtrec as by every front end. snapshot_bytes None (no
+    recorder): the report on the live state alone.
     """
     lib = load()
     o = _opts(lib.dtrec_report_opts_init, lib.dtrec_report_opts_parse, opts)

@@ -104,13 +104,28 @@ def stats(k, json_out):
 def report(k, warn, opts, json_out):
     """(text, number of verdicts) of the hang report (docs/report.md):
     the recorder snapshot and the live state, both read through the
-    target and judged by libdtrec's dtrec_report()."""
+    target and judged by libdtrec's dtrec_report(). Without a usable
+    recorder, the live state alone."""
+    import ctypes
     from . import ctarget
     lib = _lib()
-    snap = snapshot(k)
+    k.check_dovetail()
     try:
-        return lib.report(snap, lambda ptr: ctarget.fill_live(k.t, ptr, warn),
-                          opts, json_out)
+        snap, why = snapshot(k), None
+    except DtError as e:
+        snap, why = None, str(e)
+
+    def fill(ptr):
+        ctarget.fill_live(k.t, ptr, warn)
+        try:
+            release = k.release()
+        except DtError:
+            release = None
+        lib.load().dtrec_live_info(ctypes.c_void_p(ptr),
+                                   None if release is None else release.encode(),
+                                   None if why is None else why.encode())
+    try:
+        return lib.report(snap, fill, opts, json_out)
     except lib.DtrecError as e:
         raise DtError(str(e))
 

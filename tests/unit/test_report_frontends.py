@@ -162,7 +162,7 @@ def test_report_is_identical_in_every_front_end(crash_outputs):
     assert text.splitlines()[-3:] == ["=== verdict ===",
                                       oob["message"] + "   <- most likely culprit",
                                       inb["message"]]
-    assert "current         pid 42 (rt-thread)\n" in text
+    assert "current         pid 42 (rt-thread), oob-running\n" in text
 
     o = json.loads(run_py(fk.t, "--json", "--last", "3", "--oob-stall", "1000000000000")[1])
     assert [v["rule"] for v in o["verdicts"]] == ["inband_stall_pending", "hard_irqs_off"]
@@ -182,18 +182,90 @@ def test_bad_option_is_one_line_everywhere(crash_outputs):
             "--inband-stall, --migrating, --hard-off)")
 
 
-def test_without_recorder_or_records_is_one_line():
-    fk = python_kernel(scenario()[0])
-    del fk.t.symbols["dovetail_recorder_desc"]
+def runaway_kernel(recorder=None):
+    """The issue's dump: CPU1 on the oob stage running a spinning oob
+    thread, its in-band log holding a CALL_FUNCTION_SINGLE IPI and a
+    timer tick; CPU0 in-band with a task stuck mid-migration."""
+    fk = FakeKernel(ncpus=2, release="6.6.69-dovetail")
+    spin = fk.task(50, "dtfix-spin/1", status=0x10 | 0x20, stall_bits=0, cpu=1)
+    stuck = fk.task(49, "dtfix-stuck/0", status=0x20 | 0x40, stall_bits=0)
+    fk.t.put(fk.init, "struct task_struct", "stall_bits", 0)   # in-band unstalled
+    fk.set_cpu(1, current=spin, owner=fk.init, preempt=STAGE)
+    fk.set_cpu(0, inflight=stuck)
+    fk.irq(260, "Local timer", hwirq=0xec - 0xe9, sipic=True)
+    fk.irq(261, None, hwirq=0xfb - 0xe9, sipic=True)
+    fk.set_log(1, 0, 1, {"index_1": {0: 1 << 4}, "flat": {4: 0b11 << 4}})
+    if recorder:
+        recorder.install(fk)
+    return fk
+
+
+def test_report_without_recorder_names_the_culprit():
+    """No recorder: one page per CPU from the state, durations unknown,
+    and the verdict the state alone supports."""
+    fk = runaway_kernel()
     rc, out, err = run_py(fk.t, "--json")
-    assert rc == 1 and out == "\n" and len(err) == 1
-    assert err[0].startswith("dovetail: recorder compiled out")
+    assert rc == 4 and err == [], (out, err)
+    o = json.loads(out)
+    assert (o["source"], o["freeze_ns"], o["release"]) == ("state", None, "6.6.69-dovetail")
+    assert o["no_records"].startswith("recorder compiled out")
+    c1 = o["cpus"][1]
+    assert (c1["stage"], c1["current"], c1["current_class"], c1["records"]) == \
+        ("oob", 50, "oob-running", None)
+    assert [(p["irq"], p["wait_ns"]) for p in c1["pending"]] == [(260, None), (261, None)]
+    rules = [(v["rule"], v["cpu"], v["pid"], v["duration_ns"]) for v in o["verdicts"]]
+    assert rules == [("oob_thread", 1, 50, None), ("ipi_blocked", 1, None, None),
+                     ("stuck_migrating", 0, 49, None)], rules
+    assert o["verdicts"][0]["message"] == (
+        "CPU1: oob thread pid 50 (dtfix-spin/1) holds the CPU, 2 in-band IRQs "
+        "pending (duration unknown: no records)")
+    assert o["verdicts"][1]["message"] == (
+        "CPU1: IPI CALL_FUNCTION_SINGLE_VECTOR (irq 261) pending in-band on a CPU "
+        "that cannot take it: oob thread pid 50 (dtfix-spin/1) holds it "
+        "(duration unknown: no records)")
+    rc, text, _ = run_py(fk.t)
+    assert "state from the dump alone: durations are unknown" in text
+    assert "current         pid 50 (dtfix-spin/1), oob-running\n" in text
+    assert text.splitlines()[-3].endswith("<- most likely culprit")
+    # The drgn adapter prints the same bytes.
+    from test_dtcore_drgn import _program, drgn  # noqa: F401  (skips without drgn)
+    from dtcore.drgntarget import DrgnTarget
+    assert run_py(DrgnTarget(_program(fk)), "--json")[:2] == (rc, out)
+
+
+def test_report_on_empty_rings_uses_the_state():
     empty = Recorder(clock_hz=10**9, nr_records=64)
     empty.cpus = {0: [], 1: []}
     fk = python_kernel(empty)
-    rc, out, err = run_py(fk.t)
-    assert rc == 1 and out == "\n" and len(err) == 1
-    assert err[0].startswith("dovetail: no valid record in the snapshot")
+    rc, out, err = run_py(fk.t, "--json")
+    o = json.loads(out)
+    assert rc == 4 and err == [] and o["source"] == "state"
+    assert o["no_records"] == "no valid record"
+    # An oob stall needs a since to be judged; the in-band stall with
+    # IRQs pending and the oob thread over them do not.
+    assert [v["rule"] for v in o["verdicts"]] == ["oob_thread", "inband_stall_pending"]
+
+
+def test_dump_and_records_disagree():
+    """The records end with CPU1's in-band stage unstalled, the dump
+    shows it stalled: the page says so, and the dump's value is used."""
+    r = Recorder(clock_hz=10**9, nr_records=64)
+    for k in range(5):
+        r.add(0, 1000 * MS + k * MS, 0, "mark")
+        r.add(1, 1000 * MS + k * MS, 0, "mark")
+    r.add(0, 2000 * MS, 0, "mark")
+    fk = FakeKernel(ncpus=2)
+    r.install(fk)
+    rc, out, _ = run_py(fk.t, "--json")
+    o = json.loads(out)
+    d, = o["cpus"][1]["disagree"]
+    assert (d["what"], d["dump"], d["records"]) == ("inband_stall", True, False)
+    assert d["why"] == ("the CPU's last record is 996.000 ms older than the freeze: "
+                        "the state changed after it, the dump is newer")
+    assert o["cpus"][1]["inband_stall"]["state"] is True
+    rc, text, _ = run_py(fk.t)
+    assert ("sources differ  in-band stage: the dump says stalled, the records "
+            "unstalled (%s); the dump's is used" % d["why"]) in text
 
 
 def test_migrating_task_seen_in_the_dump():
