@@ -4,10 +4,12 @@ of the rings it claims: a fake target whose descriptor says 2^21
 records of 1024 bytes for a ring that holds 3 made drgn's `stats` ask
 for one 2 GiB read. Checked through drgn on the synthetic program of
 test_dtcore_drgn, and through the front ends' common path on the plain
-fake target; every read is recorded and none may exceed the
-descriptor's own size."""
+fake target, and through gdb on an ELF core with a stand-in vmlinux;
+every read is recorded and none may exceed the descriptor's own size."""
 import os
+import shutil
 import struct
+import subprocess
 import sys
 
 import pytest
@@ -119,3 +121,40 @@ def test_drgn_stats_refuses_without_a_multi_gb_read(nr, size, why):
     rc, out, err = stats(DrgnTarget(prog))
     assert rc == 1 and err == ["dovetail: " + why]
     assert sizes and max(sizes) <= DESC_SIZE
+
+
+def _c_array(data):
+    return ",".join(str(b) for b in data)
+
+
+@pytest.mark.skipif(shutil.which("gdb") is None or shutil.which("gcc") is None,
+                    reason="gdb or gcc not installed")
+@pytest.mark.parametrize("nr,size,why", CASES)
+def test_gdb_dt_stats_refuses_on_a_core(tmp_path, nr, size, why):
+    """gdb on an ELF core and a stand-in vmlinux whose data holds the
+    descriptor (test_gdb_core's core builder): dt-stats refuses it with
+    libdtrec's one line, before reading the ring it names."""
+    import test_gdb_core as g
+    fk = FakeKernel(ncpus=1)
+    put_recorder(fk, nr, size)
+    desc = fk.t.read(fk.t.symbols["dovetail_recorder_desc"], DESC_SIZE)
+    src = tmp_path / "fake.c"
+    src.write_text(
+        'const char linux_banner[] = "Linux version %s (test) #1";\n'
+        'struct task_struct { unsigned long stall_bits; int pid; } init_task;\n'
+        'int irq_pipeline;\n'
+        'struct new_utsname { char sysname[65], nodename[65], release[65],'
+        ' version[65], machine[65], domainname[65]; };\n'
+        'struct uts_namespace { int kref; struct new_utsname name; }'
+        ' init_uts_ns = { 1, { "Linux", "", "%s" } };\n'
+        'unsigned char dovetail_recorder_desc[%d] = {%s};\n'
+        'void _start(void) { }\n' % (g.RELEASE, g.RELEASE, DESC_SIZE, _c_array(desc)))
+    vmlinux = tmp_path / "vmlinux"
+    r = subprocess.run(["gcc", "-g", "-nostdlib", "-static", "-o", str(vmlinux), str(src),
+                        "-Wl,--build-id=0x" + g.BUILD_ID], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    core = tmp_path / "vmcore"
+    core.write_bytes(g._core(g._vmcoreinfo(OSRELEASE=g.RELEASE, **{"BUILD-ID": g.BUILD_ID}),
+                             load=g._banner_page(str(vmlinux))))
+    _, errs = g._gdb(str(vmlinux), str(core), "dt-stats --json")
+    assert errs == ["dovetail: " + why]
