@@ -27,16 +27,17 @@ void ce_err(const char *fmt, ...)
 	error(INFO, "%s\n", buf);
 }
 
-#define PTE_ADDR	0x000ffffffffff000ULL
-#define PTE_PRESENT	0x1ULL
-#define PTE_PSE		0x80ULL
-#define KERNEL_MAP	0xffffffff80000000ULL
-
 static int raw_read(uint64_t addr, int type, void *buf, size_t len)
 {
 	return readmem(addr, type, buf, (long)len, "dovetail",
 		       RETURN_ON_ERROR | QUIET) ? 0 : -1;
 }
+
+#ifdef X86_64
+#define PTE_ADDR	0x000ffffffffff000ULL
+#define PTE_PRESENT	0x1ULL
+#define PTE_PSE		0x80ULL
+#define KERNEL_MAP	0xffffffff80000000ULL
 
 /*
  * x86_64 page-table walk from init_top_pgt. `crash --minimal` cannot
@@ -92,15 +93,28 @@ static int read_translated(uint64_t addr, uint8_t *buf, size_t len)
 	return 0;
 }
 
+#define DT_CRASH_ARCH	"x86_64"
+#elif defined(ARM64)
+/* crash built with target=ARM64: no page walk of its own (--minimal on
+ * arm64 dumps has not been tried: Debian's crash reads x86_64 only). */
+#define DT_CRASH_ARCH	"aarch64"
+#else
+#error "crash-ext: build with ARCH_DEF=-DX86_64 or ARCH_DEF=-DARM64"
+#endif
+
 int ce_read(uint64_t addr, void *buf, size_t len)
 {
 	if (!addr || !len || len > (size_t)LONG_MAX)
 		return -1;
 	if (!raw_read(addr, KVADDR, buf, len))
 		return 0;
+#ifdef X86_64
 	if (addr >= KERNEL_MAP)
 		return -1;
 	return read_translated(addr, buf, len);
+#else
+	return -1;
+#endif
 }
 
 int ce_read_ptr(uint64_t addr, uint64_t *v)
@@ -256,4 +270,4 @@ static const struct dtrec_target_ops ops = {
 	.warn = t_warn,
 };
 
-const struct dtrec_target ce_target = { &ops, NULL, "x86_64" };
+const struct dtrec_target ce_target = { &ops, NULL, DT_CRASH_ARCH };
