@@ -12,6 +12,9 @@
  * and the task events give the stage migrations. A front end may add
  * the state it read from the dump (struct dtrec_live); it then decides
  * what is true at freeze time, and the records still tell since when.
+ * Where the two disagree, the CPU page says which and why. Without a
+ * record (recorder compiled out, or empty) the report stands on the
+ * state alone: the same pages and rules, durations unknown.
  */
 #include <errno.h>
 #include <limits.h>
@@ -47,6 +50,7 @@
 struct live_irq {
 	uint32_t irq;
 	char *name;
+	char *vector;		/* x86 system vector name, or NULL */
 };
 
 struct live_cpu {
@@ -69,6 +73,8 @@ struct dtrec_live {
 	struct live_cpu *c;
 	size_t nt, capt;
 	struct live_task *t;
+	char *release;		/* the kernel's, for a report without records */
+	char *norec;		/* why there is no record, or NULL */
 };
 
 static int grow(void **arr, size_t *cap, size_t n, size_t size, size_t max)
@@ -120,8 +126,10 @@ void dtrec_live_free(struct dtrec_live *l)
 		return;
 	for (i = 0; i < l->nc; i++)
 		for (s = 0; s < 2; s++) {
-			for (k = 0; k < l->c[i].np[s]; k++)
+			for (k = 0; k < l->c[i].np[s]; k++) {
 				free(l->c[i].p[s][k].name);
+				free(l->c[i].p[s][k].vector);
+			}
 			free(l->c[i].p[s]);
 		}
 	for (i = 0; i < l->nt; i++) {
@@ -129,6 +137,8 @@ void dtrec_live_free(struct dtrec_live *l)
 	}
 	free(l->c);
 	free(l->t);
+	free(l->release);
+	free(l->norec);
 	free(l);
 }
 
@@ -204,11 +214,40 @@ int dtrec_live_pending(struct dtrec_live *l, uint32_t cpu, unsigned int stage,
 		return rc;
 	p = &c->p[stage][c->np[stage]];
 	p->irq = irq;
+	p->vector = NULL;
 	p->name = dupstr(name);
 	if (name && !p->name)
 		return -ENOMEM;
 	c->np[stage]++;
 	return 0;
+}
+
+int dtrec_live_vector(struct dtrec_live *l, uint32_t cpu, unsigned int stage,
+		      uint32_t irq, const char *vector)
+{
+	struct live_cpu *c = live_find(l, cpu);
+	size_t k;
+
+	if (!c || stage > 1)
+		return -EINVAL;
+	for (k = 0; k < c->np[stage]; k++)
+		if (c->p[stage][k].irq == irq) {
+			free(c->p[stage][k].vector);
+			c->p[stage][k].vector = dupstr(vector);
+			return vector && !c->p[stage][k].vector ? -ENOMEM : 0;
+		}
+	return -ENOENT;
+}
+
+int dtrec_live_info(struct dtrec_live *l, const char *release, const char *norec)
+{
+	if (!l)
+		return -EINVAL;
+	free(l->release);
+	free(l->norec);
+	l->release = dupstr(release);
+	l->norec = dupstr(norec);
+	return (release && !l->release) || (norec && !l->norec) ? -ENOMEM : 0;
 }
 
 int dtrec_live_task(struct dtrec_live *l, int64_t pid, const char *comm,
@@ -278,6 +317,7 @@ struct pend {
 	unsigned int stage;
 	uint32_t irq;
 	const char *name;
+	const char *vector;	/* from the dump, or NULL */
 	int timed;		/* post is known: the post time, or a bound */
 	int exact;		/* post is the post time, else "posted before" */
 	uint64_t post;
@@ -328,12 +368,21 @@ struct rcpu {
 	size_t nfl, capfl;
 	struct flight *fl;
 	struct dtrec_idmap flidx;	/* pid -> index in fl[] */
+	/* Where the dump and the records disagree (resolve_cpu). */
+	struct disagree {
+		const char *what;	/* "stage", "inband_stall", ... */
+		int dump, records;
+		char why[192];
+	} dis[4];
+	size_t ndis;
 };
 
-enum vkind { V_OOB, V_INBAND, V_MIGRATING, V_HARD_OFF };
+/* In the order of likelihood, which is the order of the verdicts. */
+enum vkind { V_OOB, V_OOB_THREAD, V_INBAND, V_IPI, V_MIGRATING, V_HARD_OFF };
 
 static const char *const vkind_name[] = {
-	"oob_stall", "inband_stall_pending", "stuck_migrating", "hard_irqs_off",
+	"oob_stall", "oob_thread", "inband_stall_pending", "ipi_blocked",
+	"stuck_migrating", "hard_irqs_off",
 };
 
 struct verdict {
@@ -342,12 +391,13 @@ struct verdict {
 	int64_t pid;
 	uint64_t since, dur;
 	int exact;
+	int timed;		/* since and dur are known */
 	size_t npend;
 	char msg[320];
 };
 
 struct report {
-	const struct dtrec_snapshot *s;
+	const struct dtrec_snapshot *s;	/* NULL: no record, state alone */
 	const struct dtrec_live *live;
 	struct dtrec_report_opts o;
 	uint32_t mask;
@@ -664,7 +714,7 @@ static void scan_migrations(struct report *r)
 	const struct dtrec_snapshot *s = r->s;
 	size_t i;
 
-	if (!has_class(r, DTREC_C_TASK))
+	if (!s || !has_class(r, DTREC_C_TASK))
 		return;
 	for (i = 0; i < s->nr_events && !r->err; i++) {
 		const struct dtrec_ev *e = &s->events[i];
@@ -782,7 +832,16 @@ static const char *comm_of(const struct report *r, int64_t pid, int64_t cpu)
 	return t ? t->comm : NULL;
 }
 
+static int class_of(const struct report *r, int64_t pid, uint32_t cpu)
+{
+	const struct live_task *t = task_find(r, pid, cpu);
+
+	return t ? t->cls : -1;
+}
+
 /* --- resolution: live state over derived ---------------------------- */
+
+static void fmt_dur(char *buf, size_t len, uint64_t ns);
 
 static void live_cond(struct cond *c, int live, int64_t pid)
 {
@@ -966,9 +1025,45 @@ static void resolve_pending(struct report *r, struct rcpu *c)
 				p->post = c->win_ns;
 			}
 			p->name = lc->p[s][k].name;
+			p->vector = lc->p[s][k].vector;
 		}
 	pend_free(&c->pend);
 	c->pend = out;
+}
+
+/*
+ * The dump and the records on one fact: the dump holds at the dump, the
+ * records at the CPU's last record. Say which differs and why.
+ */
+static void disagree(struct report *r, struct rcpu *c, const char *what,
+		     int dump, int records)
+{
+	struct disagree *d;
+	char gap[32];
+
+	if (dump < 0 || records < 0 || dump == records ||
+	    c->ndis >= sizeof(c->dis) / sizeof(c->dis[0]))
+		return;
+	d = &c->dis[c->ndis++];
+	d->what = what;
+	d->dump = dump;
+	d->records = records;
+	fmt_dur(gap, sizeof(gap), dur_of(r, c->last_ns));
+	if (!strcmp(what, "hard_irqs_off") && records)
+		snprintf(d->why, sizeof(d->why),
+			 "hard IRQs are turned back on without a record");
+	else if (dur_of(r, c->last_ns))
+		snprintf(d->why, sizeof(d->why),
+			 "the CPU's last record is %s older than the freeze: "
+			 "the state changed after it, the dump is newer", gap);
+	else if (r->s && r->s->hdr.frozen)
+		snprintf(d->why, sizeof(d->why),
+			 "the state changed after the recorder froze "
+			 "(the dump was taken later)");
+	else
+		snprintf(d->why, sizeof(d->why),
+			 "the state changed after the last record without one "
+			 "(an unrecorded class, or a path without a hook)");
 }
 
 static void resolve_cpu(struct report *r, struct rcpu *c)
@@ -978,6 +1073,12 @@ static void resolve_cpu(struct report *r, struct rcpu *c)
 	if (!lc) {
 		resolve_pending(r, c);
 		return;
+	}
+	if (c->have_win) {
+		disagree(r, c, "stage_oob", lc->stage_oob, c->stage_oob);
+		disagree(r, c, "inband_stall", lc->is, c->is.on);
+		disagree(r, c, "oob_stall", lc->os, c->os.on);
+		disagree(r, c, "hard_irqs_off", lc->hoff, c->hoff.on);
 	}
 	if (lc->stage_oob >= 0)
 		c->stage_oob = lc->stage_oob;
@@ -1036,7 +1137,143 @@ static struct verdict *verdict_add(struct report *r, enum vkind kind,
 	v->since = since;
 	v->dur = dur_of(r, since);
 	v->exact = exact;
+	v->timed = 1;
 	return v;
+}
+
+/* A verdict from the state alone: since when is not known. */
+static struct verdict *verdict_untimed(struct report *r, enum vkind kind,
+				       uint32_t cpu, int64_t pid)
+{
+	struct verdict *v = verdict_add(r, kind, cpu, pid, 0, 0);
+
+	if (v) {
+		v->timed = 0;
+		v->dur = 0;
+	}
+	return v;
+}
+
+static const char *untimed_note(const struct report *r)
+{
+	return r->s ? " (since when: not in the records)" :
+		" (duration unknown: no records)";
+}
+
+/* The Dovetail class of a live task, -1 when unknown. */
+static int class_of(const struct report *r, int64_t pid, uint32_t cpu);
+static size_t npend(const struct rcpu *c, unsigned int stage, int *timed,
+		    uint64_t *oldest, int *oldest_exact);
+
+/*
+ * Why a CPU cannot take an in-band IRQ now, or NULL: its in-band stage
+ * is stalled, an oob thread holds it, or hard IRQs are off.
+ */
+static const char *cannot_take(const struct report *r, const struct rcpu *c,
+			       char *buf, size_t len)
+{
+	char who[128];
+
+	if (c->is.on == 1) {
+		fmt_who(who, sizeof(who), c->is.pid, comm_of(r, c->is.pid, c->cpu));
+		snprintf(buf, len, "in-band stage stalled by %s", who);
+	} else if (c->stage_oob == 1 &&
+		   class_of(r, c->current, c->cpu) == DTREC_TASK_OOB_RUNNING) {
+		fmt_who(who, sizeof(who), c->current, comm_of(r, c->current, c->cpu));
+		snprintf(buf, len, "oob thread %s holds it", who);
+	} else if (c->hoff.on == 1) {
+		snprintf(buf, len, "hard IRQs off");
+	} else {
+		return NULL;
+	}
+	return buf;
+}
+
+/*
+ * The rules that stand on the state alone (docs/report.md), for a CPU
+ * the records do not cover (no recorder, or no record of that CPU); with
+ * records, the timed rules above speak, and an IPI waits its threshold.
+ */
+static void state_verdicts(struct report *r, struct rcpu *c, int have_oob,
+			   int have_inband)
+{
+	char who[128], why[192];
+	struct verdict *v;
+	size_t k, n0 = npend(c, 0, NULL, NULL, NULL);
+	int ipi = 0;
+
+	for (k = 0; k < c->pend.n; k++)
+		ipi += c->pend.p[k].stage == 0 && dtrec_vector_is_ipi(c->pend.p[k].vector);
+	/* An oob thread running while in-band work waits on its CPU. */
+	if (!have_oob && !c->have_win && c->stage_oob == 1 && (n0 || ipi) &&
+	    class_of(r, c->current, c->cpu) == DTREC_TASK_OOB_RUNNING) {
+		v = verdict_untimed(r, V_OOB_THREAD, c->cpu, c->current);
+		if (!v)
+			return;
+		v->npend = n0;
+		fmt_who(who, sizeof(who), v->pid, comm_of(r, v->pid, c->cpu));
+		snprintf(v->msg, sizeof(v->msg),
+			 "CPU%u: oob thread %s holds the CPU, %zu in-band IRQ%s pending%s",
+			 c->cpu, who, n0, n0 == 1 ? "" : "s", untimed_note(r));
+	}
+	if (!have_inband && c->is.on == 1 && !c->is.have_since && n0) {
+		v = verdict_untimed(r, V_INBAND, c->cpu, c->is.pid);
+		if (!v)
+			return;
+		v->npend = n0;
+		fmt_who(who, sizeof(who), v->pid, comm_of(r, v->pid, c->cpu));
+		snprintf(v->msg, sizeof(v->msg),
+			 "CPU%u: in-band stage stalled by %s, %zu IRQ%s pending%s",
+			 c->cpu, who, n0, n0 == 1 ? "" : "s", untimed_note(r));
+	}
+	for (k = 0; ipi && k < c->pend.n; k++) {
+		const struct pend *p = &c->pend.p[k];
+
+		if (p->stage || !dtrec_vector_is_ipi(p->vector) ||
+		    (c->have_win && (!p->timed ||
+				     dur_of(r, p->post) < r->o.inband_stall_ns)) ||
+		    !cannot_take(r, c, why, sizeof(why)))
+			continue;
+		if (p->timed)
+			v = verdict_add(r, V_IPI, c->cpu, -1, p->post, p->exact);
+		else
+			v = verdict_untimed(r, V_IPI, c->cpu, -1);
+		if (!v)
+			return;
+		v->npend = 1;
+		snprintf(v->msg, sizeof(v->msg),
+			 "CPU%u: IPI %s (irq %u) pending in-band on a CPU that cannot take it: %s",
+			 c->cpu, p->vector, p->irq, why);
+		if (p->timed) {
+			char d[32];
+
+			fmt_dur(d, sizeof(d), v->dur);
+			snprintf(v->msg + strlen(v->msg), sizeof(v->msg) - strlen(v->msg),
+				 ", waiting %s%s", p->exact ? "" : "at least ", d);
+		} else {
+			snprintf(v->msg + strlen(v->msg), sizeof(v->msg) - strlen(v->msg),
+				 "%s", untimed_note(r));
+		}
+	}
+	for (k = 0; k < c->nfl; k++) {
+		const struct flight *f = &c->fl[k];
+
+		if (!f->candidate || f->have_since ||
+		    dtrec_idmap_get(&r->named, (uint64_t)f->pid, NULL))
+			continue;
+		if (dtrec_idmap_put(&r->named, (uint64_t)f->pid, 1)) {
+			r->err = -ENOMEM;
+			return;
+		}
+		v = verdict_untimed(r, V_MIGRATING, c->cpu, f->pid);
+		if (!v)
+			return;
+		fmt_who(who, sizeof(who), v->pid, comm_of(r, v->pid, c->cpu));
+		snprintf(v->msg, sizeof(v->msg),
+			 "CPU%u: %s stuck mid-migration to the oob stage%s%s", c->cpu,
+			 who, f->inflight ? " (the CPU's task_inflight)" : "",
+			 untimed_note(r));
+	}
 }
 
 /* IRQs pending in a stage; the oldest known post (or bound) in *oldest. */
@@ -1070,7 +1307,7 @@ static void cpu_verdicts(struct report *r, struct rcpu *c)
 	const struct dtrec_report_opts *o = &r->o;
 	char who[128], d1[32];
 	struct verdict *v;
-	int oob = 0;
+	int oob = 0, inband = 0;
 	size_t k;
 
 	if (c->os.on == 1 && c->os.have_since &&
@@ -1104,6 +1341,7 @@ static void cpu_verdicts(struct report *r, struct rcpu *c)
 					c->is.exact);
 			if (!v)
 				return;
+			inband = 1;
 			v->npend = n;
 			fmt_who(who, sizeof(who), v->pid, comm_of(r, v->pid, c->cpu));
 			fmt_dur(d1, sizeof(d1), v->dur);
@@ -1153,6 +1391,7 @@ static void cpu_verdicts(struct report *r, struct rcpu *c)
 		snprintf(v->msg, sizeof(v->msg), "CPU%u: hard IRQs off for %s%s by %s",
 			 c->cpu, v->exact ? "" : "at least ", d1, who);
 	}
+	state_verdicts(r, c, oob, inband);
 }
 
 static int cmp_verdict(const void *a, const void *b)
@@ -1161,6 +1400,8 @@ static int cmp_verdict(const void *a, const void *b)
 
 	if (x->kind != y->kind)
 		return x->kind < y->kind ? -1 : 1;
+	if (x->timed != y->timed)
+		return x->timed ? -1 : 1;
 	if (x->dur != y->dur)
 		return x->dur > y->dur ? -1 : 1;
 	if (x->cpu != y->cpu)
@@ -1217,20 +1458,29 @@ static void json_cpu(FILE *out, const struct report *r, const struct rcpu *c,
 {
 	size_t k;
 
-	fprintf(out, "%s{\"cpu\":%u,\"state\":\"%s\",\"records\":{\"ok\":%llu,\"torn\":%llu,\"stale\":%llu,\"lost\":%llu,\"window_ns\":",
-		first ? "" : ",", c->cpu, c->lc ? "live" : "records",
-		(unsigned long long)c->ok, (unsigned long long)c->torn,
-		(unsigned long long)c->stale, (unsigned long long)c->lost);
-	json_time(out, c->have_win, c->win_ns);
-	fputs(",\"last_ns\":", out);
-	json_time(out, c->have_win, c->last_ns);
-	fputs("},\"stage\":", out);
+	fprintf(out, "%s{\"cpu\":%u,\"state\":\"%s\",\"records\":", first ? "" : ",",
+		c->cpu, c->lc ? "live" : "records");
+	if (r->s) {
+		fprintf(out, "{\"ok\":%llu,\"torn\":%llu,\"stale\":%llu,\"lost\":%llu,\"window_ns\":",
+			(unsigned long long)c->ok, (unsigned long long)c->torn,
+			(unsigned long long)c->stale, (unsigned long long)c->lost);
+		json_time(out, c->have_win, c->win_ns);
+		fputs(",\"last_ns\":", out);
+		json_time(out, c->have_win, c->last_ns);
+		fputc('}', out);
+	} else {
+		fputs("null", out);
+	}
+	fputs(",\"stage\":", out);
 	if (c->stage_oob < 0)
 		fputs("null", out);
 	else
 		fprintf(out, "\"%s\"", c->stage_oob ? "oob" : "inband");
 	fprintf(out, ",\"pipeline_entry\":%s,\"current\":", json_tri(c->pipe));
 	json_pid(out, c->current);
+	fputs(",\"current_class\":", out);
+	dtrec_json_str(out, class_of(r, c->current, c->cpu) < 0 ? NULL :
+		       dtrec_task_class_name(class_of(r, c->current, c->cpu)));
 	json_cond(out, r, "inband_stall", &c->is);
 	json_cond(out, r, "oob_stall", &c->os);
 	json_cond(out, r, "hard_irqs_off", &c->hoff);
@@ -1262,6 +1512,14 @@ static void json_cpu(FILE *out, const struct report *r, const struct rcpu *c,
 		json_time(out, f->have_since, f->have_since ? dur_of(r, f->since) : 0);
 		fprintf(out, ",\"exact\":%s}", f->have_since && f->exact ? "true" : "false");
 	}
+	fputs("],\"disagree\":[", out);
+	for (k = 0; k < c->ndis; k++) {
+		fprintf(out, "%s{\"what\":\"%s\",\"dump\":%s,\"records\":%s,\"why\":",
+			k ? "," : "", c->dis[k].what, json_tri(c->dis[k].dump),
+			json_tri(c->dis[k].records));
+		dtrec_json_str(out, c->dis[k].why);
+		fputc('}', out);
+	}
 	fputs("],\"last_events\":[", out);
 	if (c->cv)
 		for (k = first_shown(r, c); k < c->cv->n; k++)
@@ -1273,23 +1531,26 @@ static const char *unrecorded[] = { "irq", "task" };
 
 static void print_json(FILE *out, const struct report *r)
 {
-	const struct dtrec_snap_header *h = &r->s->hdr;
+	const struct dtrec_snap_header *h = r->s ? &r->s->hdr : NULL;
 	const int cls[] = { DTREC_C_IRQ_LOG, DTREC_C_TASK };
 	size_t i;
 	int first = 1;
 
 	fputs("{\"command\":\"report\",\"release\":", out);
-	{
-		char rel[sizeof(h->release) + 1];
-
-		memcpy(rel, h->release, sizeof(h->release));
-		rel[sizeof(h->release)] = '\0';
-		dtrec_json_str(out, rel);
+	if (h)
+		dtrec_json_strn(out, h->release, sizeof(h->release));
+	else
+		dtrec_json_str(out, r->live->release);
+	if (h)
+		fprintf(out, ",\"clock_hz\":%llu,\"frozen\":%s,\"freeze_reason\":\"%s\",\"freeze_cpu\":%u,\"source\":\"%s\",\"no_records\":null,\"freeze_ns\":%llu,",
+			(unsigned long long)h->clock_hz, h->frozen ? "true" : "false",
+			dtrec_freeze_name(h->freeze_reason), h->freeze_cpu,
+			r->live ? "live" : "records", (unsigned long long)r->freeze);
+	else {
+		fputs(",\"clock_hz\":null,\"frozen\":null,\"freeze_reason\":null,\"freeze_cpu\":null,\"source\":\"state\",\"no_records\":", out);
+		dtrec_json_str(out, r->live->norec ? r->live->norec : "no valid record");
+		fputs(",\"freeze_ns\":null,", out);
 	}
-	fprintf(out, ",\"clock_hz\":%llu,\"frozen\":%s,\"freeze_reason\":\"%s\",\"freeze_cpu\":%u,\"source\":\"%s\",\"freeze_ns\":%llu,",
-		(unsigned long long)h->clock_hz, h->frozen ? "true" : "false",
-		dtrec_freeze_name(h->freeze_reason), h->freeze_cpu,
-		r->live ? "live" : "records", (unsigned long long)r->freeze);
 	fprintf(out, "\"thresholds\":{\"oob_stall_ns\":%llu,\"inband_stall_ns\":%llu,\"migrating_ns\":%llu,\"hard_off_ns\":%llu},\"unrecorded\":[",
 		(unsigned long long)r->o.oob_stall_ns,
 		(unsigned long long)r->o.inband_stall_ns,
@@ -1312,9 +1573,12 @@ static void print_json(FILE *out, const struct report *r)
 		json_pid(out, v->pid);
 		fputs(",\"comm\":", out);
 		dtrec_json_str(out, comm_of(r, v->pid, v->cpu));
-		fprintf(out, ",\"since_ns\":%llu,\"duration_ns\":%llu,\"exact\":%s,\"pending\":%zu,\"message\":",
-			(unsigned long long)v->since, (unsigned long long)v->dur,
-			v->exact ? "true" : "false", v->npend);
+		fputs(",\"since_ns\":", out);
+		json_time(out, v->timed, v->since);
+		fputs(",\"duration_ns\":", out);
+		json_time(out, v->timed, v->dur);
+		fprintf(out, ",\"exact\":%s,\"pending\":%zu,\"message\":",
+			v->timed && v->exact ? "true" : "false", v->npend);
 		dtrec_json_str(out, v->msg);
 		fputc('}', out);
 	}
@@ -1351,7 +1615,8 @@ static void text_cond(FILE *out, const struct report *r, const struct rcpu *c,
 		text_time(out, cd->since);
 		fprintf(out, " (%s%s)", cd->exact ? "" : "at least ", d);
 	} else {
-		fputs(" (since when: not in the records)", out);
+		fputs(r->s ? " (since when: not in the records)" :
+		      " (since when: unknown, no records)", out);
 	}
 	if (cd->pid >= 0) {
 		char who[128];
@@ -1369,11 +1634,15 @@ static void text_cpu(FILE *out, const struct report *r, const struct rcpu *c)
 	size_t k;
 
 	fprintf(out, "\n=== CPU %u (%s) ===\n", c->cpu,
+		!r->s ? "state from the dump; no records, durations unknown" :
 		c->lc ? "state from the dump, times from the records" :
 		"state from the records");
-	fprintf(out, "%-16s%llu valid, %llu torn, %llu stale, %llu lost", "records",
-		(unsigned long long)c->ok, (unsigned long long)c->torn,
-		(unsigned long long)c->stale, (unsigned long long)c->lost);
+	if (!r->s)
+		fprintf(out, "%-16snone", "records");
+	else
+		fprintf(out, "%-16s%llu valid, %llu torn, %llu stale, %llu lost", "records",
+			(unsigned long long)c->ok, (unsigned long long)c->torn,
+			(unsigned long long)c->stale, (unsigned long long)c->lost);
 	if (c->have_win) {
 		fputs("; window ", out);
 		text_time(out, c->win_ns);
@@ -1386,10 +1655,13 @@ static void text_cpu(FILE *out, const struct report *r, const struct rcpu *c)
 	fprintf(out, "%-16s%s\n", "pipeline entry", c->pipe < 0 ? "unknown" :
 		c->pipe ? "yes" : "no");
 	if (c->current >= 0) {
+		int cls = class_of(r, c->current, c->cpu);
+
 		fmt_who(who, sizeof(who), c->current, comm_of(r, c->current, c->cpu));
 		fprintf(out, "%-16s", "current");
 		dtrec_text_str(out, who);
-		fputc('\n', out);
+		fprintf(out, "%s%s\n", cls < 0 ? "" : ", ",
+			cls < 0 ? "" : dtrec_task_class_name(cls));
 	} else {
 		fprintf(out, "%-16s%s\n", "current", "unknown");
 	}
@@ -1432,6 +1704,24 @@ static void text_cpu(FILE *out, const struct report *r, const struct rcpu *c)
 		}
 		fputc('\n', out);
 	}
+	for (k = 0; k < c->ndis; k++) {
+		static const char *const yes[] = { "oob", "stalled", "stalled", "off" };
+		static const char *const no[] = { "in-band", "unstalled", "unstalled", "on" };
+		static const char *const what[] = { "stage_oob", "inband_stall",
+						   "oob_stall", "hard_irqs_off" };
+		static const char *const label[] = { "stage", "in-band stage",
+						    "oob stage", "hard IRQs" };
+		size_t w;
+
+		for (w = 0; w < 3 && strcmp(what[w], c->dis[k].what); w++)
+			;
+		fprintf(out, "%-16s%s: the dump says %s, the records %s (",
+			k ? "" : "sources differ", label[w],
+			c->dis[k].dump ? yes[w] : no[w],
+			c->dis[k].records ? yes[w] : no[w]);
+		dtrec_text_str(out, c->dis[k].why);
+		fputs("); the dump's is used\n", out);
+	}
 	if (!c->cv || !c->cv->n) {
 		fputs("no record\n", out);
 		return;
@@ -1443,9 +1733,18 @@ static void text_cpu(FILE *out, const struct report *r, const struct rcpu *c)
 
 static void print_text(FILE *out, const struct report *r)
 {
-	const struct dtrec_snap_header *h = &r->s->hdr;
+	const struct dtrec_snap_header *h = r->s ? &r->s->hdr : NULL;
 	size_t i;
 
+	if (!h) {
+		fputs("hang report: release ", out);
+		dtrec_text_str(out, r->live->release ? r->live->release : "unknown");
+		fprintf(out, ", %zu CPUs, no records: ", r->nr);
+		dtrec_text_str(out, r->live->norec ? r->live->norec : "no valid record");
+		fputc('\n', out);
+		fputs("state from the dump alone: durations are unknown\n", out);
+		goto thresholds;
+	}
 	fputs("hang report: release ", out);
 	dtrec_text_strn(out, h->release, sizeof(h->release));
 	fprintf(out, ", %zu CPUs, clock %llu Hz, recorder ", r->nr,
@@ -1459,6 +1758,7 @@ static void print_text(FILE *out, const struct report *r)
 	text_time(out, r->freeze);
 	fprintf(out, " (newest record); state from %s\n",
 		r->live ? "the dump, times from the records" : "the records");
+thresholds:
 	fputs("thresholds: ", out);
 	{
 		char a[32], b[32], c[32], d[32];
@@ -1491,12 +1791,13 @@ static void print_text(FILE *out, const struct report *r)
 static int build_cpus(struct report *r)
 {
 	const struct dtrec_snapshot *s = r->s;
-	size_t n = 0, i, max = s->nr_cpus + r->pc.nr + (r->live ? r->live->nc : 0);
+	size_t n = 0, i, max = (s ? s->nr_cpus : 0) + r->pc.nr +
+		(r->live ? r->live->nc : 0);
 	uint32_t *ids = malloc((max ? max : 1) * sizeof(*ids));
 
 	if (!ids)
 		return -ENOMEM;
-	for (i = 0; i < s->nr_cpus && s->cpus; i++)
+	for (i = 0; s && i < s->nr_cpus && s->cpus; i++)
 		ids[n++] = s->cpus[i].cpu;
 	for (i = 0; i < r->pc.nr; i++)
 		ids[n++] = r->pc.v[i].cpu;
@@ -1518,7 +1819,7 @@ static int build_cpus(struct report *r)
 		c->cpu = ids[i];
 		c->cv = dtrec_percpu_find(&r->pc, ids[i]);
 		c->lc = live_find(r->live, ids[i]);
-		for (k = 0; k < s->nr_cpus && s->cpus; k++)
+		for (k = 0; s && k < s->nr_cpus && s->cpus; k++)
 			if (s->cpus[k].cpu == ids[i])
 				c->lost += s->cpus[k].lost;
 	}
@@ -1553,7 +1854,7 @@ int dtrec_report(FILE *out, const struct dtrec_snapshot *s,
 	size_t i;
 	int rc, valid = 0;
 
-	if (!out || !s || (s->nr_events && !s->events))
+	if (!out || (!s && !live) || (s && s->nr_events && !s->events))
 		return dtrec_seterr(err, errlen, -EINVAL, "missing argument");
 	memset(&r, 0, sizeof(r));
 	r.s = s;
@@ -1570,18 +1871,20 @@ int dtrec_report(FILE *out, const struct dtrec_snapshot *s,
 		r.o.migrating_ns = DEF_MIGRATING_NS;
 	if (!r.o.hard_off_ns)
 		r.o.hard_off_ns = DEF_HARD_OFF_NS;
-	r.mask = s->hdr.event_mask ? s->hdr.event_mask : DTREC_ALL_CLASSES;
+	r.mask = s && s->hdr.event_mask ? s->hdr.event_mask : DTREC_ALL_CLASSES;
 	/* The freeze time: the newest valid record of any CPU. */
-	for (i = 0; i < s->nr_events; i++)
+	for (i = 0; s && i < s->nr_events; i++)
 		if (s->events[i].status == DTREC_OK) {
 			if (!valid++ || s->events[i].ns > r.freeze)
 				r.freeze = s->events[i].ns;
 		}
-	if (!valid)
+	if (!valid && !live)
 		return dtrec_seterr(err, errlen, -ENODATA,
 			"no valid record in the snapshot (%zu slots, all torn, stale or empty): nothing to report on",
 			s->nr_events);
-	rc = dtrec_percpu_build(&r.pc, s, 1);
+	if (!valid)
+		r.s = NULL;	/* the state alone (docs/report.md) */
+	rc = r.s ? dtrec_percpu_build(&r.pc, s, 1) : 0;
 	if (rc)
 		return dtrec_seterr(err, errlen, rc, "out of memory");
 	rc = build_cpus(&r);
