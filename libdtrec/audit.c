@@ -761,50 +761,6 @@ static void audit_tasks(struct audit *a)
 
 /* --- output --- */
 
-static const char *const state_json[] = {
-	"inband_stalled", "oob_stalled", "stage_oob", "in_pipeline",
-	"hard_off", "in_nmi", "in_hardirq", "task_oob",
-};
-
-static void json_event(FILE *out, const struct dtrec_ev *e, int first)
-{
-	static const char *const status[] = { "ok", "torn", "stale" };
-	unsigned int bit;
-	int f = 1;
-
-	fprintf(out, "%s{\"cpu\":%u,\"pos\":%llu,\"ns\":%llu,\"event\":\"%s\",\"pid\":%u,\"arg\":%u,\"arg2\":%u,\"state\":[",
-		first ? "" : ",", e->cpu, (unsigned long long)e->pos,
-		(unsigned long long)e->ns, dtrec_event_name(e->event), e->pid,
-		e->arg, e->arg2);
-	for (bit = 0; bit < 16; bit++) {
-		if (!(e->state & (1U << bit)))
-			continue;
-		if (bit < sizeof(state_json) / sizeof(state_json[0]))
-			fprintf(out, "%s\"%s\"", f ? "" : ",", state_json[bit]);
-		else
-			fprintf(out, "%s\"bit%u\"", f ? "" : ",", bit);
-		f = 0;
-	}
-	fprintf(out, "],\"status\":\"%s\"}",
-		status[e->status <= DTREC_STALE ? e->status : DTREC_STALE]);
-}
-
-static void json_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(out, "\\%c", ch);
-		else if (ch < 0x20 || ch >= 0x7f)
-			fprintf(out, "\\u%04x", ch);
-		else
-			fputc(ch, out);
-	}
-	fputc('"', out);
-}
-
 static void ctx_range(const struct audit *a, const struct violation *v,
 		      size_t *lo, size_t *hi)
 {
@@ -879,11 +835,11 @@ static void print_json(FILE *out, const struct audit *a)
 
 		fprintf(out, "%s{\"rule\":\"%s\",\"cpu\":%u,\"ns\":%llu,\"pid\":%u,\"message\":",
 			i ? "," : "", v->rule, v->cpu, (unsigned long long)v->ns, v->pid);
-		json_str(out, v->msg);
+		dtrec_json_str(out, v->msg);
 		fputs(",\"context\":[", out);
 		ctx_range(a, v, &lo, &hi);
 		for (j = lo; j < hi; j++)
-			json_event(out, a->pc.v[v->cpuv].ev[j], j == lo);
+			dtrec_print_event(out, a->pc.v[v->cpuv].ev[j], 1, j == lo);
 		fputs("]}", out);
 	}
 	fputs("],\"measurements\":{", out);

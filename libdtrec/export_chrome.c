@@ -228,16 +228,9 @@ int dtrec_export_chrome(FILE *out, const struct dtrec_snapshot *s,
 		cpu_meta(&c, pc.v[i].cpu);
 	for (i = 0; i < pc.nr && !rc; i++)
 		rc = export_cpu(&c, s, f, first, &pc.v[i]);
-	fputs("],\"displayTimeUnit\":\"ns\",\"otherData\":{\"source\":\"dovetail recorder\",\"release\":\"", out);
-	for (i = 0; i < sizeof(s->hdr.release) && s->hdr.release[i]; i++) {
-		unsigned char ch = (unsigned char)s->hdr.release[i];
-
-		if (ch == '"' || ch == '\\' || ch < 0x20 || ch >= 0x7f)
-			fprintf(out, "\\u%04x", ch);
-		else
-			fputc(ch, out);
-	}
-	fprintf(out, "\",\"clock_hz\":%llu}}\n", (unsigned long long)s->hdr.clock_hz);
+	fputs("],\"displayTimeUnit\":\"ns\",\"otherData\":{\"source\":\"dovetail recorder\",\"release\":", out);
+	dtrec_json_strn(out, s->hdr.release, sizeof(s->hdr.release));
+	fprintf(out, ",\"clock_hz\":%llu}}\n", (unsigned long long)s->hdr.clock_hz);
 	dtrec_percpu_free(&pc);
 	if (rc)
 		return rc;

@@ -33,24 +33,6 @@ static void json_state(FILE *out, uint16_t state)
 	fputc(']', out);
 }
 
-static void json_string(FILE *out, const char *s, size_t max)
-{
-	size_t i;
-
-	fputc('"', out);
-	for (i = 0; i < max && s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
-
 void dtrec_print_event(FILE *out, const struct dtrec_ev *e, int json, int first)
 {
 	char st[96];
@@ -189,7 +171,7 @@ static void stats_json(FILE *out, const struct dtrec_snapshot *s,
 	int first = 1;
 
 	fputs("{\"command\":\"stats\",\"release\":", out);
-	json_string(out, h->release, sizeof(h->release));
+	dtrec_json_strn(out, h->release, sizeof(h->release));
 	fprintf(out, ",\"clock_hz\":%llu,\"event_mask\":%u,\"frozen\":%u,\"freeze_reason\":\"%s\",\"freeze_cpu\":%u,\"overhead_ps\":%u,\"cpus\":[",
 		(unsigned long long)h->clock_hz, h->event_mask, h->frozen,
 		dtrec_freeze_name(h->freeze_reason), h->freeze_cpu, h->overhead_ps);
