@@ -6,8 +6,8 @@ DTREC_FORMAT := parse.o build.o merge.o filter.o names.o print.o json.o dumpnote
 # state: pipeline state of a live target or a dump, through dtrec_target.h
 DTREC_STATE := state.o state_kernel.o state_stages.o state_irqs.o state_tasks.o \
 	state_print.o
-# analysis: audit, hang report, the options they share
-DTREC_ANALYSIS := audit.o report.o options.o idmap.o
+# analysis: the interval model, audit, hang report, the options they share
+DTREC_ANALYSIS := intervals.o audit.o report.o options.o idmap.o
 # export: trace.dat, Chrome JSON, SVG
 DTREC_EXPORT := export_tracedat.o export_chrome.o export_svg.o
 DTREC_OBJECTS := $(DTREC_FORMAT) $(DTREC_STATE) $(DTREC_ANALYSIS) $(DTREC_EXPORT)
