@@ -3,7 +3,9 @@
  * irqs: the pending-IRQ logs of both stages of every CPU, every index
  * level cross-checked against the one below (internals §2.1), each IRQ
  * named through irq_to_desc() read from memory (maple tree, radix tree
- * or array), with the x86 system vector names (docs/json-state.md).
+ * or array), with the x86 system vector names and the arm64 GIC
+ * interrupt names, SGIs as the IPIs Dovetail maps to them
+ * (docs/json-state.md).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -58,6 +60,36 @@ static const char *vector_name(uint64_t vector, char *buf, size_t len)
 	return buf;
 }
 
+/* ---- arm64 GIC interrupts (arch/arm64/include/asm/irq_pipeline.h) ---- */
+
+/*
+ * Dovetail multiplexes the in-band IPIs over SGI0 and maps the
+ * out-of-band ones to SGI1-3 (OOB_IPI_OFFSET, TIMER_OOB_IPI,
+ * RESCHEDULE_OOB_IPI, CALL_FUNCTION_OOB_IPI). Other GIC interrupts are
+ * named by their class and number within it, as the GIC bindings do.
+ */
+static const char *gic_name(uint64_t hwirq, char *buf, size_t len)
+{
+	static const char *const sgis[] = {
+		"INBAND_IPI", "TIMER_OOB_IPI", "RESCHEDULE_OOB_IPI",
+		"CALL_FUNCTION_OOB_IPI",
+	};
+
+	if (hwirq < sizeof(sgis) / sizeof(sgis[0]))
+		return sgis[hwirq];
+	if (hwirq < 16)
+		snprintf(buf, len, "SGI%u", (unsigned int)hwirq);
+	else if (hwirq < 32)
+		snprintf(buf, len, "PPI%u", (unsigned int)hwirq - 16);
+	else if (hwirq < 1020)
+		snprintf(buf, len, "SPI%u", (unsigned int)hwirq - 32);
+	else if (hwirq >= 8192 && hwirq < (1ULL << 32))
+		snprintf(buf, len, "LPI%u", (unsigned int)hwirq);
+	else
+		snprintf(buf, len, "GIC:%#llx", (unsigned long long)hwirq);
+	return buf;
+}
+
 /* IPIs among them: what another CPU waits for when it is not taken. */
 int dtrec_vector_is_ipi(const char *vector)
 {
@@ -65,6 +97,7 @@ int dtrec_vector_is_ipi(const char *vector)
 		"RESCHEDULE_VECTOR", "CALL_FUNCTION_VECTOR",
 		"CALL_FUNCTION_SINGLE_VECTOR", "REBOOT_VECTOR",
 		"RESCHEDULE_OOB_VECTOR", "CALL_FUNCTION_OOB_VECTOR",
+		"INBAND_IPI", "RESCHEDULE_OOB_IPI", "CALL_FUNCTION_OOB_IPI",
 	};
 	size_t i;
 
@@ -233,17 +266,44 @@ static int irq_to_desc(struct kt *k, uint32_t irq, uint64_t *desc)
 
 struct namer {
 	uint64_t sipic;			/* sipic_domain's value, 0: none */
+	uint64_t gic;			/* arm64: the GIC's domain, 0: none */
 	unsigned int first_vec;
 	size_t n, cap;
 	struct dtrec_pending_irq *cache;
 };
+
+/*
+ * arm64: the GIC's domain is the one of the first IPI, ipi_irq_base
+ * (the SGIs, PPIs and SPIs share it, GICv2 and v3 alike). Left 0 when
+ * anything is missing: the IRQs then go unnamed, never misnamed.
+ */
+static void gic_init(struct kt *k, struct namer *nm)
+{
+	struct dtrec_member dom;
+	uint64_t a, desc;
+	uint8_t b[4];
+	uint32_t base;
+
+	if (kt_sym(k, "ipi_irq_base", &a) || kt_read(k, a, b, 4))
+		return;
+	base = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+		(uint32_t)b[3] << 24;
+	if (!base || base >= 1U << 31 || irq_to_desc(k, base, &desc) || !desc ||
+	    kt_path(k, &dom, "irq_desc", "irq_data", "irq_data", "domain", NULL) ||
+	    kt_ptr(k, desc + dom.offset, &nm->gic))
+		nm->gic = 0;
+}
 
 static void namer_init(struct kt *k, struct namer *nm)
 {
 	uint64_t a;
 
 	memset(nm, 0, sizeof(*nm));
-	if (k->arm64 || kt_sym(k, "sipic_domain", &a) || kt_ptr(k, a, &nm->sipic))
+	if (k->arm64) {
+		gic_init(k, nm);
+		return;
+	}
+	if (kt_sym(k, "sipic_domain", &a) || kt_ptr(k, a, &nm->sipic))
 		return;
 	/*
 	 * FIRST_SYSTEM_VECTOR is CALL_FUNCTION_OOB_VECTOR (0xe9) once that
@@ -292,6 +352,9 @@ static void resolve(struct kt *k, const struct namer *nm, uint32_t irq,
 		if (nm->sipic && kt_vu(&v, &m[2]) == nm->sipic)
 			p->vector = vector_name(nm->first_vec + p->hwirq,
 						p->vecbuf, sizeof(p->vecbuf));
+		else if (nm->gic && kt_vu(&v, &m[2]) == nm->gic)
+			p->vector = gic_name(p->hwirq, p->vecbuf,
+					     sizeof(p->vecbuf));
 	}
 	kt_view_free(&v);
 }

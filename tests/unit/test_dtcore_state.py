@@ -156,6 +156,33 @@ def test_first_system_vector_510():
     assert o["cpus"][0]["stages"][0]["pending"][0]["vector"] == "TIMER_OOB_VECTOR"
 
 
+def test_arm64_gic_names():
+    """arm64: IRQs in the GIC's domain (that of ipi_irq_base) are named
+    by GIC class and number, SGI0-3 as the IPIs Dovetail maps there;
+    other domains (the fixture's synthetic IRQs) stay unnamed."""
+    fk = FakeKernel(ncpus=1, arch="aarch64")
+    del fk.t.symbols["sipic_domain"]
+    gic = fk.alloc(64)
+    base = fk.alloc(4)
+    fk.t.write(base, (8).to_bytes(4, "little"))
+    fk.t.symbols["ipi_irq_base"] = base
+    irqs = {8: ("IPI", 0), 10: ("CPU OOB resched", 2), 11: (None, 3),
+            12: (None, 5), 13: ("arch_timer", 27), 14: ("uart-pl011", 33),
+            70: ("dtfix", 0)}
+    for irq, (name, hwirq) in irqs.items():
+        fk.irq(irq, name, hwirq=hwirq)
+        if irq != 70:
+            fk.t.put(fk.t.symbols["irq_desc"] + 64 * irq, "struct irq_desc",
+                     "irq_data.domain", gic)
+    bits = sum(1 << i for i in irqs if i < 64)
+    fk.set_log(0, 0, 1, {"flat": {0: bits, 1: 1 << 6}, "index_1": {0: 3}})
+    o, _ = collect("irqs", fk)
+    got = {p["irq"]: p["vector"] for p in o["cpus"][0]["stages"][0]["pending"]}
+    assert got == {8: "INBAND_IPI", 10: "RESCHEDULE_OOB_IPI",
+                   11: "CALL_FUNCTION_OOB_IPI", 12: "SGI5", 13: "PPI11",
+                   14: "SPI1", 70: None}
+
+
 # --- tasks --------------------------------------------------------------
 
 @pytest.mark.parametrize("release,table,bits", [
