@@ -3,9 +3,12 @@
  * Snapshot stream parser. The stream may come from a crashed or
  * hostile machine, so every size is checked against what is left
  * before it is used, and the first problem found is the one reported.
+ * A stream written by a CPU of the other byte order (its magic reads
+ * byte-swapped) is swapped into a copy and parsed as any other.
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
@@ -22,13 +25,141 @@ int dtrec_seterr(char *err, size_t errlen, int rc, const char *fmt, ...)
 	return rc;
 }
 
+/* ---- the other byte order ---- */
+
+static void sw16(void *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, 2);
+	v = __builtin_bswap16(v);
+	memcpy(p, &v, 2);
+}
+
+static void sw32(void *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	v = __builtin_bswap32(v);
+	memcpy(p, &v, 4);
+}
+
+static void sw64(void *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	v = __builtin_bswap64(v);
+	memcpy(p, &v, 8);
+}
+
+static int other_order(const void *magic)
+{
+	uint64_t m;
+
+	memcpy(&m, magic, 8);
+	return m != DTREC_SNAP_MAGIC && __builtin_bswap64(m) == DTREC_SNAP_MAGIC;
+}
+
+#define SW(fn, p, type, field)	fn((unsigned char *)(p) + offsetof(type, field))
+
+static void swap_header(void *h)
+{
+	const size_t u32s[] = {
+		offsetof(struct dtrec_snap_header, version),
+		offsetof(struct dtrec_snap_header, header_size),
+		offsetof(struct dtrec_snap_header, nr_cpus),
+		offsetof(struct dtrec_snap_header, rec_size),
+		offsetof(struct dtrec_snap_header, event_mask),
+		offsetof(struct dtrec_snap_header, frozen),
+		offsetof(struct dtrec_snap_header, freeze_reason),
+		offsetof(struct dtrec_snap_header, freeze_cpu),
+		offsetof(struct dtrec_snap_header, format_version),
+		offsetof(struct dtrec_snap_header, overhead_ps),
+	};
+	size_t i;
+
+	SW(sw64, h, struct dtrec_snap_header, magic);
+	SW(sw64, h, struct dtrec_snap_header, clock_hz);
+	SW(sw64, h, struct dtrec_snap_header, ref_cycles);
+	SW(sw64, h, struct dtrec_snap_header, ref_ns);
+	for (i = 0; i < sizeof(u32s) / sizeof(u32s[0]); i++)
+		sw32((unsigned char *)h + u32s[i]);
+}
+
+static void swap_cpu(void *c)
+{
+	SW(sw32, c, struct dtrec_snap_cpu, cpu);
+	SW(sw32, c, struct dtrec_snap_cpu, nr_records);
+	SW(sw64, c, struct dtrec_snap_cpu, head);
+}
+
+static void swap_record(void *r)
+{
+	SW(sw64, r, struct dtrec_record, seq);
+	SW(sw64, r, struct dtrec_record, ts);
+	SW(sw32, r, struct dtrec_record, pid);
+	SW(sw32, r, struct dtrec_record, arg);
+	SW(sw32, r, struct dtrec_record, arg2);
+	SW(sw16, r, struct dtrec_record, event);
+	SW(sw16, r, struct dtrec_record, state);
+}
+
+/*
+ * Swap a whole stream in place, as far as its own sizes allow: where a
+ * size is out of range or past the end, stop, and let the parser
+ * report the problem on what was swapped.
+ */
+static void swap_stream(unsigned char *p, size_t len)
+{
+	struct dtrec_snap_header h;
+	size_t off;
+	uint32_t i;
+
+	if (len < sizeof(h))
+		return;
+	swap_header(p);
+	memcpy(&h, p, sizeof(h));
+	if (h.header_size < sizeof(h) || h.header_size > len ||
+	    h.rec_size < sizeof(struct dtrec_record) ||
+	    h.rec_size > DTREC_MAX_REC_SIZE || h.nr_cpus > DTREC_MAX_CPUS)
+		return;
+	off = h.header_size;
+	for (i = 0; i < h.nr_cpus; i++) {
+		struct dtrec_snap_cpu c;
+		uint64_t k;
+
+		if (len - off < sizeof(c))
+			return;
+		swap_cpu(p + off);
+		memcpy(&c, p + off, sizeof(c));
+		off += sizeof(c);
+		if (c.nr_records > DTREC_MAX_RECORDS ||
+		    (uint64_t)c.nr_records * h.rec_size > len - off)
+			return;
+		for (k = 0; k < c.nr_records; k++, off += h.rec_size)
+			swap_record(p + off);
+	}
+}
+
+/* An error about a stream of the other byte order says so. */
+static int other_order_error(int rc, char *err, size_t errlen)
+{
+	char msg[256];
+
+	if (err && errlen) {
+		snprintf(msg, sizeof(msg), "%s", err);
+		dtrec_seterr(err, errlen, rc, "snapshot of the other byte order: %s",
+			     msg);
+	}
+	return rc;
+}
+
 static int check_header(const struct dtrec_snap_header *h, size_t len,
 			char *err, size_t errlen)
 {
 	if (h->magic != DTREC_SNAP_MAGIC) {
-		if (__builtin_bswap64(h->magic) == DTREC_SNAP_MAGIC)
-			return dtrec_seterr(err, errlen, -EPROTONOSUPPORT,
-				"snapshot was written with the other byte order (not supported)");
 		return dtrec_seterr(err, errlen, -EINVAL,
 			"bad magic 0x%016llx: not a dovetail recorder snapshot",
 			(unsigned long long)h->magic);
@@ -100,6 +231,18 @@ int dtrec_parse(const void *buf, size_t len, struct dtrec_snapshot **out,
 		return dtrec_seterr(err, errlen, -EINVAL,
 			"truncated snapshot: %zu bytes, the header alone is %zu",
 			len, sizeof(struct dtrec_snap_header));
+
+	if (other_order(p)) {
+		unsigned char *copy = malloc(len);
+
+		if (!copy)
+			return dtrec_seterr(err, errlen, -ENOMEM, "out of memory");
+		memcpy(copy, p, len);
+		swap_stream(copy, len);
+		rc = dtrec_parse(copy, len, out, err, errlen);
+		free(copy);
+		return rc ? other_order_error(rc, err, errlen) : 0;
+	}
 
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -186,11 +329,22 @@ static int read_fail(int why, char *err, size_t errlen, const char *what,
 			    "truncated snapshot: %s missing at offset %zu", what, at);
 }
 
+static int read_snapshot(FILE *f, void **out, size_t *outlen, int *swapped,
+			 char *err, size_t errlen);
+
 int dtrec_read_snapshot(FILE *f, void **out, size_t *outlen, char *err,
 			size_t errlen)
 {
+	int swapped = 0, rc = read_snapshot(f, out, outlen, &swapped, err, errlen);
+
+	return rc && swapped ? other_order_error(rc, err, errlen) : rc;
+}
+
+static int read_snapshot(FILE *f, void **out, size_t *outlen, int *swapped,
+			 char *err, size_t errlen)
+{
 	unsigned char seen[DTREC_MAX_CPUS] = { 0 };
-	struct dtrec_snap_header h;
+	struct dtrec_snap_header h, raw;
 	unsigned char *buf = NULL, *nb;
 	size_t len = sizeof(h);
 	unsigned int i;
@@ -207,13 +361,18 @@ int dtrec_read_snapshot(FILE *f, void **out, size_t *outlen, char *err,
 			return dtrec_seterr(err, errlen, -EINVAL, "empty snapshot");
 		return read_fail(why, err, errlen, "the header", 0);
 	}
+	/* The stream is kept as it came; sizes are read in host order. */
+	raw = h;
+	*swapped = other_order(&h.magic);
+	if (*swapped)
+		swap_header(&h);
 	rc = check_header(&h, SIZE_MAX, err, errlen);
 	if (rc)
 		return rc;
 	buf = malloc(h.header_size);
 	if (!buf)
 		return dtrec_seterr(err, errlen, -ENOMEM, "out of memory");
-	memcpy(buf, &h, sizeof(h));
+	memcpy(buf, &raw, sizeof(raw));
 	if (read_all(f, buf + len, h.header_size - len, &why)) {
 		rc = read_fail(why, err, errlen, "the end of the header", len);
 		goto fail;
@@ -221,13 +380,16 @@ int dtrec_read_snapshot(FILE *f, void **out, size_t *outlen, char *err,
 	len = h.header_size;
 	/* Then each CPU block's header, checked before its records are read. */
 	for (i = 0; i < h.nr_cpus; i++) {
-		struct dtrec_snap_cpu c;
+		struct dtrec_snap_cpu c, rawc;
 		size_t need;
 
 		if (read_all(f, &c, sizeof(c), &why)) {
 			rc = read_fail(why, err, errlen, "a CPU block", len);
 			goto fail;
 		}
+		rawc = c;
+		if (*swapped)
+			swap_cpu(&c);
 		rc = check_cpu(&c, i, seen, err, errlen);
 		if (rc)
 			goto fail;
@@ -240,7 +402,7 @@ int dtrec_read_snapshot(FILE *f, void **out, size_t *outlen, char *err,
 			goto fail;
 		}
 		buf = nb;
-		memcpy(buf + len, &c, sizeof(c));
+		memcpy(buf + len, &rawc, sizeof(rawc));
 		len += sizeof(c);
 		if (read_all(f, buf + len, need, &why)) {
 			rc = read_fail(why, err, errlen, "records of a CPU block", len);
