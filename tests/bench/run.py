@@ -8,6 +8,7 @@ broke (an exception), 0 otherwise.
 Sections (see docs/bench.md):
   native   recorder hot path on the host (tests/bench/bench_native.py)
   lib      libdtrec decode+merge on a >=1M-record snapshot
+  shapes   every analysis per record on adversarial snapshots, against decode
   vm       recorder vs ftrace in the fixture kernel (QEMU TCG, cycles)
   vmcore   drgn and crash on a big recorder vmcore
   gdb      gdb dt-trace over the QEMU gdbstub
@@ -29,11 +30,11 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from tests.bench import (bench_frontends, bench_lib, bench_vm,  # noqa: E402
-                         native)
+from tests.bench import (bench_frontends, bench_lib, bench_shapes,  # noqa: E402
+                         bench_vm, native)
 from tests.bench.common import OUT, Section, Skip, render  # noqa: E402
 
-MODULES = [native, bench_lib, bench_vm, bench_frontends]
+MODULES = [native, bench_lib, bench_shapes, bench_vm, bench_frontends]
 
 
 def all_sections():

@@ -10,7 +10,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RUN = os.path.join(ROOT, "tests", "bench", "run.py")
 PYTHON = "/usr/bin/python3"
-KEYS = ["native", "lib", "vm", "vmcore", "gdb"]
+KEYS = ["native", "lib", "shapes", "vm", "vmcore", "gdb"]
 
 
 def bench(*args, env=None):
@@ -53,6 +53,26 @@ def test_only_lib_quick(tmp_path):
     assert res["quick"] is True
     lib = res["sections"]["lib"]
     assert lib["status"] == "ok" and lib["rows"]
+
+
+@pytest.mark.skipif(not all(os.path.exists(os.path.join(ROOT, p)) for p in
+                            ("tools/dtrec-gen", "tools/dovetail-trace")),
+                    reason="tools not built (make)")
+def test_only_shapes_quick(tmp_path):
+    """Every shape times decode and every analysis; each row names decode
+    as its peer and carries the 10x target."""
+    out = tmp_path / "r.json"
+    r = bench("--only", "shapes", "--quick", "--json", str(out))
+    assert r.returncode == 0, r.stdout
+    res = json.loads(out.read_text())
+    check_shape(res, ["shapes"])
+    s = res["sections"]["shapes"]
+    assert s["status"] == "ok", s
+    names = {r["metric"].split(":")[0] for r in s["rows"]}
+    assert names == {"random", "irqs", "pids", "unsorted", "maximal"}
+    assert len(s["rows"]) == 5 * 6
+    assert all(r["peer"] == "decode, same file" and r["target"] == "<= 10x decode"
+               for r in s["rows"])
 
 
 def test_vm_sections_skip_without_kernel(tmp_path):
