@@ -1189,6 +1189,27 @@ static const char *cannot_take(const struct report *r, const struct rcpu *c,
 	return buf;
 }
 
+/* An untimed verdict on IRQs held back by WHO (fmt: who, n, plural). */
+static struct verdict *held_back(struct report *r, const struct rcpu *c,
+				 enum vkind kind, int64_t pid, size_t n,
+				 const char *fmt)
+{
+	struct verdict *v = verdict_untimed(r, kind, c->cpu, pid);
+	char who[128];
+	int len;
+
+	if (!v)
+		return NULL;
+	v->npend = n;
+	fmt_who(who, sizeof(who), pid, comm_of(r, pid, c->cpu));
+	len = snprintf(v->msg, sizeof(v->msg), "CPU%u: ", c->cpu);
+	snprintf(v->msg + len, sizeof(v->msg) - (size_t)len, fmt, who, n,
+		 n == 1 ? "" : "s");
+	snprintf(v->msg + strlen(v->msg), sizeof(v->msg) - strlen(v->msg), "%s",
+		 untimed_note(r));
+	return v;
+}
+
 /*
  * The rules that stand on the state alone (docs/report.md), for a CPU
  * the records do not cover (no recorder, or no record of that CPU); with
@@ -1206,26 +1227,14 @@ static void state_verdicts(struct report *r, struct rcpu *c, int have_oob,
 		ipi += c->pend.p[k].stage == 0 && dtrec_vector_is_ipi(c->pend.p[k].vector);
 	/* An oob thread running while in-band work waits on its CPU. */
 	if (!have_oob && !c->have_win && c->stage_oob == 1 && (n0 || ipi) &&
-	    class_of(r, c->current, c->cpu) == DTREC_TASK_OOB_RUNNING) {
-		v = verdict_untimed(r, V_OOB_THREAD, c->cpu, c->current);
-		if (!v)
-			return;
-		v->npend = n0;
-		fmt_who(who, sizeof(who), v->pid, comm_of(r, v->pid, c->cpu));
-		snprintf(v->msg, sizeof(v->msg),
-			 "CPU%u: oob thread %s holds the CPU, %zu in-band IRQ%s pending%s",
-			 c->cpu, who, n0, n0 == 1 ? "" : "s", untimed_note(r));
-	}
-	if (!have_inband && c->is.on == 1 && !c->is.have_since && n0) {
-		v = verdict_untimed(r, V_INBAND, c->cpu, c->is.pid);
-		if (!v)
-			return;
-		v->npend = n0;
-		fmt_who(who, sizeof(who), v->pid, comm_of(r, v->pid, c->cpu));
-		snprintf(v->msg, sizeof(v->msg),
-			 "CPU%u: in-band stage stalled by %s, %zu IRQ%s pending%s",
-			 c->cpu, who, n0, n0 == 1 ? "" : "s", untimed_note(r));
-	}
+	    class_of(r, c->current, c->cpu) == DTREC_TASK_OOB_RUNNING &&
+	    !held_back(r, c, V_OOB_THREAD, c->current, n0,
+		       "oob thread %s holds the CPU, %zu in-band IRQ%s pending"))
+		return;
+	if (!have_inband && c->is.on == 1 && !c->is.have_since && n0 &&
+	    !held_back(r, c, V_INBAND, c->is.pid, n0,
+		       "in-band stage stalled by %s, %zu IRQ%s pending"))
+		return;
 	for (k = 0; ipi && k < c->pend.n; k++) {
 		const struct pend *p = &c->pend.p[k];
 

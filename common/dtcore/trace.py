@@ -21,6 +21,15 @@ def _lib():
     return libdtrec
 
 
+def _call(fn):
+    """fn(libdtrec) with a libdtrec failure as a DtError."""
+    lib = _lib()
+    try:
+        return fn(lib)
+    except lib.DtrecError as e:
+        raise DtError(str(e))
+
+
 def desc_addr(k):
     k.check_dovetail()
     addr = k.t.symbol(DESC_SYM)
@@ -33,17 +42,13 @@ def desc_addr(k):
 def read_desc(k):
     """The raw descriptor; its magic, version and size are checked by
     libdtrec against the format's limits before the whole is read."""
-    lib = _lib()
     t = k.t
     addr = desc_addr(k)
     try:
         head = t.read(addr, 16)
     except ReadError as e:
         raise DtError("recorder descriptor unreadable: %s" % e)
-    try:
-        size = lib.desc_size(head)
-    except lib.DtrecError as e:
-        raise DtError(str(e))
+    size = _call(lambda lib: lib.desc_size(head))
     try:
         return t.read(addr, size)
     except ReadError as e:
@@ -52,26 +57,18 @@ def read_desc(k):
 
 def snapshot(k):
     """The snapshot stream (bytes): one Target.read() per ring."""
-    lib = _lib()
     desc = read_desc(k)
     release = k.release()
 
     def read_fn(addr, size):
         return k.t.read(addr, size)
 
-    try:
-        return lib.build_snapshot(desc, read_fn, release)
-    except lib.DtrecError as e:
-        raise DtError(str(e))
+    return _call(lambda lib: lib.build_snapshot(desc, read_fn, release))
 
 
 def write_file(path, data):
     """data into path, whole or not at all (libdtrec's output files)."""
-    lib = _lib()
-    try:
-        lib.write_file(path, data)
-    except lib.DtrecError as e:
-        raise DtError(str(e))
+    _call(lambda lib: lib.write_file(path, data))
 
 
 def set_frozen(k, value):
@@ -82,23 +79,14 @@ def set_frozen(k, value):
 
 
 def trace(k, filter_args, json_out):
-    lib = _lib()
     snap = snapshot(k)
-    try:
-        if json_out:
-            return lib.trace_json(snap, filter_args)
-        return lib.trace_text(snap, filter_args)
-    except lib.DtrecError as e:
-        raise DtError(str(e))
+    return _call(lambda lib: (lib.trace_json if json_out else lib.trace_text)(
+        snap, filter_args))
 
 
 def stats(k, json_out):
-    lib = _lib()
     snap = snapshot(k)
-    try:
-        return lib.stats(snap, json_out)
-    except lib.DtrecError as e:
-        raise DtError(str(e))
+    return _call(lambda lib: lib.stats(snap, json_out))
 
 
 def report(k, warn, opts, json_out):
@@ -124,27 +112,16 @@ def report(k, warn, opts, json_out):
         lib.load().dtrec_live_info(ctypes.c_void_p(ptr),
                                    None if release is None else release.encode(),
                                    None if why is None else why.encode())
-    try:
-        return lib.report(snap, fill, opts, json_out)
-    except lib.DtrecError as e:
-        raise DtError(str(e))
+    return _call(lambda lib: lib.report(snap, fill, opts, json_out))
 
 
 def audit(k, args, json_out):
     """(text, number of violations) of libdtrec's audit, in-process."""
-    lib = _lib()
     snap = snapshot(k)
-    try:
-        return lib.audit(snap, args, json_out)
-    except lib.DtrecError as e:
-        raise DtError(str(e))
+    return _call(lambda lib: lib.audit(snap, args, json_out))
 
 
 def export(k, args):
     """Write the export libdtrec makes of the snapshot; the file name."""
-    lib = _lib()
     snap = snapshot(k)
-    try:
-        return lib.export(snap, args)
-    except lib.DtrecError as e:
-        raise DtError(str(e))
+    return _call(lambda lib: lib.export(snap, args))

@@ -196,7 +196,8 @@ def pin_kernel(k, workdir=None):
     import shutil
     from tests.harness import kernels
     dest = os.path.join(workdir or OUT, "kernel", os.path.basename(k.path))
-    files = list(kernels.FILES) + ["config"]
+    # The boot image is named per architecture (kernels.IMAGES), apart.
+    files = list(kernels.FILES) + ["config", os.path.basename(k.image)]
     for _ in range(5):
         shutil.rmtree(dest, ignore_errors=True)
         os.makedirs(dest)
