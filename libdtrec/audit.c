@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
-#include "percpu.h"
+#include "intervals.h"
 #include "idmap.h"
 
 /* Defaults (docs/audit.md): sanity limits, not real-time budgets. */
@@ -45,17 +45,6 @@ struct violation {
 	char msg[200];
 };
 
-struct pend {
-	uint32_t irq;
-	uint64_t ns;
-};
-
-struct pendset {
-	size_t n, cap;
-	struct pend *p;
-	struct dtrec_idmap idx;		/* irq -> index in p[] */
-};
-
 struct hist {
 	unsigned int stage;
 	uint32_t irq;
@@ -66,14 +55,15 @@ struct hist {
 struct measure {
 	const char *name;
 	uint64_t limit;
-	uint64_t max_ns, at_ns, sections;
+	uint64_t max_ns, at_ns, sections, open;
 	int64_t cpu;
 	uint32_t pid;
 };
 
 struct audit {
 	const struct dtrec_snapshot *s;
-	struct dtrec_percpu pc;
+	struct dtrec_ivset iv;		/* the sections (intervals.h) */
+	const struct dtrec_percpu *pc;	/* iv's per-CPU views, by position */
 	int context;
 	uint32_t mask;
 	struct violation *v;
@@ -94,20 +84,9 @@ static int has_class(const struct audit *a, int cls)
 
 static const struct dtrec_ev *rec(const struct audit *a, size_t c, size_t i)
 {
-	return a->pc.v[c].ev[i];
+	return a->pc->v[c].ev[i];
 }
 
-/* The record after i on that CPU when it directly follows in the ring. */
-static const struct dtrec_ev *next_rec(const struct audit *a, size_t c, size_t i)
-{
-	const struct dtrec_ev *e, *n;
-
-	if (i + 1 >= a->pc.v[c].n)
-		return NULL;
-	e = rec(a, c, i);
-	n = rec(a, c, i + 1);
-	return n->pos == e->pos + 1 ? n : NULL;
-}
 
 __attribute__((format(printf, 5, 6)))
 static void violate(struct audit *a, const char *rule, size_t c, size_t i,
@@ -143,59 +122,6 @@ static void violate(struct audit *a, const char *rule, size_t c, size_t i,
 	va_start(ap, fmt);
 	vsnprintf(v->msg, sizeof(v->msg), fmt, ap);
 	va_end(ap);
-}
-
-/* --- pending-IRQ sets (the per-CPU log is a set: §2.2) --- */
-
-static void pend_add(struct audit *a, struct pendset *ps, uint32_t irq, uint64_t ns)
-{
-	if (dtrec_idmap_get(&ps->idx, irq, NULL))
-		return;		/* coalesced: latency counts from the first post */
-	if (dtrec_idmap_put(&ps->idx, irq, ps->n)) {
-		a->err = -ENOMEM;
-		return;
-	}
-	if (ps->n == ps->cap) {
-		size_t cap = ps->cap ? ps->cap * 2 : 8;
-		struct pend *np = realloc(ps->p, cap * sizeof(*np));
-
-		if (!np) {
-			a->err = -ENOMEM;
-			return;
-		}
-		ps->p = np;
-		ps->cap = cap;
-	}
-	ps->p[ps->n].irq = irq;
-	ps->p[ps->n++].ns = ns;
-}
-
-static int pend_del(struct audit *a, struct pendset *ps, uint32_t irq, uint64_t *ns)
-{
-	size_t i;
-
-	if (!dtrec_idmap_get(&ps->idx, irq, &i))
-		return 0;
-	if (ns)
-		*ns = ps->p[i].ns;
-	dtrec_idmap_del(&ps->idx, irq);
-	ps->p[i] = ps->p[--ps->n];
-	/* The last one moved into the hole: it keeps its place in the map. */
-	if (i < ps->n && dtrec_idmap_put(&ps->idx, ps->p[i].irq, i))
-		a->err = -ENOMEM;
-	return 1;
-}
-
-static void pend_clear(struct pendset *ps)
-{
-	ps->n = 0;
-	dtrec_idmap_clear(&ps->idx);
-}
-
-static void pend_free(struct pendset *ps)
-{
-	free(ps->p);
-	dtrec_idmap_free(&ps->idx);
 }
 
 /* --- latency histograms --- */
@@ -244,88 +170,6 @@ static void hist_add(struct audit *a, unsigned int stage, uint32_t irq, uint64_t
 	h->b[bucket_of(lat)]++;
 }
 
-/* --- duration measurements between records --- */
-
-struct section {
-	int open;
-	int to_last;		/* ends at its last record, not the closing one */
-	uint64_t start, last;
-	size_t idx;
-};
-
-/*
- * on: the condition holds after record i; known: record i can tell
- * (neutral records neither open nor close a section).
- */
-static void section_step(struct audit *a, struct measure *m, struct section *sec,
-			 const char *rule, size_t c, size_t i, int on)
-{
-	const struct dtrec_ev *e = rec(a, c, i);
-
-	if (on && !sec->open) {
-		sec->open = 1;
-		sec->start = e->ns;
-		sec->idx = i;
-	}
-	if (on) {
-		sec->last = e->ns;
-	} else if (sec->open) {
-		const struct dtrec_ev *s0 = rec(a, c, sec->idx);
-		uint64_t end = sec->to_last ? sec->last : e->ns;
-		uint64_t d = end >= sec->start ? end - sec->start : 0;
-
-		sec->open = 0;
-		m->sections++;
-		if (d > m->max_ns || m->cpu < 0) {
-			m->max_ns = d;
-			m->at_ns = sec->start;
-			m->cpu = s0->cpu;
-			m->pid = s0->pid;
-		}
-		if (d > m->limit)
-			violate(a, rule, c, sec->idx, "%s lasted %llu ns (limit %llu ns)",
-				m->name, (unsigned long long)d,
-				(unsigned long long)m->limit);
-	}
-}
-
-/*
- * Records of the pipeline's IRQ frame: the entry itself and what runs
- * inside it, and the stage switch back on its way out. They close a
- * hard-off section and never open one: the IRQ was taken, so hard IRQs
- * were on just before the entry, and the return from the interrupt
- * turns them back on without leaving a record.
- */
-static int irq_frame(const struct dtrec_ev *e, const struct dtrec_ev *prev,
-		     const struct dtrec_ev *next, const struct dtrec_ev *next2)
-{
-	if (e->state & ST_PIPE)
-		return 1;
-	/*
-	 * The entry path writes a record or two before pipeline_entry
-	 * (an in-band stall, the switch to oob), with the IRQ already
-	 * taken: they belong to the frame too.
-	 */
-	if (next && next->event == DTREC_EV_PIPELINE_ENTRY)
-		return 1;
-	if (next && next2 && next2->event == DTREC_EV_PIPELINE_ENTRY &&
-	    (next->event == DTREC_EV_SWITCH_OOB ||
-	     next->event == DTREC_EV_INBAND_STALL))
-		return 1;
-	return e->event == DTREC_EV_SWITCH_INBAND && prev &&
-		prev->event == DTREC_EV_PIPELINE_EXIT;
-}
-
-/*
- * In-band stall changes are recorded inside the pipeline's own
- * hard_local_irq_save() (local_irq_enable() syncs the log under it):
- * their HOFF tells nothing about the caller's hard IRQ state.
- */
-static int stall_change(unsigned int ev)
-{
-	return ev == DTREC_EV_INBAND_STALL || ev == DTREC_EV_INBAND_UNSTALL;
-}
-
 /* --- per-CPU rules --- */
 
 struct cpustate {
@@ -344,14 +188,11 @@ struct cpustate {
 	 */
 	int r3b;
 	size_t r3b_idx;
-	char r3b_irqs[96];
 	/* R4: task_inflight as far as the records tell. */
 	long inflight;
 	int finalized;
 	/* R6: inside a pipeline entry (by entry/exit events): -1 unknown. */
 	int in_entry;
-	struct pendset pend[2];
-	struct section s_oob, s_pend, s_hoff;
 	/* R2: pid -> index of its latest own-context record in the window. */
 	struct dtrec_idmap own;
 };
@@ -364,14 +205,7 @@ static void window_reset(struct cpustate *cs)
 	cs->inflight = UNKNOWN;
 	cs->finalized = 0;
 	cs->in_entry = -1;
-	pend_clear(&cs->pend[0]);
-	pend_clear(&cs->pend[1]);
 	dtrec_idmap_clear(&cs->own);
-	memset(&cs->s_oob, 0, sizeof(cs->s_oob));
-	memset(&cs->s_pend, 0, sizeof(cs->s_pend));
-	memset(&cs->s_hoff, 0, sizeof(cs->s_hoff));
-	/* Hard IRQs go back on without a record: the last one bounds it. */
-	cs->s_hoff.to_last = 1;
 }
 
 static int stage_changer(unsigned int ev)
@@ -447,11 +281,36 @@ static int own_inband_context(const struct dtrec_ev *e)
 	       e->event != DTREC_EV_SWITCH_INBAND;
 }
 
+/* The IRQs pending in CPU c's in-band log after its record i, as "25,26". */
+static void pending_list(const struct audit *a, size_t c, size_t i, char *buf,
+			 size_t len)
+{
+	const struct dtrec_ivset *iv = &a->iv;
+	uint64_t ns = rec(a, c, i)->ns;
+	size_t k, used = 0;
+
+	buf[0] = '\0';
+	for (k = iv->cpu_first[c]; k < iv->cpu_first[c + 1] && used + 24 < len; k++) {
+		const struct dtrec_iv *v = &iv->iv[k];
+
+		if (v->start > ns)
+			break;
+		if (v->kind != DTREC_IV_IRQ_WAIT || v->stage || v->first > i ||
+		    (v->last <= i && !(v->flags & DTREC_IV_OPEN_END)))
+			continue;
+		used += (size_t)snprintf(buf + used, len - used, "%s%u",
+					 used ? "," : "", v->irq);
+	}
+}
+
 static void r3b_fail(struct audit *a, struct cpustate *cs, size_t c)
 {
+	char irqs[96];
+
+	pending_list(a, c, cs->r3b_idx, irqs, sizeof(irqs));
 	violate(a, "R3", c, cs->r3b_idx,
 		"in-band unstall outside pipeline entry left irq %s pending: no sync followed",
-		cs->r3b_irqs);
+		irqs);
 	cs->r3b = 0;
 }
 
@@ -480,22 +339,16 @@ static void r3b_step(struct audit *a, struct cpustate *cs, size_t c, size_t i,
 		else
 			r3b_fail(a, cs, c);
 	}
-	if (e->event == DTREC_EV_INBAND_UNSTALL && cs->pend[0].n &&
+	if (e->event == DTREC_EV_INBAND_UNSTALL && a->iv.cpu[c].npend[0][i] &&
 	    has_class(a, DTREC_C_INBAND_STALL)) {
-		size_t k, used = 0;
-
 		cs->r3b = 1;
 		cs->r3b_idx = i;
-		cs->r3b_irqs[0] = '\0';
-		for (k = 0; k < cs->pend[0].n && used + 24 < sizeof(cs->r3b_irqs); k++)
-			used += (size_t)snprintf(cs->r3b_irqs + used, sizeof(cs->r3b_irqs) - used,
-						 "%s%u", k ? "," : "", cs->pend[0].p[k].irq);
 	}
 }
 
 static void audit_cpu(struct audit *a, size_t c)
 {
-	const struct dtrec_cpuv *cv = &a->pc.v[c];
+	const struct dtrec_cpuv *cv = &a->pc->v[c];
 	const struct dtrec_ev *prev = NULL;
 	struct cpustate cs;
 	size_t i;
@@ -569,16 +422,7 @@ static void audit_cpu(struct audit *a, size_t c)
 		}
 		is_fresh_step(&cs, e);
 
-		/* IRQ log bookkeeping, latency and R3b. */
-		if (ev == DTREC_EV_IRQ_POST && (e->arg2 & 0xff) <= 1)
-			pend_add(a, &cs.pend[e->arg2 & 0xff], e->arg, e->ns);
-		if (ev == DTREC_EV_IRQ_PLAY && (e->arg2 & 0xff) <= 1) {
-			unsigned int s = e->arg2 & 0xff;
-			uint64_t t0;
-
-			if (pend_del(a, &cs.pend[s], e->arg, &t0))
-				hist_add(a, s, e->arg, e->ns >= t0 ? e->ns - t0 : 0);
-		}
+		/* R3b: the in-band log's content comes from the intervals. */
 		if (has_class(a, DTREC_C_IRQ_LOG))
 			r3b_step(a, &cs, c, i, e);
 		if (!(st & ST_IS))
@@ -649,23 +493,10 @@ static void audit_cpu(struct audit *a, size_t c)
 			}
 		}
 
-		/* Measurements; NMI records cannot tell about the code they hit. */
-		section_step(a, &a->m_oob, &cs.s_oob, "L1", c, i, !!(st & ST_OS));
-		if (!(st & ST_NMI))
-			section_step(a, &a->m_hoff, &cs.s_hoff, "L3", c, i,
-				     (st & ST_HOFF) && !stall_change(ev) &&
-				     !irq_frame(e, contig ? prev : NULL, next_rec(a, c, i),
-					       next_rec(a, c, i + 1)));
-		/* While an oob task runs, bit 0 is its own, not the stage's (§1.2). */
-		if (!(st & (ST_NMI | ST_TOOB)))
-			section_step(a, &a->m_pend, &cs.s_pend, "L2", c, i,
-				     (st & ST_IS) && cs.pend[0].n);
 		if (!(st & OTHER_CTX) && dtrec_idmap_put(&cs.own, e->pid, i))
 			a->err = -ENOMEM;
 		prev = e;
 	}
-	pend_free(&cs.pend[0]);
-	pend_free(&cs.pend[1]);
 	dtrec_idmap_free(&cs.own);
 }
 
@@ -717,8 +548,8 @@ static void audit_tasks(struct audit *a)
 	if (!has_class(a, DTREC_C_TASK))
 		return;
 	/* A LEAVE_OOB can only be missed if some CPU was not recording yet. */
-	for (i = 0; i < a->pc.nr; i++) {
-		const struct dtrec_cpuv *cv = &a->pc.v[i];
+	for (i = 0; i < a->pc->nr; i++) {
+		const struct dtrec_cpuv *cv = &a->pc->v[i];
 
 		if (cv->n && cv->ev[0]->ns > all_recording)
 			all_recording = cv->ev[0]->ns;
@@ -745,8 +576,8 @@ static void audit_tasks(struct audit *a)
 			break;
 		default:
 			if (ts->oob && ts->since >= all_recording) {
-				size_t c = (size_t)(dtrec_percpu_find(&a->pc, e->cpu) - a->pc.v);
-				long idx = dtrec_percpu_index(&a->pc.v[c], e);
+				size_t c = (size_t)(dtrec_percpu_find(a->pc, e->cpu) - a->pc->v);
+				long idx = dtrec_percpu_index(&a->pc->v[c], e);
 				if (idx >= 0)
 					violate(a, "R4", c, (size_t)idx,
 						"%s for pid %u without LEAVE_OOB since it switched oob",
@@ -764,7 +595,7 @@ static void audit_tasks(struct audit *a)
 static void ctx_range(const struct audit *a, const struct violation *v,
 		      size_t *lo, size_t *hi)
 {
-	size_t n = a->pc.v[v->cpuv].n, k = (size_t)a->context;
+	size_t n = a->pc->v[v->cpuv].n, k = (size_t)a->context;
 
 	*lo = v->idx > k ? v->idx - k : 0;
 	*hi = v->idx + k + 1 < n ? v->idx + k + 1 : n;
@@ -817,10 +648,11 @@ static size_t skipped_rules(const struct audit *a, struct skipped *sk)
 
 static void json_measure(FILE *out, const struct measure *m, const char *key, int first)
 {
-	fprintf(out, "%s\"%s\":{\"max_ns\":%llu,\"cpu\":%lld,\"ns\":%llu,\"pid\":%u,\"sections\":%llu,\"limit_ns\":%llu}",
+	fprintf(out, "%s\"%s\":{\"max_ns\":%llu,\"cpu\":%lld,\"ns\":%llu,\"pid\":%u,\"sections\":%llu,\"open\":%llu,\"limit_ns\":%llu}",
 		first ? "" : ",", key, (unsigned long long)m->max_ns,
 		(long long)m->cpu, (unsigned long long)m->at_ns, m->pid,
-		(unsigned long long)m->sections, (unsigned long long)m->limit);
+		(unsigned long long)m->sections, (unsigned long long)m->open,
+		(unsigned long long)m->limit);
 }
 
 static void print_json(FILE *out, const struct audit *a)
@@ -839,7 +671,7 @@ static void print_json(FILE *out, const struct audit *a)
 		fputs(",\"context\":[", out);
 		ctx_range(a, v, &lo, &hi);
 		for (j = lo; j < hi; j++)
-			dtrec_print_event(out, a->pc.v[v->cpuv].ev[j], 1, j == lo);
+			dtrec_print_event(out, a->pc->v[v->cpuv].ev[j], 1, j == lo);
 		fputs("]}", out);
 	}
 	fputs("],\"measurements\":{", out);
@@ -889,16 +721,21 @@ static void text_event(FILE *out, const struct dtrec_ev *e, int mark)
 
 static void text_measure(FILE *out, const struct measure *m, const char *what)
 {
+	char open[48] = "";
+
+	/* Sections cut by the data's edges: counted, never measured. */
+	if (m->open)
+		snprintf(open, sizeof(open), "%llu open, ", (unsigned long long)m->open);
 	if (m->cpu < 0) {
-		fprintf(out, "  %-38s none (limit %llu ns)\n", what,
+		fprintf(out, "  %-38s none (%slimit %llu ns)\n", what, open,
 			(unsigned long long)m->limit);
 		return;
 	}
-	fprintf(out, "  %-38s %llu ns on cpu %lld at %llu.%09llu, pid %u (%llu sections, limit %llu ns)\n",
+	fprintf(out, "  %-38s %llu ns on cpu %lld at %llu.%09llu, pid %u (%llu sections, %slimit %llu ns)\n",
 		what, (unsigned long long)m->max_ns, (long long)m->cpu,
 		(unsigned long long)(m->at_ns / 1000000000ULL),
 		(unsigned long long)(m->at_ns % 1000000000ULL), m->pid,
-		(unsigned long long)m->sections, (unsigned long long)m->limit);
+		(unsigned long long)m->sections, open, (unsigned long long)m->limit);
 }
 
 static void print_text(FILE *out, const struct audit *a)
@@ -925,7 +762,7 @@ static void print_text(FILE *out, const struct audit *a)
 			(unsigned long long)(v->ns % 1000000000ULL), v->pid, v->msg);
 		ctx_range(a, v, &lo, &hi);
 		for (j = lo; j < hi; j++)
-			text_event(out, a->pc.v[v->cpuv].ev[j], j == v->idx);
+			text_event(out, a->pc->v[v->cpuv].ev[j], j == v->idx);
 	}
 	for (i = 0; i < nsk; i++)
 		fprintf(out, "%s not checked: %s\n", sk[i].rule, sk[i].why);
@@ -961,6 +798,49 @@ static void measure_init(struct measure *m, const char *name, uint64_t limit,
 	m->cpu = -1;
 }
 
+/*
+ * A limit (L1-L3) on the measured sections of one kind: only those
+ * whose both ends are in the data. A section cut by a hole or by the
+ * end of the data is counted as open, never measured.
+ */
+static void measure(struct audit *a, struct measure *m, unsigned int kind,
+		    const char *rule)
+{
+	struct dtrec_iv_sum sum;
+	size_t k;
+
+	dtrec_iv_summary(&a->iv, kind, &sum);
+	m->max_ns = sum.max_ns;
+	m->at_ns = sum.at_ns;
+	m->cpu = sum.cpu;
+	m->pid = sum.pid;
+	m->sections = sum.sections;
+	m->open = sum.open;
+	for (k = 0; k < a->iv.n && !a->err; k++) {
+		const struct dtrec_iv *v = &a->iv.iv[k];
+		uint64_t d = v->end - v->start;
+
+		if (v->kind != kind || !dtrec_iv_measured(v) || d <= m->limit)
+			continue;
+		violate(a, rule, (size_t)(dtrec_percpu_find(a->pc, v->cpu) - a->pc->v),
+			v->first, "%s lasted %llu ns (limit %llu ns)", m->name,
+			(unsigned long long)d, (unsigned long long)m->limit);
+	}
+}
+
+/* Post-to-play latencies: the IRQ waits measured from end to end. */
+static void latencies(struct audit *a)
+{
+	size_t k;
+
+	for (k = 0; k < a->iv.n && !a->err; k++) {
+		const struct dtrec_iv *v = &a->iv.iv[k];
+
+		if (v->kind == DTREC_IV_IRQ_WAIT && dtrec_iv_measured(v))
+			hist_add(a, v->stage, v->irq, v->end - v->start);
+	}
+}
+
 int dtrec_audit(FILE *out, const struct dtrec_snapshot *s,
 		const struct dtrec_audit_opts *o, int json)
 {
@@ -982,9 +862,10 @@ int dtrec_audit(FILE *out, const struct dtrec_snapshot *s,
 	measure_init(&a.m_pend, "in-band stall with IRQs pending",
 		     o->max_inband_stall_pending_ns, DEF_INBAND_PENDING_NS);
 	measure_init(&a.m_hoff, "hard-IRQs-off section", o->max_hard_off_ns, DEF_HARD_OFF_NS);
-	rc = dtrec_percpu_build(&a.pc, s, 1);
+	rc = dtrec_intervals_build(&a.iv, s);
 	if (rc)
 		return rc;
+	a.pc = &a.iv.pc;
 	for (i = 0; i < s->nr_events; i++) {
 		if (s->events[i].status == DTREC_TORN)
 			a.torn++;
@@ -995,10 +876,14 @@ int dtrec_audit(FILE *out, const struct dtrec_snapshot *s,
 	}
 	for (i = 0; i < s->nr_cpus && s->cpus; i++)
 		a.lost += s->cpus[i].lost;
-	for (i = 0; i < a.pc.nr && !a.err; i++)
+	for (i = 0; i < a.pc->nr && !a.err; i++)
 		audit_cpu(&a, i);
 	if (!a.err)
 		audit_tasks(&a);
+	measure(&a, &a.m_oob, DTREC_IV_STALL_OOB, "L1");
+	measure(&a, &a.m_pend, DTREC_IV_STALL_PENDING, "L2");
+	measure(&a, &a.m_hoff, DTREC_IV_HARD_OFF, "L3");
+	latencies(&a);
 	if (!a.err) {
 		if (a.nv)
 			qsort(a.v, a.nv, sizeof(*a.v), cmp_violation);
@@ -1016,6 +901,6 @@ int dtrec_audit(FILE *out, const struct dtrec_snapshot *s,
 	free(a.v);
 	free(a.h);
 	dtrec_idmap_free(&a.hidx);
-	dtrec_percpu_free(&a.pc);
+	dtrec_intervals_free(&a.iv);
 	return rc;
 }

@@ -527,13 +527,32 @@ static void test_l3(void)
 	free(out);
 	out = NULL;
 	/* A real hard-off stretch: records 3000 ns apart, all HOFF. */
-	first = ev(1, 0, 200, DTREC_EV_MARK, 1, 0, HOFF);
+	ev(1, 0, 200, DTREC_EV_MARK, 0, 0, 0);
+	first = ev(1, 100, 200, DTREC_EV_MARK, 1, 0, HOFF);
 	ev(1, 1500, 200, DTREC_EV_OOB_STALL, 0, 0, OS | HOFF);
 	last = ev(1, 1500, 200, DTREC_EV_OOB_UNSTALL, 0, 0, HOFF);
 	ev(1, 90000, 200, DTREC_EV_MARK, 2, 0, 0);
 	audit(&o);
 	expect_only("L3", 1, first, 200);
 	expect_measure("hard_off", last - first, 1, first);
+	CHECK(count("\"sections\":1,\"open\":0,\"limit_ns\":1000}") == 1);
+	end();
+
+	/*
+	 * The same stretch from the first record of the data: when it
+	 * began is unknown, so it is open and never a measured duration.
+	 */
+	begin("L3: a section open at the start or the end of the data is not measured");
+	ev(1, 0, 200, DTREC_EV_MARK, 1, 0, HOFF);
+	ev(1, 1500, 200, DTREC_EV_OOB_STALL, 0, 0, OS | HOFF);
+	ev(1, 1500, 200, DTREC_EV_OOB_UNSTALL, 0, 0, HOFF);
+	ev(1, 90000, 200, DTREC_EV_MARK, 2, 0, 0);
+	/* ...and one still on at the end of the data. */
+	ev(1, 100, 200, DTREC_EV_MARK, 3, 0, HOFF);
+	ev(1, 90000, 200, DTREC_EV_MARK, 4, 0, HOFF);
+	audit(&o);
+	CHECK(nviol == 0);
+	CHECK(count("\"hard_off\":{\"max_ns\":0,\"cpu\":-1,\"ns\":0,\"pid\":0,\"sections\":0,\"open\":2,") == 1);
 	end();
 }
 
