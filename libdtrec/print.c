@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
+#include "intervals.h"
 
 static const char *const state_json[] = {
 	"inband_stalled", "oob_stalled", "stage_oob", "in_pipeline",
@@ -163,6 +164,38 @@ static const char *ev_label(unsigned int ev)
 	return ev < DTREC_NR_EVENTS ? dtrec_event_name(ev) : "unknown";
 }
 
+/*
+ * The sections of the interval model, summed per kind (docs/json.md):
+ * measured ones, their total and longest; open ones only counted.
+ */
+static void stats_sections(FILE *out, const struct dtrec_ivset *set, int json)
+{
+	unsigned int k;
+
+	if (json)
+		fputs(",\"sections\":{", out);
+	else
+		fprintf(out, "%-15s %9s %6s %14s %16s\n", "section", "measured", "open",
+			"longest ns", "total ns");
+	for (k = 0; k < DTREC_IV_NR; k++) {
+		struct dtrec_iv_sum m;
+
+		dtrec_iv_summary(set, k, &m);
+		if (json)
+			fprintf(out, "%s\"%s\":{\"sections\":%llu,\"open\":%llu,\"max_ns\":%llu,\"cpu\":%lld,\"ns\":%llu,\"total_ns\":%llu}",
+				k ? "," : "", dtrec_iv_name(k),
+				(unsigned long long)m.sections, (unsigned long long)m.open,
+				(unsigned long long)m.max_ns, (long long)m.cpu,
+				(unsigned long long)m.at_ns, (unsigned long long)m.total_ns);
+		else
+			fprintf(out, "%-15s %9llu %6llu %14llu %16llu\n", dtrec_iv_name(k),
+				(unsigned long long)m.sections, (unsigned long long)m.open,
+				(unsigned long long)m.max_ns, (unsigned long long)m.total_ns);
+	}
+	if (json)
+		fputc('}', out);
+}
+
 static void stats_json(FILE *out, const struct dtrec_snapshot *s,
 		       const struct stats *st, const uint64_t *ok)
 {
@@ -192,7 +225,7 @@ static void stats_json(FILE *out, const struct dtrec_snapshot *s,
 			(unsigned long long)st->per_event[i]);
 		first = 0;
 	}
-	fprintf(out, "},\"total\":%llu,\"first_ns\":%llu,\"last_ns\":%llu,\"span_ns\":%llu}\n",
+	fprintf(out, "},\"total\":%llu,\"first_ns\":%llu,\"last_ns\":%llu,\"span_ns\":%llu",
 		(unsigned long long)st->ok, (unsigned long long)st->first_ns,
 		(unsigned long long)st->last_ns,
 		(unsigned long long)(st->last_ns - st->first_ns));
@@ -238,19 +271,30 @@ static void stats_text(FILE *out, const struct dtrec_snapshot *s,
 
 int dtrec_print_stats(FILE *out, const struct dtrec_snapshot *s, int json)
 {
+	struct dtrec_ivset set;
 	struct stats st;
 	uint64_t *ok;
+	int rc;
 
 	if (!out || !s)
 		return -EINVAL;
 	ok = calloc(s->nr_cpus ? s->nr_cpus : 1, sizeof(*ok));
 	if (!ok)
 		return -ENOMEM;
+	rc = dtrec_intervals_build(&set, s);
+	if (rc) {
+		free(ok);
+		return rc;
+	}
 	collect(s, &st, ok);
 	if (json)
 		stats_json(out, s, &st, ok);
 	else
 		stats_text(out, s, &st, ok);
+	stats_sections(out, &set, json);
+	if (json)
+		fputs("}\n", out);
+	dtrec_intervals_free(&set);
 	free(ok);
 	return ferror(out) ? -EIO : 0;
 }

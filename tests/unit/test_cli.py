@@ -117,8 +117,12 @@ def test_stats(snap):
     for got, want in zip(doc["cpus"], expected_cpus(truth)):
         for k in want:
             assert got[k] == want[k]
-    assert run_cli("stats", path).stdout.splitlines()[-1].startswith(
-        "total %d events" % len(ok))
+    lines = run_cli("stats", path).stdout.splitlines()
+    total = [ln for ln in lines if ln.startswith("total ")]
+    assert total == [lines[-12]] and total[0].startswith("total %d events" % len(ok))
+    # then the interval model's sections, one line per kind, as in --json
+    assert lines[-11].split()[:3] == ["section", "measured", "open"]
+    assert [ln.split()[0] for ln in lines[-10:]] == list(doc["sections"])
 
 
 def test_stdin(snap):
