@@ -3,15 +3,15 @@
  * Export to the Chrome trace-event JSON format that Perfetto and
  * chrome://tracing load (schema in docs/export.md). Each CPU is a
  * process; its threads are the tracks: stage residency, stall state of
- * each stage, hard-IRQs-off. Slices come from the state word every
- * record carries, so they are right whatever event classes were kept.
+ * each stage, hard-IRQs-off. Slices are the interval model's sections
+ * (intervals.h), the ones audit and report measure, so they are right
+ * whatever event classes were kept and agree with every other output.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
-#include "percpu.h"
-#include "idmap.h"
+#include "intervals.h"
 
 /* Track ids (Chrome "tid") within a CPU (Chrome "pid"). */
 enum {
@@ -25,14 +25,9 @@ enum {
 	TID_OOB_IRQ = 3,
 	TID_INBAND_STALL = 10,
 	TID_OOB_STALL = 11,
+	TID_STALL_PENDING = 12,
 	TID_HARD_OFF = 20,
 	TID_TASK = 30,		/* alternate scheduling and misc instants */
-};
-
-struct slice {
-	int on;
-	uint64_t start;
-	uint32_t pid;
 };
 
 struct chrome {
@@ -62,24 +57,60 @@ static void meta(struct chrome *c, const char *what, uint32_t cpu, int tid,
 		what, cpu, tid, name);
 }
 
-static void slice_step(struct chrome *c, struct slice *sl, const char *name,
-		       const char *cat, uint32_t cpu, int tid,
-		       const struct dtrec_ev *e, int on, uint64_t now)
+/* The sections drawn on each CPU, from the interval model. */
+static const struct {
+	unsigned int kind;
+	int tid;
+	const char *name, *cat;
+} tracks[] = {
+	{ DTREC_IV_STAGE_INBAND, TID_INBAND, "in-band", "stage" },
+	{ DTREC_IV_STAGE_OOB, TID_OOB, "oob", "stage" },
+	{ DTREC_IV_STALL_INBAND, TID_INBAND_STALL, "in-band stalled", "stall" },
+	{ DTREC_IV_STALL_OOB, TID_OOB_STALL, "oob stalled", "stall" },
+	{ DTREC_IV_STALL_PENDING, TID_STALL_PENDING, "in-band stalled, irqs pending", "stall" },
+	{ DTREC_IV_HARD_OFF, TID_HARD_OFF, "hard irqs off", "hard_off" },
+};
+#define NR_TRACKS (sizeof(tracks) / sizeof(tracks[0]))
+
+static const char *open_side(uint8_t flags)
 {
-	if (on && !sl->on) {
-		sl->on = 1;
-		sl->start = now;
-		sl->pid = e ? e->pid : 0;
-	} else if (!on && sl->on) {
-		sl->on = 0;
-		sep(c);
-		fprintf(c->out, "{\"name\":\"%s\",\"cat\":\"%s\",\"ph\":\"X\",\"pid\":%u,\"tid\":%d,\"ts\":",
-			name, cat, cpu, tid);
-		us(c->out, sl->start);
-		fputs(",\"dur\":", c->out);
-		us(c->out, now - sl->start);
-		fprintf(c->out, ",\"args\":{\"pid\":%u}}", sl->pid);
+	switch (flags & DTREC_IV_OPEN) {
+	case DTREC_IV_OPEN_START:
+		return "start";
+	case DTREC_IV_OPEN_END:
+		return "end";
+	case DTREC_IV_OPEN:
+		return "both";
 	}
+	return NULL;
+}
+
+/*
+ * One section as an X slice. A section cut by the data's edges is
+ * named "... (open)", so that viewers colour it apart, and says which
+ * side in args.open; it is no measured duration (docs/audit.md).
+ */
+static void slice(struct chrome *c, const struct dtrec_iv_view *w,
+		  const struct dtrec_iv *v, size_t t)
+{
+	const char *open = open_side(v->flags);
+	uint64_t a, b;
+
+	if (!dtrec_iv_clip(w, v, &a, &b))
+		return;
+	sep(c);
+	fprintf(c->out, "{\"name\":\"%s%s\",\"cat\":\"%s\",\"ph\":\"X\",\"pid\":%u,\"tid\":%d,\"ts\":",
+		tracks[t].name, open ? " (open)" : "", tracks[t].cat, v->cpu,
+		tracks[t].tid);
+	us(c->out, a);
+	fputs(",\"dur\":", c->out);
+	us(c->out, b - a);
+	fprintf(c->out, ",\"args\":{\"pid\":%u", v->pid);
+	if (open)
+		fprintf(c->out, ",\"open\":\"%s\"", open);
+	if (a != v->start || b != v->end)
+		fputs(",\"clipped\":true", c->out);
+	fputs("}}", c->out);
 }
 
 static void instant(struct chrome *c, const struct dtrec_ev *e, const char *cat,
@@ -93,75 +124,36 @@ static void instant(struct chrome *c, const struct dtrec_ev *e, const char *cat,
 		e->pid, e->arg, e->arg2, (unsigned long long)e->pos);
 }
 
-/*
- * The log is a set (internals §2.2): count distinct pending IRQs. Only
- * the count is shown, so a set of ids is enough.
- */
-static int pending_update(struct dtrec_idmap *p, uint32_t irq, int post)
+static int in_view(const struct dtrec_iv_view *w, const struct dtrec_ev *e)
 {
-	int rc;
-
-	if (!post)
-		return dtrec_idmap_del(p, irq);
-	if (dtrec_idmap_get(p, irq, NULL))
-		return 0;
-	rc = dtrec_idmap_put(p, irq, 0);
-	return rc ? rc : 1;
+	return e->status == DTREC_OK && dtrec_iv_view_cpu(w, e->cpu) &&
+	       e->ns >= w->t0 && e->ns <= w->t1;
 }
 
-static int export_cpu(struct chrome *c, const struct dtrec_snapshot *s,
-		      const struct dtrec_filter *f, size_t first,
-		      const struct dtrec_cpuv *cv)
+static void export_cpu(struct chrome *c, const struct dtrec_snapshot *s,
+		       const struct dtrec_filter *f, size_t first,
+		       const struct dtrec_ivset *set, const struct dtrec_iv_view *w,
+		       size_t ci)
 {
-	struct slice res[2] = { { 0 } }, stall[2] = { { 0 } }, hoff = { 0 };
-	struct dtrec_idmap pend[2];
-	uint64_t last = 0;
-	size_t i;
-	int any = 0, rc = 0;
+	const struct dtrec_ivcpu *ic = &set->cpu[ci];
+	const struct dtrec_cpuv *cv = ic->cv;
+	size_t i, k, t;
+	int shown = 0;
 
-	memset(pend, 0, sizeof(pend));
+	for (k = set->cpu_first[ci]; k < set->cpu_first[ci + 1]; k++)
+		for (t = 0; t < NR_TRACKS; t++)
+			if (set->iv[k].kind == tracks[t].kind)
+				slice(c, w, &set->iv[k], t);
 	for (i = 0; i < cv->n; i++) {
 		const struct dtrec_ev *e = cv->ev[i];
-		unsigned int st = e->state;
-		int stage = !!(st & DTREC_ST_STAGE_OOB);
 
 		if ((size_t)(e - s->events) < first || e->status != DTREC_OK ||
 		    !dtrec_filter_match(f, e))
 			continue;
-		any = 1;
-		slice_step(c, &res[0], "in-band", "stage", e->cpu, TID_INBAND, e, !stage, e->ns);
-		slice_step(c, &res[1], "oob", "stage", e->cpu, TID_OOB, e, stage, e->ns);
-		slice_step(c, &stall[0], "in-band stalled", "stall", e->cpu, TID_INBAND_STALL,
-			   e, !!(st & DTREC_ST_INBAND_STALLED), e->ns);
-		slice_step(c, &stall[1], "oob stalled", "stall", e->cpu, TID_OOB_STALL,
-			   e, !!(st & DTREC_ST_OOB_STALLED), e->ns);
-		/* An NMI record says nothing about the code it interrupted. */
-		if (!(st & DTREC_ST_IN_NMI))
-			slice_step(c, &hoff, "hard irqs off", "hard_off", e->cpu,
-				   TID_HARD_OFF, e, !!(st & DTREC_ST_HARD_OFF), e->ns);
 		switch (dtrec_event_class(e->event)) {
-		case DTREC_C_IRQ_LOG: {
-			unsigned int s_idx = e->arg2 & 0xff;
-			int ch;
-
-			instant(c, e, "irq", s_idx ? TID_OOB_IRQ : TID_INBAND_IRQ);
-			if (s_idx > 1)
-				break;
-			ch = pending_update(&pend[s_idx], e->arg, e->event == DTREC_EV_IRQ_POST);
-			if (ch < 0) {
-				rc = ch;
-				goto out;
-			}
-			if (ch) {
-				sep(c);
-				fprintf(c->out, "{\"name\":\"pending irqs\",\"ph\":\"C\",\"pid\":%u,\"ts\":",
-					e->cpu);
-				us(c->out, e->ns);
-				fprintf(c->out, ",\"args\":{\"inband\":%zu,\"oob\":%zu}}",
-					pend[0].n, pend[1].n);
-			}
+		case DTREC_C_IRQ_LOG:
+			instant(c, e, "irq", (e->arg2 & 0xff) ? TID_OOB_IRQ : TID_INBAND_IRQ);
 			break;
-		}
 		case DTREC_C_OOB_HANDLER:
 			instant(c, e, "irq", TID_OOB_IRQ);
 			break;
@@ -172,22 +164,24 @@ static int export_cpu(struct chrome *c, const struct dtrec_snapshot *s,
 		default:
 			break;
 		}
-		last = e->ns;
 	}
-	if (any) {
-		slice_step(c, &res[0], "in-band", "stage", cv->cpu, TID_INBAND, NULL, 0, last);
-		slice_step(c, &res[1], "oob", "stage", cv->cpu, TID_OOB, NULL, 0, last);
-		slice_step(c, &stall[0], "in-band stalled", "stall", cv->cpu,
-			   TID_INBAND_STALL, NULL, 0, last);
-		slice_step(c, &stall[1], "oob stalled", "stall", cv->cpu, TID_OOB_STALL,
-			   NULL, 0, last);
-		slice_step(c, &hoff, "hard irqs off", "hard_off", cv->cpu, TID_HARD_OFF,
-			   NULL, 0, last);
+	/* The logs' sizes, from the model: at the window's start, then at each change. */
+	for (i = 0; i < cv->n; i++) {
+		const struct dtrec_ev *e = cv->ev[i];
+
+		if (!in_view(w, e))
+			continue;
+		if (shown && ic->npend[0][i] == ic->npend[0][i - 1] &&
+		    ic->npend[1][i] == ic->npend[1][i - 1])
+			continue;
+		shown = 1;
+		sep(c);
+		fprintf(c->out, "{\"name\":\"pending irqs\",\"ph\":\"C\",\"pid\":%u,\"ts\":",
+			e->cpu);
+		us(c->out, e->ns);
+		fprintf(c->out, ",\"args\":{\"inband\":%u,\"oob\":%u}}",
+			ic->npend[0][i], ic->npend[1][i]);
 	}
-out:
-	dtrec_idmap_free(&pend[0]);
-	dtrec_idmap_free(&pend[1]);
-	return rc;
 }
 
 static void cpu_meta(struct chrome *c, uint32_t cpu)
@@ -205,6 +199,7 @@ static void cpu_meta(struct chrome *c, uint32_t cpu)
 	meta(c, "thread_name", cpu, TID_OOB_IRQ, "oob irqs");
 	meta(c, "thread_name", cpu, TID_INBAND_STALL, "in-band stall");
 	meta(c, "thread_name", cpu, TID_OOB_STALL, "oob stall");
+	meta(c, "thread_name", cpu, TID_STALL_PENDING, "in-band stall, irqs pending");
 	meta(c, "thread_name", cpu, TID_HARD_OFF, "hard irqs off");
 	meta(c, "thread_name", cpu, TID_TASK, "tasks");
 }
@@ -213,26 +208,28 @@ int dtrec_export_chrome(FILE *out, const struct dtrec_snapshot *s,
 			const struct dtrec_filter *f)
 {
 	struct chrome c = { out, 1 };
-	struct dtrec_percpu pc;
+	struct dtrec_ivset set;
+	struct dtrec_iv_view w;
 	size_t i, first;
 	int rc;
 
 	if (!out || !s || (s->nr_events && !s->events))
 		return -EINVAL;
-	rc = dtrec_percpu_build(&pc, s, 0);
+	rc = dtrec_intervals_build(&set, s);
 	if (rc)
 		return rc;
 	first = dtrec_first_selected(s, f);
+	dtrec_iv_view_init(&w, s, f);
 	fputs("{\"traceEvents\":[", out);
-	for (i = 0; i < pc.nr; i++)
-		cpu_meta(&c, pc.v[i].cpu);
-	for (i = 0; i < pc.nr && !rc; i++)
-		rc = export_cpu(&c, s, f, first, &pc.v[i]);
+	for (i = 0; i < set.pc.nr; i++)
+		if (dtrec_iv_view_cpu(&w, set.pc.v[i].cpu))
+			cpu_meta(&c, set.pc.v[i].cpu);
+	for (i = 0; i < set.pc.nr; i++)
+		if (dtrec_iv_view_cpu(&w, set.pc.v[i].cpu))
+			export_cpu(&c, s, f, first, &set, &w, i);
 	fputs("],\"displayTimeUnit\":\"ns\",\"otherData\":{\"source\":\"dovetail recorder\",\"release\":", out);
 	dtrec_json_strn(out, s->hdr.release, sizeof(s->hdr.release));
 	fprintf(out, ",\"clock_hz\":%llu}}\n", (unsigned long long)s->hdr.clock_hz);
-	dtrec_percpu_free(&pc);
-	if (rc)
-		return rc;
+	dtrec_intervals_free(&set);
 	return ferror(out) ? -EIO : 0;
 }

@@ -2,7 +2,8 @@
 /*
  * Export a time window as an SVG timeline (docs/export.md): one row per
  * CPU with lanes for stage residency, the stall bit of each stage,
- * hard-IRQs-off, and IRQ post/play ticks. Every shape carries a class
+ * hard-IRQs-off (the interval model's sections, as audit measures
+ * them), and IRQ post/play ticks. Every shape carries a class
  * naming what it shows and a <title> with exact times, so the picture
  * can be both looked at and checked by a program.
  */
@@ -10,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
-#include "percpu.h"
+#include "intervals.h"
 
 #define WIDTH		1200.0
 #define LEFT		90.0	/* CPU labels */
@@ -45,32 +46,46 @@ static double lane_y(unsigned int row, int lane)
 	return TOP + row * ROW + 14.0 + lane * LANE;
 }
 
-struct bar {
-	int on;
-	uint64_t start;
+/* The sections of each lane, from the interval model. */
+static const struct {
+	unsigned int kind;
+	int lane;
+	const char *cls;
+} bars[] = {
+	{ DTREC_IV_STAGE_INBAND, L_STAGE, "stage-inband" },
+	{ DTREC_IV_STAGE_OOB, L_STAGE, "stage-oob" },
+	{ DTREC_IV_STALL_INBAND, L_ISTALL, "stall-inband" },
+	{ DTREC_IV_STALL_OOB, L_OSTALL, "stall-oob" },
+	{ DTREC_IV_HARD_OFF, L_HOFF, "hard-off" },
 };
+#define NR_BARS (sizeof(bars) / sizeof(bars[0]))
 
-static void bar_step(const struct svg *g, struct bar *b, const char *cls,
-		     unsigned int row, int lane, int on, uint64_t now)
+/*
+ * A section as a bar. One cut by the data's edges is drawn hatched
+ * (class "open"), and its title says so: it is no measured duration.
+ */
+static void bar(const struct svg *g, const struct dtrec_iv_view *w,
+		const struct dtrec_iv *v, size_t b, unsigned int row)
 {
+	static const char *const open_note[] = {
+		"", " (open: began before the data)", " (open: still on at the end of the data)",
+		" (open at both ends)",
+	};
+	uint64_t a, z;
 	double x0, x1;
 
-	if (on && !b->on) {
-		b->on = 1;
-		b->start = now;
+	if (!dtrec_iv_clip(w, v, &a, &z))
 		return;
-	}
-	if (on || !b->on)
-		return;
-	b->on = 0;
-	x0 = xpos(g, b->start);
-	x1 = xpos(g, now);
+	x0 = xpos(g, a);
+	x1 = xpos(g, z);
 	/* Keep zero-length sections visible. */
 	if (x1 - x0 < 0.5)
 		x1 = x0 + 0.5;
-	fprintf(g->out, "<rect class=\"%s\" x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\"><title>%s %llu..%llu ns</title></rect>\n",
-		cls, x0, lane_y(row, lane), x1 - x0, LANE - 3.0, cls,
-		(unsigned long long)b->start, (unsigned long long)now);
+	fprintf(g->out, "<rect class=\"%s%s\" x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\"><title>%s %llu..%llu ns%s</title></rect>\n",
+		bars[b].cls, (v->flags & DTREC_IV_OPEN) ? " open" : "", x0,
+		lane_y(row, bars[b].lane), x1 - x0, LANE - 3.0, bars[b].cls,
+		(unsigned long long)v->start, (unsigned long long)v->end,
+		open_note[v->flags & DTREC_IV_OPEN]);
 }
 
 static void tick(const struct svg *g, const struct dtrec_ev *e, unsigned int row)
@@ -115,11 +130,11 @@ static int selected(const struct dtrec_snapshot *s, const struct dtrec_filter *f
 
 static void cpu_row(const struct svg *g, const struct dtrec_snapshot *s,
 		    const struct dtrec_filter *f, size_t first,
-		    const struct dtrec_cpuv *cv, unsigned int row)
+		    const struct dtrec_ivset *set, const struct dtrec_iv_view *w,
+		    size_t ci, unsigned int row)
 {
-	struct bar inb = { 0 }, oob = { 0 }, is = { 0 }, os = { 0 }, hoff = { 0 };
-	uint64_t last = 0;
-	size_t i;
+	const struct dtrec_cpuv *cv = &set->pc.v[ci];
+	size_t i, k, b;
 	int l;
 
 	fprintf(g->out, "<g class=\"cpu\" id=\"cpu%u\">\n<text class=\"cpu-label\" x=\"4\" y=\"%.1f\" font-weight=\"bold\">CPU %u</text>\n",
@@ -127,37 +142,25 @@ static void cpu_row(const struct svg *g, const struct dtrec_snapshot *s,
 	for (l = 0; l < NR_LANES; l++)
 		fprintf(g->out, "<text class=\"lane-label\" x=\"4\" y=\"%.1f\" font-size=\"8\">%s</text>\n",
 			lane_y(row, l) + 9.0, lane_name[l]);
+	for (k = set->cpu_first[ci]; k < set->cpu_first[ci + 1]; k++)
+		for (b = 0; b < NR_BARS; b++)
+			if (set->iv[k].kind == bars[b].kind)
+				bar(g, w, &set->iv[k], b, row);
 	for (i = 0; i < cv->n; i++) {
 		const struct dtrec_ev *e = cv->ev[i];
-		unsigned int st = e->state;
 
-		if (!selected(s, f, first, e))
-			continue;
-		bar_step(g, &inb, "stage-inband", row, L_STAGE, !(st & DTREC_ST_STAGE_OOB), e->ns);
-		bar_step(g, &oob, "stage-oob", row, L_STAGE, !!(st & DTREC_ST_STAGE_OOB), e->ns);
-		bar_step(g, &is, "stall-inband", row, L_ISTALL,
-			 !!(st & DTREC_ST_INBAND_STALLED), e->ns);
-		bar_step(g, &os, "stall-oob", row, L_OSTALL, !!(st & DTREC_ST_OOB_STALLED), e->ns);
-		/* An NMI record says nothing about the code it interrupted. */
-		if (!(st & DTREC_ST_IN_NMI))
-			bar_step(g, &hoff, "hard-off", row, L_HOFF,
-				 !!(st & DTREC_ST_HARD_OFF), e->ns);
-		if (e->event == DTREC_EV_IRQ_POST || e->event == DTREC_EV_IRQ_PLAY)
+		if (selected(s, f, first, e) &&
+		    (e->event == DTREC_EV_IRQ_POST || e->event == DTREC_EV_IRQ_PLAY))
 			tick(g, e, row);
-		last = e->ns;
 	}
-	bar_step(g, &inb, "stage-inband", row, L_STAGE, 0, last);
-	bar_step(g, &oob, "stage-oob", row, L_STAGE, 0, last);
-	bar_step(g, &is, "stall-inband", row, L_ISTALL, 0, last);
-	bar_step(g, &os, "stall-oob", row, L_OSTALL, 0, last);
-	bar_step(g, &hoff, "hard-off", row, L_HOFF, 0, last);
 	fputs("</g>\n", g->out);
 }
 
 int dtrec_export_svg(FILE *out, const struct dtrec_snapshot *s,
 		     const struct dtrec_filter *f)
 {
-	struct dtrec_percpu pc;
+	struct dtrec_ivset set;
+	struct dtrec_iv_view w;
 	struct svg g = { out, 0, 0 };
 	unsigned int rows = 0, row, k;
 	size_t i, first;
@@ -166,10 +169,11 @@ int dtrec_export_svg(FILE *out, const struct dtrec_snapshot *s,
 
 	if (!out || !s || (s->nr_events && !s->events))
 		return -EINVAL;
-	rc = dtrec_percpu_build(&pc, s, 0);
+	rc = dtrec_intervals_build(&set, s);
 	if (rc)
 		return rc;
 	first = dtrec_first_selected(s, f);
+	dtrec_iv_view_init(&w, s, f);
 	/* The window: the filter's bounds, else the selected events' span. */
 	for (i = first; i < s->nr_events; i++) {
 		const struct dtrec_ev *e = &s->events[i];
@@ -186,11 +190,13 @@ int dtrec_export_svg(FILE *out, const struct dtrec_snapshot *s,
 		g.t0 = f->from_ns;
 	if (f && f->to_ns)
 		g.t1 = f->to_ns;
-	for (i = 0; i < pc.nr; i++) {
+	w.t0 = g.t0;
+	w.t1 = g.t1;
+	for (i = 0; i < set.pc.nr; i++) {
 		size_t j;
 
-		for (j = 0; j < pc.v[i].n; j++)
-			if (selected(s, f, first, pc.v[i].ev[j])) {
+		for (j = 0; j < set.pc.v[i].n; j++)
+			if (selected(s, f, first, set.pc.v[i].ev[j])) {
 				rows++;
 				break;
 			}
@@ -202,7 +208,8 @@ int dtrec_export_svg(FILE *out, const struct dtrec_snapshot *s,
 	fputs("<style>.stage-inband{fill:#4a90d9}.stage-oob{fill:#d9534f}"
 	      ".stall-inband{fill:#8fb8e8}.stall-oob{fill:#f0a09e}.hard-off{fill:#555}"
 	      ".irq-post{stroke:#2a7d2a;stroke-width:1}.irq-play{stroke:#b36b00;stroke-width:1}"
-	      ".axis{stroke:#999;stroke-width:0.5}</style>\n", out);
+	      ".axis{stroke:#999;stroke-width:0.5}"
+	      ".open{fill-opacity:0.4;stroke:#000;stroke-width:0.6;stroke-dasharray:3 2}</style>\n", out);
 	fputs("<text class=\"title\" x=\"4\" y=\"14\">Dovetail recorder ", out);
 	xml_text(out, s->hdr.release, sizeof(s->hdr.release));
 	fprintf(out, ": %llu..%llu ns</text>\n", (unsigned long long)g.t0,
@@ -216,17 +223,17 @@ int dtrec_export_svg(FILE *out, const struct dtrec_snapshot *s,
 			x, TOP - 4.0, x, height - 20.0, x, TOP - 8.0,
 			(unsigned long long)(t - g.t0));
 	}
-	for (i = 0, row = 0; i < pc.nr; i++) {
+	for (i = 0, row = 0; i < set.pc.nr; i++) {
 		size_t j;
 
-		for (j = 0; j < pc.v[i].n; j++)
-			if (selected(s, f, first, pc.v[i].ev[j]))
+		for (j = 0; j < set.pc.v[i].n; j++)
+			if (selected(s, f, first, set.pc.v[i].ev[j]))
 				break;
-		if (j == pc.v[i].n)
+		if (j == set.pc.v[i].n)
 			continue;
-		cpu_row(&g, s, f, first, &pc.v[i], row++);
+		cpu_row(&g, s, f, first, &set, &w, i, row++);
 	}
 	fputs("</svg>\n", out);
-	dtrec_percpu_free(&pc);
+	dtrec_intervals_free(&set);
 	return ferror(out) ? -EIO : 0;
 }

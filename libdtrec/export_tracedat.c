@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
-#include "percpu.h"
+#include "intervals.h"
 
 #define PAGE_SZ		4096U
 #define PAGE_HDR	16U		/* u64 timestamp + 64-bit local_t commit */
@@ -20,6 +20,8 @@
 #define TYPE_TIME_EXTEND 30U
 #define DELTA_BITS	27U
 #define MAX_CPU_ID	4095U
+/* The interval model's sections: one event after the recorder's (and "unknown"). */
+#define EV_SECTION	(DTREC_NR_EVENTS + 1)
 
 /* Layout the event formats below describe (little or host endian). */
 struct tdat_event {
@@ -33,6 +35,22 @@ struct tdat_event {
 	uint16_t state;
 	uint16_t pad;
 } __attribute__((packed));
+
+/* A section of the interval model, at its start on its CPU: same size. */
+struct tdat_section {
+	uint16_t common_type;
+	uint8_t common_flags;
+	uint8_t common_preempt_count;
+	int32_t common_pid;
+	uint64_t dur_ns;
+	uint32_t pid;
+	uint32_t irq;
+	uint16_t kind;
+	uint8_t stage;
+	uint8_t open;		/* bit 0: open at the start, bit 1: at the end */
+} __attribute__((packed));
+
+typedef char section_fits[sizeof(struct tdat_section) == PAYLOAD ? 1 : -1];
 
 static const char header_page[] =
 	"\tfield: u64 timestamp;\toffset:0;\tsize:8;\tsigned:0;\n"
@@ -157,6 +175,36 @@ static int event_format(char *buf, size_t len, unsigned int ev)
 		EV_ID_BASE + ev, print_fmt(ev));
 }
 
+static int section_format(char *buf, size_t len)
+{
+	int n = snprintf(buf, len,
+		"name: section\n"
+		"ID: %u\n"
+		"format:\n"
+		"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
+		"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n"
+		"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n"
+		"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n"
+		"\n"
+		"\tfield:u64 dur_ns;\toffset:8;\tsize:8;\tsigned:0;\n"
+		"\tfield:unsigned int pid;\toffset:16;\tsize:4;\tsigned:0;\n"
+		"\tfield:unsigned int irq;\toffset:20;\tsize:4;\tsigned:0;\n"
+		"\tfield:unsigned short kind;\toffset:24;\tsize:2;\tsigned:0;\n"
+		"\tfield:unsigned char stage;\toffset:26;\tsize:1;\tsigned:0;\n"
+		"\tfield:unsigned char open;\toffset:27;\tsize:1;\tsigned:0;\n"
+		"\n"
+		"print fmt: \"kind=%%s dur_ns=%%llu pid=%%u irq=%%u stage=%%u open=%%s\", __print_symbolic(REC->kind",
+		EV_ID_BASE + EV_SECTION);
+	unsigned int k;
+
+	for (k = 0; k < DTREC_IV_NR && n > 0 && (size_t)n < len; k++)
+		n += snprintf(buf + n, len - (size_t)n, ", { %u, \"%s\" }", k, dtrec_iv_name(k));
+	if (n > 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n,
+			      "), REC->dur_ns, REC->pid, REC->irq, REC->stage, __print_flags(REC->open, \"|\", { 1, \"start\" }, { 2, \"end\" })\n");
+	return n;
+}
+
 /* ftrace's common_flags: what the tracer prints as irqs-off/hardirq/nmi. */
 static uint8_t trace_flags(uint16_t st)
 {
@@ -171,47 +219,94 @@ static uint8_t trace_flags(uint16_t st)
 	return f;
 }
 
-/* One CPU's events as ring-buffer pages appended to b. */
-static void cpu_pages(struct obuf *b, const struct dtrec_cpuv *cv)
-{
+/* Ring-buffer pages of one CPU, filled in time order. */
+struct pages {
+	struct obuf *b;
 	unsigned char page[PAGE_SZ];
-	size_t used = 0, i;
-	uint64_t last = 0;
-	int open = 0;
+	size_t used;
+	uint64_t last;
+	int open;
+};
 
-	for (i = 0; i < cv->n && !b->err; i++) {
-		const struct dtrec_ev *e = cv->ev[i];
+static void page_flush(struct pages *p)
+{
+	if (!p->open)
+		return;
+	memcpy(p->page + 8, &(uint64_t){ p->used }, 8);
+	put(p->b, p->page, PAGE_SZ);
+	p->open = 0;
+}
+
+/* One 28-byte payload at ns (never before the previous one). */
+static void page_add(struct pages *p, uint64_t ns, const void *payload)
+{
+	uint64_t delta = p->open && ns > p->last ? ns - p->last : 0;
+	size_t need = 4 + PAYLOAD + (delta >> DELTA_BITS ? 8 : 0);
+	uint32_t h;
+
+	if (p->open && p->used + need > PAGE_DATA)
+		page_flush(p);
+	if (!p->open) {
+		memset(p->page, 0, sizeof(p->page));
+		memcpy(p->page, &ns, 8);
+		p->used = 0;
+		delta = 0;
+		p->open = 1;
+	}
+	if (delta >> DELTA_BITS) {
+		uint32_t hi = (uint32_t)(delta >> DELTA_BITS);
+
+		h = TYPE_TIME_EXTEND | (uint32_t)((delta & ((1U << DELTA_BITS) - 1)) << 5);
+		memcpy(p->page + PAGE_HDR + p->used, &h, 4);
+		memcpy(p->page + PAGE_HDR + p->used + 4, &hi, 4);
+		p->used += 8;
+		delta = 0;
+	}
+	h = (PAYLOAD / 4) | (uint32_t)(delta << 5);
+	memcpy(p->page + PAGE_HDR + p->used, &h, 4);
+	memcpy(p->page + PAGE_HDR + p->used + 4, payload, PAYLOAD);
+	p->used += 4 + PAYLOAD;
+	p->last = ns;
+}
+
+static void section_add(struct pages *p, const struct dtrec_iv *v)
+{
+	struct tdat_section ts;
+
+	memset(&ts, 0, sizeof(ts));
+	ts.common_type = (uint16_t)(EV_ID_BASE + EV_SECTION);
+	ts.common_pid = (int32_t)v->pid;
+	ts.dur_ns = v->end - v->start;
+	ts.pid = v->pid;
+	ts.irq = v->irq;
+	ts.kind = v->kind;
+	ts.stage = v->stage;
+	ts.open = (uint8_t)(v->flags & DTREC_IV_OPEN);
+	page_add(p, v->start, &ts);
+}
+
+/*
+ * One CPU's events as ring-buffer pages appended to b, with the
+ * sections that start on it (ivs[0..niv), by start) merged in: each
+ * after the record that opened it. The task sections are not written.
+ */
+static void cpu_pages(struct obuf *b, const struct dtrec_cpuv *cv,
+		      const struct dtrec_iv *ivs, size_t niv)
+{
+	struct pages p = { .b = b };
+	size_t i, k = 0;
+
+	for (i = 0; i <= cv->n && !b->err; i++) {
+		const struct dtrec_ev *e = i < cv->n ? cv->ev[i] : NULL;
 		struct tdat_event te;
-		uint64_t delta;
-		uint32_t h;
-		size_t need;
 
+		for (; k < niv && (!e || ivs[k].start < e->ns); k++)
+			if (ivs[k].kind != DTREC_IV_TASK)
+				section_add(&p, &ivs[k]);
+		if (!e)
+			break;
 		if (e->status != DTREC_OK)
 			continue;
-		delta = open && e->ns > last ? e->ns - last : 0;
-		need = 4 + PAYLOAD + (delta >> DELTA_BITS ? 8 : 0);
-		if (open && used + need > PAGE_DATA) {
-			memcpy(page + 8, &(uint64_t){ used }, 8);
-			put(b, page, PAGE_SZ);
-			open = 0;
-		}
-		if (!open) {
-			memset(page, 0, sizeof(page));
-			memcpy(page, &e->ns, 8);
-			used = 0;
-			delta = 0;
-			open = 1;
-		}
-		if (delta >> DELTA_BITS) {
-			uint32_t hi = (uint32_t)(delta >> DELTA_BITS);
-
-			h = TYPE_TIME_EXTEND | (uint32_t)((delta & ((1U << DELTA_BITS) - 1)) << 5);
-			memcpy(page + PAGE_HDR + used, &h, 4);
-			memcpy(page + PAGE_HDR + used + 4, &hi, 4);
-			used += 8;
-			delta = 0;
-		}
-		h = (PAYLOAD / 4) | (uint32_t)(delta << 5);
 		memset(&te, 0, sizeof(te));
 		/* Numbers past the table share one "unknown" event, as in decode. */
 		te.common_type = (uint16_t)(EV_ID_BASE + (e->event < DTREC_NR_EVENTS ?
@@ -222,15 +317,9 @@ static void cpu_pages(struct obuf *b, const struct dtrec_cpuv *cv)
 		te.arg = e->arg;
 		te.arg2 = e->arg2;
 		te.state = e->state;
-		memcpy(page + PAGE_HDR + used, &h, 4);
-		memcpy(page + PAGE_HDR + used + 4, &te, sizeof(te));
-		used += 4 + PAYLOAD;
-		last = e->ns;
+		page_add(&p, e->ns, &te);
 	}
-	if (open) {
-		memcpy(page + 8, &(uint64_t){ used }, 8);
-		put(b, page, PAGE_SZ);
-	}
+	page_flush(&p);
 }
 
 /* saved_cmdlines: we have no comm, so every pid is named "pid-N". */
@@ -271,6 +360,7 @@ int dtrec_export_tracedat(FILE *out, const struct dtrec_snapshot *s,
 	static const unsigned char magic[] = { 0x17, 0x08, 0x44, 't', 'r', 'a', 'c',
 					       'i', 'n', 'g', '6', 0 };
 	struct dtrec_percpu pc;
+	struct dtrec_ivset set;
 	struct obuf b = { 0 };
 	char fmt[2048];
 	uint32_t nr_cpus = 0, c;
@@ -281,6 +371,11 @@ int dtrec_export_tracedat(FILE *out, const struct dtrec_snapshot *s,
 	if (!out || !s || (s->nr_events && !s->events))
 		return dtrec_seterr(err, errlen, -EINVAL, "no snapshot to export");
 	rc = dtrec_percpu_build(&pc, s, 0);
+	if (!rc) {
+		rc = dtrec_intervals_build(&set, s);
+		if (rc)
+			dtrec_percpu_free(&pc);
+	}
 	if (rc)
 		return dtrec_seterr(err, errlen, rc, "out of memory");
 	for (i = 0; i < pc.nr; i++)
@@ -291,6 +386,7 @@ int dtrec_export_tracedat(FILE *out, const struct dtrec_snapshot *s,
 			nr_cpus = s->cpus[i].cpu + 1;
 	if (nr_cpus > MAX_CPU_ID + 1) {
 		dtrec_percpu_free(&pc);
+		dtrec_intervals_free(&set);
 		return dtrec_seterr(err, errlen, -ERANGE,
 				    "cpu %u too large for a trace.dat export", nr_cpus - 1);
 	}
@@ -306,12 +402,13 @@ int dtrec_export_tracedat(FILE *out, const struct dtrec_snapshot *s,
 	put_u32(&b, 0);				/* no ftrace-internal formats */
 	put_u32(&b, 1);				/* one system */
 	put_str0(&b, "dovetail");
-	put_u32(&b, DTREC_NR_EVENTS + 1);
+	put_u32(&b, DTREC_NR_EVENTS + 2);
 	for (ev = 0; ev <= DTREC_NR_EVENTS; ev++) {
 		int l = event_format(fmt, sizeof(fmt), ev);
 
 		put_sized64(&b, fmt, (size_t)l);
 	}
+	put_sized64(&b, fmt, (size_t)section_format(fmt, sizeof(fmt)));
 	put_u32(&b, 0);				/* kallsyms */
 	put_u32(&b, 0);				/* printk formats */
 	cmdlines(&b, s);
@@ -329,8 +426,13 @@ int dtrec_export_tracedat(FILE *out, const struct dtrec_snapshot *s,
 		const struct dtrec_cpuv *cv = dtrec_percpu_find(&pc, c);
 		uint64_t start = b.len, size;
 
-		if (cv)
-			cpu_pages(&b, cv);
+		if (cv) {
+			/* The model's CPUs are the same, in the same order. */
+			size_t ci = (size_t)(cv - pc.v);
+
+			cpu_pages(&b, cv, set.iv + set.cpu_first[ci],
+				  set.cpu_first[ci + 1] - set.cpu_first[ci]);
+		}
 		if (b.err)
 			break;
 		size = b.len - start;
@@ -338,6 +440,7 @@ int dtrec_export_tracedat(FILE *out, const struct dtrec_snapshot *s,
 		memcpy(b.p + idx_off + c * 16 + 8, &size, 8);
 	}
 	dtrec_percpu_free(&pc);
+	dtrec_intervals_free(&set);
 	if (b.err) {
 		free(b.p);
 		return dtrec_seterr(err, errlen, b.err, "out of memory");

@@ -614,3 +614,36 @@ void dtrec_iv_summary(const struct dtrec_ivset *set, unsigned int kind,
 		}
 	}
 }
+
+void dtrec_iv_view_init(struct dtrec_iv_view *w, const struct dtrec_snapshot *s,
+			const struct dtrec_filter *f)
+{
+	size_t first = dtrec_first_selected(s, f), i;
+
+	w->t0 = f ? f->from_ns : 0;
+	w->t1 = f && f->to_ns ? f->to_ns : UINT64_MAX;
+	w->cpu_mask = f ? f->cpu_mask : 0;
+	/* --last N: the window starts at the first of those N events. */
+	if (f && f->last)
+		for (i = first; i < s->nr_events; i++)
+			if (dtrec_filter_match(f, &s->events[i])) {
+				if (s->events[i].ns > w->t0)
+					w->t0 = s->events[i].ns;
+				break;
+			}
+}
+
+int dtrec_iv_view_cpu(const struct dtrec_iv_view *w, uint32_t cpu)
+{
+	return !w->cpu_mask || (cpu < 64 && (w->cpu_mask & (1ULL << cpu)));
+}
+
+int dtrec_iv_clip(const struct dtrec_iv_view *w, const struct dtrec_iv *v,
+		  uint64_t *start, uint64_t *end)
+{
+	if (!dtrec_iv_view_cpu(w, v->cpu) || v->end < w->t0 || v->start > w->t1)
+		return 0;
+	*start = v->start > w->t0 ? v->start : w->t0;
+	*end = v->end < w->t1 ? v->end : w->t1;
+	return 1;
+}

@@ -97,4 +97,21 @@ struct dtrec_iv_sum {
 void dtrec_iv_summary(const struct dtrec_ivset *set, unsigned int kind,
 		      struct dtrec_iv_sum *sum);
 
+/*
+ * What an export shows of the model under a filter: the time window
+ * [t0, t1] (--from/--to, the first of the --last N events), and for a
+ * section whether it is shown at all (its CPU selected, overlapping the
+ * window) with its bounds clipped to the window; 1 when shown. The
+ * other filters (--class, --pid) select events, not sections.
+ */
+struct dtrec_iv_view {
+	uint64_t t0, t1;
+	uint64_t cpu_mask;	/* 0: every CPU */
+};
+void dtrec_iv_view_init(struct dtrec_iv_view *w, const struct dtrec_snapshot *s,
+			const struct dtrec_filter *f);
+int dtrec_iv_clip(const struct dtrec_iv_view *w, const struct dtrec_iv *v,
+		  uint64_t *start, uint64_t *end);
+int dtrec_iv_view_cpu(const struct dtrec_iv_view *w, uint32_t cpu);
+
 #endif /* DTREC_INTERVALS_H */

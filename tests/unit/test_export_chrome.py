@@ -1,8 +1,9 @@
 """Chrome trace-event export checked against the schema in docs/export.md.
 
-The expected slices, instants and counters are recomputed here from the
-CLI's decode --json (the state word of every record), independently of
-the exporter.
+The slices are the interval model's sections: they must agree with what
+stats and audit measure (counts, open sections, the longest), on the
+bundled sample and on synthetic snapshots. Instants and counters are
+recomputed from the CLI's decode --json.
 """
 import json
 import os
@@ -15,7 +16,7 @@ CLI = os.path.join(ROOT, "tools", "dovetail-trace")
 GEN = os.path.join(ROOT, "tools", "dtrec-gen")
 
 TID = {"in-band": 0, "oob": 1, "in-band stalled": 10, "oob stalled": 11,
-       "hard irqs off": 20}
+       "in-band stalled, irqs pending": 12, "hard irqs off": 20}
 REQUIRED = {
     "M": {"name", "ph", "pid", "tid", "args"},
     "X": {"name", "cat", "ph", "pid", "tid", "ts", "dur", "args"},
@@ -50,33 +51,40 @@ def ns(us):
     return round(us * 1000)
 
 
-def expected_slices(events):
-    """(name, cpu) -> [(start_ns, dur_ns)] from the records' state bits."""
-    conds = {
-        "in-band": lambda st: "stage_oob" not in st,
-        "oob": lambda st: "stage_oob" in st,
-        "in-band stalled": lambda st: "inband_stalled" in st,
-        "oob stalled": lambda st: "oob_stalled" in st,
-        "hard irqs off": lambda st: "hard_off" in st,
-    }
-    out = {}
-    for cpu in sorted({e["cpu"] for e in events}):
-        evs = [e for e in events if e["cpu"] == cpu]
-        for name, cond in conds.items():
-            start, res = None, []
-            for e in evs:
-                if name == "hard irqs off" and "in_nmi" in e["state"]:
-                    continue
-                on = cond(e["state"])
-                if on and start is None:
-                    start = e["ns"]
-                elif not on and start is not None:
-                    res.append((start, e["ns"] - start))
-                    start = None
-            if start is not None:
-                res.append((start, evs[-1]["ns"] - start))
-            out[(name, cpu)] = res
-    return out
+# Chrome track name -> (stats kind, audit measurement or None)
+KIND = {"in-band": ("stage_inband", None), "oob": ("stage_oob", None),
+        "in-band stalled": ("stall_inband", None),
+        "oob stalled": ("stall_oob", "oob_stall"),
+        "in-band stalled, irqs pending": ("stall_pending", "inband_stall_pending"),
+        "hard irqs off": ("hard_off", "hard_off")}
+
+
+def base(name):
+    return name[:-len(" (open)")] if name.endswith(" (open)") else name
+
+
+def slices_agree(snap, doc):
+    """Every X slice is a section of the interval model: as many measured
+    and open ones per kind as stats and audit count, the same longest."""
+    stats = json.loads(run("stats", "--json", snap))["sections"]
+    audit = json.loads(subprocess.run([CLI, "audit", "--json", str(snap)],
+                                      capture_output=True, text=True).stdout)["measurements"]
+    by = {}
+    for x in (e for e in doc["traceEvents"] if e["ph"] == "X"):
+        name = base(x["name"])
+        assert TID[name] == x["tid"]
+        assert (x["name"] != name) == ("open" in x["args"])
+        by.setdefault(name, []).append(x)
+    for name, (kind, key) in KIND.items():
+        xs = by.get(name, [])
+        measured = [ns(x["dur"]) for x in xs if "open" not in x["args"]]
+        want = stats[kind]
+        assert (len(measured), len(xs) - len(measured)) == (want["sections"], want["open"]), name
+        assert max(measured, default=0) == want["max_ns"], name
+        if key:
+            assert (len(measured), len(xs) - len(measured), max(measured, default=0)) == \
+                (audit[key]["sections"], audit[key]["open"], audit[key]["max_ns"]), name
+    return by
 
 
 def validate_schema(doc):
@@ -128,19 +136,15 @@ def test_schema_and_content(snap):
     for c in cpus:
         assert names[(c, 0)] == "in-band stage" and names[(c, 1)] == "oob stage"
 
-    got = {}
-    for x in (e for e in trace if e["ph"] == "X"):
-        assert TID[x["name"]] == x["tid"]
-        got.setdefault((x["name"], x["pid"]), []).append((ns(x["ts"]), ns(x["dur"])))
-    want = expected_slices(events)
-    assert {k: v for k, v in want.items() if v} == got
-
-    # Stage residency covers each CPU's span without gap or overlap.
+    by = slices_agree(snap, doc)
+    # Stage residency: the two stages never overlap on a CPU, and every
+    # slice starts at one of that CPU's records.
     for c in cpus:
-        evs = [e for e in events if e["cpu"] == c]
-        res = sorted(got.get(("in-band", c), []) + got.get(("oob", c), []))
-        assert res[0][0] == evs[0]["ns"]
-        assert sum(d for _, d in res) == evs[-1]["ns"] - evs[0]["ns"]
+        starts = {e["ns"] for e in events if e["cpu"] == c}
+        res = sorted((ns(x["ts"]), ns(x["dur"])) for n in ("in-band", "oob")
+                     for x in by.get(n, []) if x["pid"] == c)
+        assert res and all(a + d <= b for (a, d), (b, _) in zip(res, res[1:]))
+        assert all(a in starts for a, _ in res)
 
     irq_events = [e for e in events if e["event"] in
                   ("irq_post", "irq_play", "oob_handler_entry", "oob_handler_exit")]
@@ -148,19 +152,33 @@ def test_schema_and_content(snap):
     assert sorted((i["pid"], ns(i["ts"]), i["name"], i["args"]["arg"]) for i in instants) == \
         sorted((e["cpu"], e["ns"], e["event"], e["arg"]) for e in irq_events)
 
-    # Pending counters: the log is a set per CPU and stage.
+    # Pending counters: the log is a set per CPU and stage, emptied of
+    # what the data cannot show at each hole (a gap in positions).
     for c in cpus:
-        pend = {0: set(), 1: set()}
-        for e in events:
-            if e["cpu"] != c or e["event"] not in ("irq_post", "irq_play"):
+        pend, last_pos = {0: set(), 1: set()}, None
+        for e in sorted((e for e in events if e["cpu"] == c), key=lambda e: e["pos"]):
+            if last_pos is not None and e["pos"] != last_pos + 1:
+                pend = {0: set(), 1: set()}
+            last_pos = e["pos"]
+            if e["event"] not in ("irq_post", "irq_play") or e["arg2"] & 0xff > 1:
                 continue
             stage = e["arg2"] & 0xff
-            if stage > 1:
-                continue
             (pend[stage].add if e["event"] == "irq_post" else pend[stage].discard)(e["arg"])
         counters = [e for e in trace if e["ph"] == "C" and e["pid"] == c]
-        last = counters[-1]["args"] if counters else {"inband": 0, "oob": 0}
-        assert last == {"inband": len(pend[0]), "oob": len(pend[1])}
+        assert counters[-1]["args"] == {"inband": len(pend[0]), "oob": len(pend[1])}
+
+
+def test_sample_agrees_with_audit():
+    """The bundled sample: CPU1's hard-off sections are the audit's (the
+    longest 357.757 us), and the stall still on at the freeze is open."""
+    sample = os.path.join(ROOT, "tests", "data", "sample.dtrec")
+    doc = json.loads(run("export", "--format", "chrome", sample))
+    validate_schema(doc)
+    by = slices_agree(sample, doc)
+    assert max(ns(x["dur"]) for x in by["hard irqs off"]) == 357757
+    assert all(ns(x["dur"]) < 10**6 for x in by["hard irqs off"])
+    opened = [x for x in by["in-band stalled"] if x["pid"] == 1 and x["args"].get("open") == "end"]
+    assert len(opened) == 1 and ns(opened[0]["dur"]) > 800 * 10**6
 
 
 def test_filter_cpu_and_window(snap):
@@ -178,10 +196,16 @@ def test_filter_cpu_and_window(snap):
         assert mid <= ns(e["ts"]) <= end
         if e["ph"] == "X":
             assert ns(e["ts"]) + ns(e["dur"]) <= end
-    got = {}
-    for x in (e for e in trace if e["ph"] == "X"):
-        got.setdefault((x["name"], x["pid"]), []).append((ns(x["ts"]), ns(x["dur"])))
-    assert {k: v for k, v in expected_slices(sel).items() if v} == got
+    # Each slice is the whole document's, clipped to the window.
+    full = {(x["pid"], x["tid"], ns(x["ts"])): x for x in
+            json.loads(run("export", "--format", "chrome", snap))["traceEvents"] if x["ph"] == "X"}
+    xs = [e for e in trace if e["ph"] == "X"]
+    assert xs
+    for x in xs:
+        if not x["args"].get("clipped"):
+            assert full[(x["pid"], x["tid"], ns(x["ts"]))] == x
+        else:
+            assert ns(x["ts"]) == mid or ns(x["ts"]) + ns(x["dur"]) == end
 
 
 def test_bad_input(tmp_path):

@@ -1,11 +1,13 @@
 """SVG timeline export: valid XML whose shapes match the snapshot.
 
-Element counts per class are recomputed from decode --json of the same
-synthetic snapshot (runs of each state bit per CPU, IRQ post/play
-events), for the whole snapshot and for a --from/--to window.
+Bars are the interval model's sections: their counts per class (open
+ones apart) are what stats --json counts, and on the bundled sample the
+hard-off bars are the audit's. Ticks are recomputed from decode --json,
+for the whole snapshot and for a --from/--to window.
 """
 import json
 import os
+import re
 import subprocess
 import xml.etree.ElementTree as ET
 
@@ -16,13 +18,9 @@ CLI = os.path.join(ROOT, "tools", "dovetail-trace")
 GEN = os.path.join(ROOT, "tools", "dtrec-gen")
 SVG = "{http://www.w3.org/2000/svg}"
 
-BARS = {
-    "stage-inband": lambda st: "stage_oob" not in st,
-    "stage-oob": lambda st: "stage_oob" in st,
-    "stall-inband": lambda st: "inband_stalled" in st,
-    "stall-oob": lambda st: "oob_stalled" in st,
-    "hard-off": lambda st: "hard_off" in st,
-}
+# bar class -> the interval model's kind (stats --json "sections")
+BARS = {"stage-inband": "stage_inband", "stage-oob": "stage_oob",
+        "stall-inband": "stall_inband", "stall-oob": "stall_oob", "hard-off": "hard_off"}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -47,22 +45,20 @@ def run(*args):
     return r.stdout
 
 
-def expected_counts(events):
-    counts = {cls: 0 for cls in BARS}
-    for cpu in {e["cpu"] for e in events}:
-        evs = [e for e in events if e["cpu"] == cpu]
-        for cls, cond in BARS.items():
-            on = False
-            for e in evs:
-                if cls == "hard-off" and "in_nmi" in e["state"]:
-                    continue
-                now = cond(e["state"])
-                if now and not on:
-                    counts[cls] += 1
-                on = now
-    counts["irq-post"] = sum(e["event"] == "irq_post" for e in events)
-    counts["irq-play"] = sum(e["event"] == "irq_play" for e in events)
-    return counts
+def expected_counts(snap):
+    """Bars of a whole snapshot: the model's sections, open ones apart."""
+    stats = json.loads(run("stats", "--json", snap))["sections"]
+    events = json.loads(run("decode", "--json", snap))["events"]
+    counts = {}
+    for cls, kind in BARS.items():
+        counts[cls] = stats[kind]["sections"]
+        counts[cls + " open"] = stats[kind]["open"]
+    return dict(counts, **ticks(events))
+
+
+def ticks(events):
+    return {"irq-post": sum(e["event"] == "irq_post" for e in events),
+            "irq-play": sum(e["event"] == "irq_play" for e in events)}
 
 
 def shapes(svg_text):
@@ -83,13 +79,13 @@ def shapes(svg_text):
 def test_whole_snapshot(snap):
     events = json.loads(run("decode", "--json", snap))["events"]
     counts, rows, root = shapes(run("export", "--format", "svg", snap))
-    want = expected_counts(events)
+    want = expected_counts(snap)
     assert {k: v for k, v in want.items() if v} == counts
     assert [g.get("id") for g in rows] == ["cpu0", "cpu1"]
     # Each CPU's residency lane is fully covered by in-band + oob bars.
     for g in rows:
         bars = sorted((float(r.get("x")), float(r.get("width"))) for r in g.iter(SVG + "rect")
-                      if r.get("class") in ("stage-inband", "stage-oob"))
+                      if r.get("class").split()[0] in ("stage-inband", "stage-oob"))
         for (x0, w0), (x1, _) in zip(bars, bars[1:]):
             assert abs(x0 + w0 - x1) < 0.6
     title = [t for t in root.iter(SVG + "text") if t.get("class") == "title"][0].text
@@ -105,7 +101,13 @@ def test_window_and_cpu(snap, tmp_path):
     run("export", "--format", "svg", *args, "-o", out, snap)
     counts, rows, root = shapes(out.read_text())
     assert [g.get("id") for g in rows] == ["cpu1"]
-    assert {k: v for k, v in expected_counts(sel).items() if v} == counts
+    assert {k: v for k, v in counts.items() if k.startswith("irq-")} == \
+        {k: v for k, v in ticks(sel).items() if v}
+    # Bars are sections clipped to the window, inside the plot.
+    for r in root.iter(SVG + "rect"):
+        if r.get("class").split()[0] in BARS:
+            m = re.search(r"(\d+)\.\.(\d+) ns", r.find(SVG + "title").text)
+            assert int(m.group(2)) >= lo and int(m.group(1)) <= hi
     title = [t for t in root.iter(SVG + "text") if t.get("class") == "title"][0].text
     assert "%d..%d ns" % (lo, hi) in title
 
@@ -117,3 +119,23 @@ def test_hostile_release_is_escaped(tmp_path):
     _, _, root = shapes(run("export", "--format", "svg", path))
     title = [t for t in root.iter(SVG + "text") if t.get("class") == "title"][0].text
     assert "6.6<&>\"x" in title
+
+
+def test_sample_agrees_with_audit(tmp_path):
+    """The sample's hard-off bars are the audit's sections (the longest
+    357.757 us on CPU1), and CPU1's stall still on at the freeze is drawn
+    open, not as an 823 ms section."""
+    sample = os.path.join(ROOT, "tests", "data", "sample.dtrec")
+    counts, rows, root = shapes(run("export", "--format", "svg", sample))
+    want = expected_counts(sample)
+    assert {k: v for k, v in want.items() if v} == counts
+    audit = json.loads(subprocess.run([CLI, "audit", "--json", sample], capture_output=True,
+                                      text=True).stdout)["measurements"]["hard_off"]
+    durs = []
+    for r in root.iter(SVG + "rect"):
+        if r.get("class") == "hard-off":
+            m = re.search(r"(\d+)\.\.(\d+) ns", r.find(SVG + "title").text)
+            durs.append(int(m.group(2)) - int(m.group(1)))
+    assert (len(durs), max(durs)) == (audit["sections"], audit["max_ns"]) == (402, 357757)
+    opened = [r for r in root.iter(SVG + "rect") if r.get("class") == "stall-inband open"]
+    assert any("still on at the end" in r.find(SVG + "title").text for r in opened)
