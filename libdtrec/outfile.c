@@ -119,13 +119,13 @@ int dtrec_out_open(struct dtrec_out *o, const char *path, const char *input,
 {
 	cookie_io_functions_t io = { NULL, out_write, NULL, out_close };
 	struct stat st, in;
-	int exists, e;
 
 	out_reset(o, path && strcmp(path, "-") ? path : "-");
 	if (!path || !strcmp(path, "-")) {
 		o->fd = STDOUT_FILENO;
 	} else {
-		exists = !stat(path, &st);
+		int exists = !stat(path, &st), e;
+
 		if (!exists && errno != ENOENT)
 			return fail(o, errno, err, errlen, "write");
 		if (exists && input && strcmp(input, "-") && !stat(input, &in) &&
