@@ -139,10 +139,28 @@ static int stall_change(unsigned int ev)
 
 /*
  * Code that means to keep hard IRQs off after its record: an oob stall
- * (legal only hard-off), a mark, the freeze, outside an IRQ frame.
- * After any other record a silent hard_local_irq_restore() may follow,
- * so a section ending there is not known to be still on.
+ * (legal only hard-off), a mark, the freeze, outside an IRQ frame. A
+ * section still on at the end of the data is known to hold only when
+ * one of these came in it and no record after which a silent
+ * hard_local_irq_restore() follows (an unstall, a task event) came
+ * since.
  */
+static int restores_after(unsigned int ev)
+{
+	switch (ev) {
+	case DTREC_EV_OOB_UNSTALL:
+	case DTREC_EV_LEAVE_INBAND:
+	case DTREC_EV_FINALIZE_OOB:
+	case DTREC_EV_SWITCHED_OOB:
+	case DTREC_EV_LEAVE_OOB:
+	case DTREC_EV_RESUME_INBAND:
+	case DTREC_EV_OOB_SWITCH:
+	case DTREC_EV_INBAND_TAIL:
+		return 1;
+	}
+	return 0;
+}
+
 static int keeps_off(const struct dtrec_ev *e)
 {
 	if (e->state & (ST_PIPE | ST_HIRQ))
@@ -237,7 +255,7 @@ struct walk {
 	struct waits wait[2];
 	/* hard-off: the last record that could tell, and what it showed */
 	const struct dtrec_ev *hoff_last;
-	int hoff_last_holder;
+	int hoff_keep;		/* the open section is known to hold */
 	size_t win;			/* index of the window's first record */
 };
 
@@ -257,7 +275,7 @@ static void window_end(struct build *b, struct walk *w, struct dtrec_ivcpu *ic,
 	 */
 	if (w->hoff_last && (w->hoff_last->state & ST_HOFF))
 		ic->tail[DTREC_IV_HARD_OFF] =
-			w->hoff_last_holder && keeps_off(w->hoff_last) ? 1 : -1;
+			ic->tail[DTREC_IV_HARD_OFF] == 1 && w->hoff_keep ? 1 : -1;
 	waits_cut(b, &w->wait[0], last, last_idx);
 	waits_cut(b, &w->wait[1], last, last_idx);
 	ic->have_win = 1;
@@ -265,7 +283,7 @@ static void window_end(struct build *b, struct walk *w, struct dtrec_ivcpu *ic,
 	ic->end = last_idx + 1;
 	memset(w->known, 0, sizeof(w->known));
 	w->hoff_last = NULL;
-	w->hoff_last_holder = 0;
+	w->hoff_keep = 0;
 }
 
 static const struct dtrec_ev *next_in_window(const struct dtrec_cpuv *cv, size_t i)
@@ -347,8 +365,13 @@ static void walk_cpu(struct build *b, struct dtrec_ivcpu *ic)
 			/* Opened after a record whose HOFF could not tell. */
 			if (opening && w.hoff_last && (w.hoff_last->state & ST_HOFF))
 				w.sec[DTREC_IV_HARD_OFF].v.flags |= DTREC_IV_INEXACT;
+			if (opening)
+				w.hoff_keep = 0;
+			if (holder && keeps_off(e))
+				w.hoff_keep = 1;
+			else if (holder && restores_after(ev))
+				w.hoff_keep = 0;
 			w.hoff_last = e;
-			w.hoff_last_holder = holder;
 		}
 		/* The task current on the CPU, and on which stage. */
 		if (w.sec[DTREC_IV_TASK].on &&

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
-#include "percpu.h"
+#include "intervals.h"
 #include "idmap.h"
 
 /* Defaults (docs/report.md): hang thresholds, far above any healthy section. */
@@ -402,7 +402,8 @@ struct report {
 	struct dtrec_report_opts o;
 	uint32_t mask;
 	uint64_t freeze;
-	struct dtrec_percpu pc;
+	struct dtrec_ivset iv;		/* the sections (intervals.h) */
+	const struct dtrec_percpu *pc;	/* iv's per-CPU views, by position */
 	size_t nr;
 	struct rcpu *c;
 	size_t nm, capm;
@@ -433,82 +434,6 @@ static void cond_reset(struct cond *c)
 	memset(c, 0, sizeof(*c));
 	c->on = -1;
 	c->pid = -1;
-}
-
-/* A record that tells the condition (set or not). */
-static void cond_step(struct cond *c, const struct dtrec_ev *e, int set, int exact)
-{
-	if (!set) {
-		c->on = 0;
-		return;
-	}
-	if (c->on == 1)
-		return;
-	c->exact = c->on == 0 && exact;
-	c->on = 1;
-	c->have_since = 1;
-	c->since = e->ns;
-	c->pid = e->pid;
-}
-
-static int task_event(unsigned int ev)
-{
-	switch (ev) {
-	case DTREC_EV_LEAVE_INBAND:
-	case DTREC_EV_FINALIZE_OOB:
-	case DTREC_EV_SWITCHED_OOB:
-	case DTREC_EV_LEAVE_OOB:
-	case DTREC_EV_RESUME_INBAND:
-	case DTREC_EV_OOB_SWITCH:
-	case DTREC_EV_INBAND_TAIL:
-		return 1;
-	}
-	return 0;
-}
-
-/*
- * Hard IRQs are turned back on without a record (return from an
- * interrupt, hard_local_irq_restore() after a post, an unstall, a sync
- * or a context switch), so a hard-off section only opens at a record
- * made outside an IRQ frame by code that means to keep them off: an oob
- * stall (legal only hard-off), a mark or the freeze. Other records
- * neither open nor close one.
- */
-static int hoff_opens(const struct dtrec_ev *e)
-{
-	if (e->state & (ST_PIPE | ST_HIRQ))
-		return 0;
-	switch (e->event) {
-	case DTREC_EV_OOB_STALL:
-	case DTREC_EV_MARK:
-	case DTREC_EV_FREEZE:
-		return 1;
-	}
-	return 0;
-}
-
-static void hoff_step(struct cond *c, int *tail_unknown, const struct dtrec_ev *e)
-{
-	if (!(e->state & ST_HOFF)) {
-		c->on = 0;
-		*tail_unknown = 0;
-	} else if (e->event == DTREC_EV_PIPELINE_ENTRY ||
-		   e->event == DTREC_EV_INBAND_UNSTALL ||
-		   e->event == DTREC_EV_OOB_UNSTALL || task_event(e->event)) {
-		/* IRQs were on before the entry; the others end silently. */
-		c->on = 0;
-		*tail_unknown = 1;
-	} else if (hoff_opens(e)) {
-		if (c->on != 1) {
-			c->exact = c->on == 0 && !*tail_unknown;
-			c->on = 1;
-			c->have_since = 1;
-			c->since = e->ns;
-			c->pid = e->pid;
-		}
-	} else if (c->on == 0) {
-		*tail_unknown = 1;
-	}
 }
 
 static uint64_t pend_key(unsigned int stage, uint32_t irq)
@@ -562,21 +487,6 @@ static struct pend *pend_add(struct report *r, struct pendset *ps,
 	return p;
 }
 
-static void pend_del(struct report *r, struct pendset *ps, unsigned int stage,
-		     uint32_t irq)
-{
-	size_t i;
-
-	if (!dtrec_idmap_get(&ps->idx, pend_key(stage, irq), &i))
-		return;
-	dtrec_idmap_del(&ps->idx, pend_key(stage, irq));
-	ps->p[i] = ps->p[--ps->n];
-	/* The last one moved into the hole: it keeps its place in the map. */
-	if (i < ps->n &&
-	    dtrec_idmap_put(&ps->idx, pend_key(ps->p[i].stage, ps->p[i].irq), i))
-		r->err = -ENOMEM;
-}
-
 static int cmp_pend(const void *a, const void *b)
 {
 	const struct pend *x = a, *y = b;
@@ -587,14 +497,14 @@ static int cmp_pend(const void *a, const void *b)
 }
 
 /*
- * The last window of a CPU: the longest run of consecutive valid
- * records ending at its last valid one. Damaged slots after it (a
- * record being written at the crash) do not empty it.
+ * The last window of a CPU, from the interval model: the longest run
+ * of consecutive valid records ending at its last valid one. Damaged
+ * slots after it (a record being written at the crash) do not empty it.
  */
-static void find_window(struct rcpu *c)
+static void find_window(struct rcpu *c, const struct dtrec_ivcpu *ic)
 {
 	const struct dtrec_cpuv *cv = c->cv;
-	size_t i, end = cv->n;
+	size_t i;
 
 	for (i = 0; i < cv->n; i++) {
 		if (cv->ev[i]->status == DTREC_TORN)
@@ -604,25 +514,40 @@ static void find_window(struct rcpu *c)
 		else
 			c->ok++;
 	}
-	while (end > 0 && cv->ev[end - 1]->status != DTREC_OK)
-		end--;
-	if (!end)
+	if (!ic->have_win)
 		return;
-	i = end - 1;
-	while (i > 0 && cv->ev[i - 1]->status == DTREC_OK &&
-	       cv->ev[i - 1]->pos + 1 == cv->ev[i]->pos)
-		i--;
 	c->have_win = 1;
-	c->win = i;
-	c->end = end;
-	c->win_ns = cv->ev[i]->ns;
-	c->last_ns = cv->ev[end - 1]->ns;
+	c->win = ic->win;
+	c->end = ic->end;
+	c->win_ns = cv->ev[c->win]->ns;
+	c->last_ns = cv->ev[c->end - 1]->ns;
+}
+
+/*
+ * A condition at the end of the last window, from the model: on (open
+ * at the end: since its start, exact unless it began before the window
+ * or after a record that could not tell), off, or unknown.
+ */
+static void cond_from(struct cond *c, const struct dtrec_ivset *iv,
+		      const struct dtrec_ivcpu *ic, unsigned int kind)
+{
+	const struct dtrec_iv *v;
+
+	cond_reset(c);
+	c->on = ic->tail[kind];
+	if (c->on != 1)
+		return;
+	v = &iv->iv[ic->open[kind]];
+	c->have_since = 1;
+	c->since = v->start;
+	c->pid = v->pid;
+	c->exact = !(v->flags & (DTREC_IV_OPEN_START | DTREC_IV_INEXACT));
 }
 
 static void derive_cpu(struct report *r, struct rcpu *c)
 {
-	int hoff_tu = 0;
-	size_t i;
+	const struct dtrec_ivcpu *ic;
+	size_t i, k, ci;
 
 	cond_reset(&c->is);
 	cond_reset(&c->os);
@@ -631,36 +556,34 @@ static void derive_cpu(struct report *r, struct rcpu *c)
 	c->current = -1;
 	if (!c->cv)
 		return;
-	find_window(c);
+	ci = (size_t)(c->cv - r->pc->v);
+	ic = &r->iv.cpu[ci];
+	find_window(c, ic);
 	if (!c->have_win)
 		return;
+	cond_from(&c->is, &r->iv, ic, DTREC_IV_STALL_INBAND);
+	cond_from(&c->os, &r->iv, ic, DTREC_IV_STALL_OOB);
+	cond_from(&c->hoff, &r->iv, ic, DTREC_IV_HARD_OFF);
+	/* IRQs still waiting at the end: a wait open at the start was posted before the window. */
+	for (k = r->iv.cpu_first[ci]; k < r->iv.cpu_first[ci + 1] && !r->err; k++) {
+		const struct dtrec_iv *v = &r->iv.iv[k];
+		struct pend *p;
+
+		if (v->kind != DTREC_IV_IRQ_WAIT || !(v->flags & DTREC_IV_OPEN_END) ||
+		    v->first < c->win || pend_find(&c->pend, v->stage, v->irq))
+			continue;
+		p = pend_add(r, &c->pend, v->stage, v->irq);
+		if (!p)
+			break;
+		p->timed = 1;
+		p->exact = !(v->flags & DTREC_IV_OPEN_START);
+		p->post = v->start;
+	}
 	for (i = c->win; i < c->end && !r->err; i++) {
 		const struct dtrec_ev *e = c->cv->ev[i];
-		unsigned int st = e->state;
 
-		if (!(st & ST_NMI)) {
-			/* While an oob task runs, bit 0 is its own (§1.2). */
-			if (!(st & ST_TOOB))
-				cond_step(&c->is, e, !!(st & ST_IS), 1);
-			cond_step(&c->os, e, !!(st & ST_OS), 1);
-			hoff_step(&c->hoff, &hoff_tu, e);
+		if (!(e->state & ST_NMI))
 			c->last = e;
-		}
-		if ((e->event == DTREC_EV_IRQ_POST || e->event == DTREC_EV_IRQ_PLAY) &&
-		    (e->arg2 & 0xff) <= 1) {
-			unsigned int s = e->arg2 & 0xff;
-			struct pend *p;
-
-			if (e->event == DTREC_EV_IRQ_PLAY) {
-				pend_del(r, &c->pend, s, e->arg);
-			} else if (!pend_find(&c->pend, s, e->arg) &&
-				   (p = pend_add(r, &c->pend, s, e->arg))) {
-				/* Coalesced: its first post is older than the window. */
-				p->timed = 1;
-				p->exact = !(e->arg2 & DTREC_POST_COALESCED);
-				p->post = p->exact ? e->ns : c->win_ns;
-			}
-		}
 		if (e->event == DTREC_EV_LEAVE_INBAND) {
 			c->have_inflight = 1;
 			c->inflight = e->arg;
@@ -670,9 +593,6 @@ static void derive_cpu(struct report *r, struct rcpu *c)
 			c->have_inflight = 0;
 		}
 	}
-	/* Hard IRQs in an IRQ frame or after a silent restore: unknown. */
-	if (c->hoff.on == 0 && hoff_tu)
-		c->hoff.on = -1;
 	if (c->last) {
 		c->stage_oob = !!(c->last->state & ST_OOB);
 		c->pipe = !!(c->last->state & ST_PIPE);
@@ -1800,7 +1720,7 @@ thresholds:
 static int build_cpus(struct report *r)
 {
 	const struct dtrec_snapshot *s = r->s;
-	size_t n = 0, i, max = (s ? s->nr_cpus : 0) + r->pc.nr +
+	size_t n = 0, i, max = (s ? s->nr_cpus : 0) + r->pc->nr +
 		(r->live ? r->live->nc : 0);
 	uint32_t *ids = malloc((max ? max : 1) * sizeof(*ids));
 
@@ -1808,8 +1728,8 @@ static int build_cpus(struct report *r)
 		return -ENOMEM;
 	for (i = 0; s && i < s->nr_cpus && s->cpus; i++)
 		ids[n++] = s->cpus[i].cpu;
-	for (i = 0; i < r->pc.nr; i++)
-		ids[n++] = r->pc.v[i].cpu;
+	for (i = 0; i < r->pc->nr; i++)
+		ids[n++] = r->pc->v[i].cpu;
 	for (i = 0; r->live && i < r->live->nc; i++)
 		ids[n++] = r->live->c[i].cpu;
 	qsort(ids, n, sizeof(*ids), dtrec_percpu_cmp_u32);
@@ -1826,7 +1746,7 @@ static int build_cpus(struct report *r)
 			continue;
 		c = &r->c[r->nr++];
 		c->cpu = ids[i];
-		c->cv = dtrec_percpu_find(&r->pc, ids[i]);
+		c->cv = dtrec_percpu_find(r->pc, ids[i]);
 		c->lc = live_find(r->live, ids[i]);
 		for (k = 0; s && k < s->nr_cpus && s->cpus; k++)
 			if (s->cpus[k].cpu == ids[i])
@@ -1852,7 +1772,7 @@ static void report_free(struct report *r)
 	dtrec_idmap_free(&r->tpid);
 	dtrec_idmap_free(&r->tpidcpu);
 	free(r->v);
-	dtrec_percpu_free(&r->pc);
+	dtrec_intervals_free(&r->iv);
 }
 
 int dtrec_report(FILE *out, const struct dtrec_snapshot *s,
@@ -1893,9 +1813,10 @@ int dtrec_report(FILE *out, const struct dtrec_snapshot *s,
 			s->nr_events);
 	if (!valid)
 		r.s = NULL;	/* the state alone (docs/report.md) */
-	rc = r.s ? dtrec_percpu_build(&r.pc, s, 1) : 0;
+	rc = r.s ? dtrec_intervals_build(&r.iv, s) : 0;
 	if (rc)
 		return dtrec_seterr(err, errlen, rc, "out of memory");
+	r.pc = &r.iv.pc;
 	rc = build_cpus(&r);
 	if (!rc)
 		rc = index_tasks(&r);
