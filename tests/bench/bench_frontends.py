@@ -28,7 +28,7 @@ import shutil
 import subprocess
 import time
 
-from .common import OUT, PYTHON, ROOT, Skip, fixture_kernel
+from .common import OUT, PYTHON, ROOT, Skip, fixture_kernel, gdb_result
 
 SECTIONS = [("vmcore", "Front ends on a recorder vmcore (host wall time)"),
             ("gdb", "gdb dt-trace over the QEMU gdbstub (host wall time)")]
@@ -96,15 +96,10 @@ def _fill(vm, records, cpus):
 # -- gdb --------------------------------------------------------------------
 
 def _gdb(vm, reps):
-    from tests.harness import gdb as hgdb
-    out = hgdb.run(vm, ["source " + GDB_SCRIPT,
-                        "python dtbench_reps = %d" % reps,
-                        "source " + os.path.join(HERE, "gdb_bench.py")],
-                   timeout=1800)
-    m = re.search(r"^DTBENCH-GDB (\{.*\})$", out, re.M)
-    if not m:
-        raise RuntimeError("gdb_bench printed no result: %s" % out[-1500:])
-    return json.loads(m.group(1))
+    return gdb_result(vm, ["source " + GDB_SCRIPT,
+                           "python dtbench_reps = %d" % reps,
+                           "source " + os.path.join(HERE, "gdb_bench.py")],
+                      "DTBENCH-GDB")
 
 
 def _gdb_rows(s, g, lib_rps):

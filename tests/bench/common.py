@@ -150,6 +150,19 @@ def time_cmd(argv, runs=3, stdout=subprocess.DEVNULL, timeout=600, **kw):
     return best_of(once, runs)
 
 
+def gdb_result(vm, commands, tag, timeout=1800):
+    """Run gdb commands against vm; the JSON a script printed on its
+    "TAG {...}" line."""
+    import json
+    import re
+    from tests.harness import gdb as hgdb
+    out = hgdb.run(vm, commands, timeout=timeout)
+    m = re.search(r"^%s (\{.*\})$" % tag, out, re.M)
+    if not m:
+        raise RuntimeError("%s: no result line: %s" % (tag, out[-1500:]))
+    return json.loads(m.group(1))
+
+
 def render(sections, out):
     """Print every section as a table: metric, value, peer, ratio, target,
     verdict; then the section's notes."""

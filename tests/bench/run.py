@@ -12,6 +12,7 @@ Sections (see docs/bench.md):
   vm       recorder vs ftrace in the fixture kernel (QEMU TCG, cycles)
   vmcore   drgn and crash on a big recorder vmcore
   gdb      gdb dt-trace over the QEMU gdbstub
+  state    gdb dt-stages/irqs/tasks over the gdbstub, against the Python decoders
 
 Results also go to out/bench/results.json (--json).
 """
@@ -31,10 +32,10 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from tests.bench import (bench_frontends, bench_lib, bench_shapes,  # noqa: E402
-                         bench_vm, native)
+                         bench_state, bench_vm, native)
 from tests.bench.common import OUT, Section, Skip, render  # noqa: E402
 
-MODULES = [native, bench_lib, bench_shapes, bench_vm, bench_frontends]
+MODULES = [native, bench_lib, bench_shapes, bench_vm, bench_frontends, bench_state]
 
 
 def all_sections():

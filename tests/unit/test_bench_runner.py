@@ -10,7 +10,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RUN = os.path.join(ROOT, "tests", "bench", "run.py")
 PYTHON = "/usr/bin/python3"
-KEYS = ["native", "lib", "shapes", "vm", "vmcore", "gdb"]
+KEYS = ["native", "lib", "shapes", "vm", "vmcore", "gdb", "state"]
 
 
 def bench(*args, env=None):
@@ -78,11 +78,12 @@ def test_only_shapes_quick(tmp_path):
 def test_vm_sections_skip_without_kernel(tmp_path):
     out = tmp_path / "r.json"
     r = bench("--only", "vm", "--only", "vmcore", "--only", "gdb",
-              "--json", str(out), env={"KCACHE": str(tmp_path / "nokernels")})
+              "--only", "state", "--json", str(out),
+              env={"KCACHE": str(tmp_path / "nokernels")})
     assert r.returncode == 0, r.stdout
     res = json.loads(out.read_text())
-    check_shape(res, ["vm", "vmcore", "gdb"])
+    check_shape(res, ["vm", "vmcore", "gdb", "state"])
     for s in res["sections"].values():
         assert s["status"] == "skipped", s
         assert "no cached kernel with the test fixture" in s["reason"]
-    assert r.stdout.count("skipped: no cached kernel") == 3
+    assert r.stdout.count("skipped: no cached kernel") == 4
