@@ -53,14 +53,23 @@ static int pick_table(struct kt *k, const char *name, const struct tlf_table **o
 				*out = &tables[i];
 				return 0;
 			}
-		return kt_fail(k, "unknown _TLF table '%s' (known: arm64-5.10, "
+		return kt_fail(k, "unknown _TLF table '%.32s' (known: arm64-5.10, "
 			       "arm64-6.6, x86-5.10, x86-6.6)", name);
 	}
 	rel = kt_release(k);
 	if (!rel)
 		return -EINVAL;
-	if (parse_release(rel, &major, &minor))
-		return kt_fail(k, "cannot parse kernel release '%s'", rel);
+	if (parse_release(rel, &major, &minor)) {
+		char shown[66];
+		size_t i;
+
+		/* The target wrote it: no control character in a message. */
+		for (i = 0; rel[i] && i < sizeof(shown) - 1; i++)
+			shown[i] = (unsigned char)rel[i] < 0x20 || rel[i] == 0x7f ?
+				'?' : rel[i];
+		shown[i] = '\0';
+		return kt_fail(k, "cannot parse kernel release '%s'", shown);
+	}
 	old = major < 5 || (major == 5 && minor < 11);
 	for (i = 0; i < NTABLES; i++)
 		if (tables[i].arm64 == k->arm64 && tables[i].old == old)

@@ -9,7 +9,7 @@ import pytest
 from dtrec_testlib import ROOT
 
 FUZZ = os.path.join(ROOT, "tests", "fuzz")
-TARGETS = ["parse", "build", "dumpnotes", "analyze"]
+TARGETS = ["parse", "build", "dumpnotes", "analyze", "state"]
 # Seeds written by `make` (dump files, dtrec-gen snapshots), never committed.
 BUILT_SEEDS = ("dumpnotes", "analyze")
 
