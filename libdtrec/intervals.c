@@ -462,10 +462,12 @@ static void walk_migrations(struct build *b, const struct dtrec_snapshot *s)
 		default:
 			continue;
 		}
+		/* Two slots per task: to oob, back in-band. */
 		if (!dtrec_idmap_get(&idx, e->arg, &k)) {
 			if (n == cap) {
 				size_t nc = cap ? cap * 2 : 16;
 				struct mig *nm = realloc(m, nc * sizeof(*nm));
+				/* nc is even: both slots of a task always fit. */
 
 				if (!nm) {
 					b->err = -ENOMEM;
@@ -478,10 +480,14 @@ static void walk_migrations(struct build *b, const struct dtrec_snapshot *s)
 				b->err = -ENOMEM;
 				break;
 			}
-			k = n++;
-			memset(&m[k], 0, sizeof(m[k]));
+			k = n;
+			n += 2;
+			memset(&m[k], 0, 2 * sizeof(m[k]));
 		}
 		t = &m[k];
+		if (e->event == DTREC_EV_LEAVE_OOB || e->event == DTREC_EV_INBAND_TAIL ||
+		    e->event == DTREC_EV_RESUME_INBAND)
+			t++;
 		switch (e->event) {
 		case DTREC_EV_LEAVE_INBAND:
 			/* A second leave: the first was aborted (-ERESTARTSYS). */
@@ -493,11 +499,15 @@ static void walk_migrations(struct build *b, const struct dtrec_snapshot *s)
 		case DTREC_EV_FINALIZE_OOB:
 		case DTREC_EV_SWITCHED_OOB:
 			/* Its leave_inband is older than the records. */
-			if (!t->on || t->v.kind != DTREC_IV_MIGRATE_OOB)
+			if (!t->on)
 				mig_open(b->set, t, DTREC_IV_MIGRATE_OOB, e,
 					 DTREC_IV_OPEN_START, t0);
-			if (e->event == DTREC_EV_SWITCHED_OOB)
+			if (e->event == DTREC_EV_SWITCHED_OOB) {
 				mig_close(b, t, e);
+			} else {
+				t->v.flags |= DTREC_IV_FINALIZED;
+				t->v.mid = e->ns;
+			}
 			break;
 		default:
 			/*
@@ -505,7 +515,7 @@ static void walk_migrations(struct build *b, const struct dtrec_snapshot *s)
 			 * ordinary in-band context switch: only one that
 			 * follows a leave_oob ends a migration.
 			 */
-			if (t->on && t->v.kind == DTREC_IV_MIGRATE_INBAND)
+			if (t->on)
 				mig_close(b, t, e);
 		}
 	}

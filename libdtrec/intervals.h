@@ -36,10 +36,12 @@ enum dtrec_iv_kind {
 #define DTREC_IV_OPEN_END	0x2	/* still on at the end of the data */
 #define DTREC_IV_INEXACT	0x4	/* start only bounded: the record before
 					   could not tell (hard-off only) */
+#define DTREC_IV_FINALIZED	0x8	/* MIGRATE_OOB: finalize_oob(P) seen, at mid */
 #define DTREC_IV_OPEN		(DTREC_IV_OPEN_START | DTREC_IV_OPEN_END)
 
 struct dtrec_iv {
 	uint64_t start, end;	/* ns; an open side is the data's edge */
+	uint64_t mid;		/* MIGRATE_OOB: its finalize_oob, if FINALIZED */
 	size_t first, last;	/* record indexes in the CPU's view */
 	uint32_t cpu;		/* where it started */
 	uint32_t end_cpu;	/* where it ended (migrations), else cpu */

@@ -344,6 +344,7 @@ struct migr {
 	uint32_t pid;
 	int have_leave, finalized, switched;
 	uint32_t cpu;		/* where it left in-band (or was finalized) */
+	uint64_t start;		/* when its interval was first seen (latest wins) */
 	uint64_t leave_ns, fin_ns, last_rec;
 	int have_rec;
 };
@@ -629,6 +630,11 @@ static struct migr *migr_get(struct report *r, uint32_t pid)
 	return m;
 }
 
+/*
+ * Each task's latest in-band -> oob migration, from the interval
+ * model: where and when it left in-band (unless before the records),
+ * whether it was finalized, and whether it completed.
+ */
 static void scan_migrations(struct report *r)
 {
 	const struct dtrec_snapshot *s = r->s;
@@ -636,37 +642,29 @@ static void scan_migrations(struct report *r)
 
 	if (!s || !has_class(r, DTREC_C_TASK))
 		return;
-	for (i = 0; i < s->nr_events && !r->err; i++) {
-		const struct dtrec_ev *e = &s->events[i];
+	for (i = 0; i < r->iv.n && !r->err; i++) {
+		const struct dtrec_iv *v = &r->iv.iv[i];
+		/* When it was first seen: open at the start, by its finalize or end. */
+		uint64_t seen = !(v->flags & DTREC_IV_OPEN_START) ? v->start :
+			(v->flags & DTREC_IV_FINALIZED) ? v->mid : v->end;
 		struct migr *m;
 
-		if (e->status != DTREC_OK)
+		if (v->kind != DTREC_IV_MIGRATE_OOB)
 			continue;
-		if (e->event == DTREC_EV_LEAVE_INBAND) {
-			m = migr_get(r, e->arg);
-			if (!m)
-				return;
-			memset(m, 0, sizeof(*m));
-			m->pid = e->arg;
-			m->have_leave = 1;
-			m->cpu = e->cpu;
-			m->leave_ns = e->ns;
-		} else if (e->event == DTREC_EV_FINALIZE_OOB) {
-			m = migr_get(r, e->arg);
-			if (!m)
-				return;
-			if (m->switched || (!m->have_leave && !m->finalized)) {
-				memset(m, 0, sizeof(*m));
-				m->pid = e->arg;
-				m->cpu = e->cpu;
-			}
-			m->finalized = 1;
-			m->fin_ns = e->ns;
-		} else if (e->event == DTREC_EV_SWITCHED_OOB) {
-			m = migr_find(r, e->arg);
-			if (m)
-				m->switched = 1;
-		}
+		m = migr_find(r, v->pid);
+		if (m && m->start > seen)
+			continue;	/* a later one is known */
+		if (!m && !(m = migr_get(r, v->pid)))
+			return;
+		memset(m, 0, sizeof(*m));
+		m->pid = v->pid;
+		m->start = seen;
+		m->cpu = v->cpu;
+		m->have_leave = !(v->flags & DTREC_IV_OPEN_START);
+		m->leave_ns = v->start;
+		m->finalized = !!(v->flags & DTREC_IV_FINALIZED);
+		m->fin_ns = v->mid;
+		m->switched = !(v->flags & DTREC_IV_OPEN_END);
 	}
 	/* Signs of life after the hand-over. */
 	for (i = 0; i < s->nr_events && !r->err; i++) {
