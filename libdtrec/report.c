@@ -1143,6 +1143,26 @@ static void state_verdicts(struct report *r, struct rcpu *c, int have_oob,
 
 	for (k = 0; k < c->pend.n; k++)
 		ipi += c->pend.p[k].stage == 0 && dtrec_vector_is_ipi(c->pend.p[k].vector);
+	/* The oob stage stalled at the dump: no IRQ reaches oob code. */
+	if (!have_oob && c->os.on == 1 && !c->os.have_since) {
+		size_t n1 = npend(c, 1, NULL, NULL, NULL);
+
+		v = verdict_untimed(r, V_OOB, c->cpu, c->os.pid);
+		if (!v)
+			return;
+		have_oob = 1;
+		v->npend = n1;
+		fmt_who(who, sizeof(who), v->pid, comm_of(r, v->pid, c->cpu));
+		snprintf(v->msg, sizeof(v->msg),
+			 "CPU%u: oob stage stalled by %s, hard IRQs %s: hard hang risk",
+			 c->cpu, who, c->hoff.on == 1 ? "off" : c->hoff.on == 0 ? "on" :
+			 "unknown");
+		if (n1)
+			snprintf(v->msg + strlen(v->msg), sizeof(v->msg) - strlen(v->msg),
+				 ", %zu oob IRQ%s pending", n1, n1 == 1 ? "" : "s");
+		snprintf(v->msg + strlen(v->msg), sizeof(v->msg) - strlen(v->msg),
+			 "%s", untimed_note(r));
+	}
 	/* An oob thread running while in-band work waits on its CPU. */
 	if (!have_oob && !c->have_win && c->stage_oob == 1 && (n0 || ipi) &&
 	    class_of(r, c->current, c->cpu) == DTREC_TASK_OOB_RUNNING &&

@@ -241,9 +241,13 @@ def test_report_on_empty_rings_uses_the_state():
     o = json.loads(out)
     assert rc == 4 and err == [] and o["source"] == "state"
     assert o["no_records"] == "no valid record"
-    # An oob stall needs a since to be judged; the in-band stall with
-    # IRQs pending and the oob thread over them do not.
-    assert [v["rule"] for v in o["verdicts"]] == ["oob_thread", "inband_stall_pending"]
+    # The oob stall (it says the oob thread's story too) and the in-band
+    # stall with IRQs pending, both undated.
+    assert [(v["rule"], v["pid"], v["duration_ns"]) for v in o["verdicts"]] == \
+        [("oob_stall", 42, None), ("inband_stall_pending", 0, None)]
+    assert o["verdicts"][0]["message"] == (
+        "CPU0: oob stage stalled by pid 42 (rt-thread), hard IRQs unknown: hard "
+        "hang risk (duration unknown: no records)")
 
 
 def test_dump_and_records_disagree():

@@ -12,7 +12,10 @@ dumped (ELF and kdump), then:
   stuck task's and the holder's pids from the fixture's `expected` file;
 - the duration covers at least most of the time the guest was left hung;
 - `dovetail-trace report` on the snapshot stream drgn extracts (records
-  only, no dump state) names the same CPU, kind and pid.
+  only, no dump state) names the same CPU, kind and pid;
+- the report from the dump's state alone (the recorder ignored, as on a
+  kernel built without it: tests/vm/drgn_state_report.py) names the same
+  CPU, kind and pid, durations unknown.
 """
 import json
 import os
@@ -21,6 +24,7 @@ import time
 
 import pytest
 
+from tests.harness import dump as hdump
 from tests.harness.dump import take
 from tests.vm import fixture_guest as fg
 
@@ -69,7 +73,8 @@ def hang(kernel, request, tmp_path_factory):
         time.sleep(HUNG_S)
         vm.pause()
         elapsed = time.monotonic() - t0
-        dumps = {f: take(vm, str(d / ("vmcore." + f)), f) for f in DUMPS}
+        dumps = {f: take(vm, str(d / ("vmcore." + f)), f)
+                 for f in hdump.formats(kernel, DUMPS)}
         out = {"gdb": fg.gdb_json(vm, ["report --json"])["report --json"]}
         snap = str(d / "rec.snap")
         for f, path in dumps.items():
@@ -80,6 +85,12 @@ def hang(kernel, request, tmp_path_factory):
                 out["crash-" + f] = fg.crash_out(kernel, path, ["report --json"])["report --json"]
         rc, _, err = drgn_report(kernel, dumps["elf"], "snapshot", snap)
         assert rc == 0, err
+        r = subprocess.run(["/usr/bin/python3", "-m", "drgn", "-q", "-c",
+                            dumps["elf"], "-s", kernel.vmlinux,
+                            os.path.join(fg.ROOT, "tests", "vm",
+                                         "drgn_state_report.py")],
+                           capture_output=True, text=True, timeout=600)
+        out["state-alone"] = (r.returncode, r.stdout, r.stderr)
         yield {"kind": kind, "pid": pid, "comm": comm, "exp": exp, "out": out,
                "snap": snap, "elapsed": elapsed}
         for p in dumps.values():
@@ -94,6 +105,8 @@ _one = fg.one_json_line
 def test_front_ends_agree(hang):
     ref = _one(hang["out"]["drgn-elf"], "drgn-elf")
     for who, text in hang["out"].items():
+        if who == "state-alone":
+            continue
         got = _one(text, who)
         assert got == ref, "%s differs from drgn on the ELF dump:\n%s\n%s" % (
             who, got[:3000], ref[:3000])
@@ -154,3 +167,17 @@ def test_records_alone_tell_the_same(hang):
     assert (v["rule"], v["cpu"], v["pid"], v["comm"]) == (rule, 1, hang["pid"], None)
     live = json.loads(_one(hang["out"]["drgn-elf"], "drgn"))["verdicts"][0]
     assert v["since_ns"] == live["since_ns"]
+
+
+def test_state_alone_names_the_same_culprit(hang):
+    """Without the recorder the dump's state names the same CPU, kind and
+    pid; no duration is known."""
+    rc, out, err = hang["out"]["state-alone"]
+    assert rc == 4, out[-2000:] + err[-2000:]
+    o = json.loads(out)
+    assert o["source"] == "state" and o["freeze_ns"] is None
+    _, rule = KINDS[hang["kind"]]
+    v = o["verdicts"][0]
+    assert (v["rule"], v["cpu"], v["pid"], v["comm"]) == \
+        (rule, 1, hang["pid"], hang["comm"]), o["verdicts"]
+    assert v["duration_ns"] is None and "duration unknown" in v["message"]
