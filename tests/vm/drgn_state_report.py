@@ -28,9 +28,12 @@ def main(prog, core):
     return 4 if verdicts else 0
 
 
+def _core():
+    """The dump drgn was given (-c): drgn does not hand it to scripts."""
+    with open("/proc/self/cmdline", "rb") as f:
+        argv = f.read().decode("utf-8", "replace").split("\0")
+    return next(argv[i + 1] for i in range(len(argv) - 1) if argv[i] == "-c")
+
+
 if __name__ == "__main__":
-    core = next(a for i, a in enumerate(open("/proc/self/cmdline", "rb").read()
-                                        .decode().split("\0"))
-                if i and open("/proc/self/cmdline", "rb").read().decode()
-                .split("\0")[i - 1] == "-c")
-    sys.exit(main(globals()["prog"], core))
+    sys.exit(main(globals()["prog"], _core()))
