@@ -173,3 +173,23 @@ def test_snapshot_writer_of_the_debugger_front_ends(tmp_path):
     libdtrec.write_file(str(tmp_path / "link"), b"new")
     assert f.read_bytes() == b"new" and os.path.islink(tmp_path / "link")
     assert sorted(os.listdir(tmp_path)) == ["full", "link", "snap"]
+
+
+def test_in_process_export_of_the_debugger_front_ends(tmp_path):
+    """gdb's and drgn's export (and crash's) run libdtrec's export command
+    in-process: a full device is written and kept, ENOSPC is named, and a
+    regular file is replaced whole."""
+    sys.path.insert(0, os.path.join(ROOT, "common"))
+    from dtcore import libdtrec
+    libdtrec.load(SO)
+    snap = open(SAMPLE, "rb").read()
+    dev = full_node(tmp_path)
+    with pytest.raises(libdtrec.DtrecError) as e:
+        libdtrec.export(snap, ["--format", "chrome", "-o", str(dev)])
+    assert str(e.value) == "cannot write %s: %s" % (dev, FULL_MSG)
+    assert stat.S_ISCHR(os.lstat(dev).st_mode)
+    out = tmp_path / "t.svg"
+    out.write_text("old")
+    libdtrec.export(snap, ["--format", "svg", "-o", str(out)])
+    assert out.read_bytes() == export("--format", "svg", SAMPLE).stdout
+    assert sorted(os.listdir(tmp_path)) == ["full", "t.svg"]
