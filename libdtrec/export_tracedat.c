@@ -30,11 +30,64 @@ struct tdat_event {
 	uint8_t common_preempt_count;
 	int32_t common_pid;
 	uint64_t pos;
-	uint32_t arg;
-	uint32_t arg2;
+	uint32_t a;		/* arg, or what the event's fields make of it */
+	uint32_t b;		/* arg2, or its low part */
 	uint16_t state;
-	uint16_t pad;
+	uint8_t c;		/* a flag out of arg2 (coalesced, leave_inband) */
+	uint8_t pad;
 } __attribute__((packed));
+
+/*
+ * Each event's own field names for the two argument slots (and the
+ * flag byte), so that filters read as the print format does:
+ * -F 'dovetail/irq_post: irq == 4355'. The meaning of arg and arg2 is
+ * that of linux/dovetail_recorder.h; arg2 is split where it packs a flag.
+ */
+struct fields {
+	const char *a, *b, *c;
+};
+
+static struct fields fields_of(unsigned int ev)
+{
+	switch (ev) {
+	case DTREC_EV_IRQ_POST:
+		return (struct fields){ "irq", "stage", "coalesced" };
+	case DTREC_EV_IRQ_PLAY:
+		return (struct fields){ "irq", "stage", NULL };
+	case DTREC_EV_OOB_HANDLER_ENTRY:
+	case DTREC_EV_OOB_HANDLER_EXIT:
+		return (struct fields){ "irq", "arg2", NULL };
+	case DTREC_EV_LEAVE_INBAND:
+	case DTREC_EV_FINALIZE_OOB:
+	case DTREC_EV_SWITCHED_OOB:
+	case DTREC_EV_LEAVE_OOB:
+	case DTREC_EV_INBAND_TAIL:
+		return (struct fields){ "task", "arg2", NULL };
+	case DTREC_EV_RESUME_INBAND:
+		return (struct fields){ "task", "rqlock_owner", NULL };
+	case DTREC_EV_OOB_SWITCH:
+		return (struct fields){ "prev", "next", "leave_inband" };
+	case DTREC_EV_NMI_RESTORE:
+		return (struct fields){ "stall_bits", "arg2", NULL };
+	case DTREC_EV_FREEZE:
+		return (struct fields){ "reason", "arg2", NULL };
+	}
+	return (struct fields){ "arg", "arg2", NULL };
+}
+
+/* The payload slots of a record under its event's fields. */
+static void fill_slots(struct tdat_event *te, const struct dtrec_ev *e)
+{
+	te->a = e->arg;
+	te->b = e->arg2;
+	if (e->event == DTREC_EV_IRQ_POST) {
+		te->b = e->arg2 & ~(uint32_t)DTREC_POST_COALESCED;
+		te->c = (e->arg2 & DTREC_POST_COALESCED) ? 1 : 0;
+	} else if (e->event == DTREC_EV_OOB_SWITCH) {
+		te->b = e->arg2 & ~DTREC_CSW_LEAVE_INBAND;
+		te->c = (e->arg2 & DTREC_CSW_LEAVE_INBAND) ? 1 : 0;
+	}
+}
 
 /* A section of the interval model, at its start on its CPU: same size. */
 struct tdat_section {
@@ -73,31 +126,31 @@ static const char header_event[] =
 	"{ 0x1, \"IS\" }, { 0x2, \"OS\" }, { 0x4, \"OOB\" }, { 0x8, \"PIPE\" }, " \
 	"{ 0x10, \"HOFF\" }, { 0x20, \"NMI\" }, { 0x40, \"HIRQ\" }, { 0x80, \"TOOB\" })"
 
-/* Event-specific text: what arg/arg2 mean (dovetail_recorder.h). */
+/* Event-specific text, over the event's own fields (fields_of()). */
 static const char *print_fmt(unsigned int ev)
 {
 	switch (ev) {
 	case DTREC_EV_IRQ_POST:
-		return "\"irq=%u stage=%u coalesced=%u state=%s\", REC->arg, REC->arg2 & 0xff, (REC->arg2 >> 8) & 1, " STATE_FLAGS;
+		return "\"irq=%u stage=%u coalesced=%u state=%s\", REC->irq, REC->stage, REC->coalesced, " STATE_FLAGS;
 	case DTREC_EV_IRQ_PLAY:
-		return "\"irq=%u stage=%u state=%s\", REC->arg, REC->arg2 & 0xff, " STATE_FLAGS;
+		return "\"irq=%u stage=%u state=%s\", REC->irq, REC->stage, " STATE_FLAGS;
 	case DTREC_EV_OOB_HANDLER_ENTRY:
 	case DTREC_EV_OOB_HANDLER_EXIT:
-		return "\"irq=%u state=%s\", REC->arg, " STATE_FLAGS;
+		return "\"irq=%u state=%s\", REC->irq, " STATE_FLAGS;
 	case DTREC_EV_LEAVE_INBAND:
 	case DTREC_EV_FINALIZE_OOB:
 	case DTREC_EV_SWITCHED_OOB:
 	case DTREC_EV_LEAVE_OOB:
 	case DTREC_EV_INBAND_TAIL:
-		return "\"task=%u state=%s\", REC->arg, " STATE_FLAGS;
+		return "\"task=%u state=%s\", REC->task, " STATE_FLAGS;
 	case DTREC_EV_RESUME_INBAND:
-		return "\"task=%u rqlock_owner=%u state=%s\", REC->arg, REC->arg2, " STATE_FLAGS;
+		return "\"task=%u rqlock_owner=%u state=%s\", REC->task, REC->rqlock_owner, " STATE_FLAGS;
 	case DTREC_EV_OOB_SWITCH:
-		return "\"prev=%u next=%u leave_inband=%u state=%s\", REC->arg, REC->arg2 & 0x7fffffff, REC->arg2 >> 31, " STATE_FLAGS;
+		return "\"prev=%u next=%u leave_inband=%u state=%s\", REC->prev, REC->next, REC->leave_inband, " STATE_FLAGS;
 	case DTREC_EV_NMI_RESTORE:
-		return "\"stall_bits=0x%x state=%s\", REC->arg, " STATE_FLAGS;
+		return "\"stall_bits=0x%x state=%s\", REC->stall_bits, " STATE_FLAGS;
 	case DTREC_EV_FREEZE:
-		return "\"reason=%u state=%s\", REC->arg, " STATE_FLAGS;
+		return "\"reason=%u state=%s\", REC->reason, " STATE_FLAGS;
 	case DTREC_EV_MARK:
 		return "\"arg=%u arg2=%u state=%s\", REC->arg, REC->arg2, " STATE_FLAGS;
 	}
@@ -156,6 +209,12 @@ static void put_sized64(struct obuf *b, const char *text, size_t n)
 
 static int event_format(char *buf, size_t len, unsigned int ev)
 {
+	struct fields f = fields_of(ev);
+	char flag[96] = "";
+
+	if (f.c)
+		snprintf(flag, sizeof(flag),
+			 "\tfield:unsigned char %s;\toffset:26;\tsize:1;\tsigned:0;\n", f.c);
 	return snprintf(buf, len,
 		"name: %s\n"
 		"ID: %u\n"
@@ -166,13 +225,14 @@ static int event_format(char *buf, size_t len, unsigned int ev)
 		"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n"
 		"\n"
 		"\tfield:u64 pos;\toffset:8;\tsize:8;\tsigned:0;\n"
-		"\tfield:unsigned int arg;\toffset:16;\tsize:4;\tsigned:0;\n"
-		"\tfield:unsigned int arg2;\toffset:20;\tsize:4;\tsigned:0;\n"
+		"\tfield:unsigned int %s;\toffset:16;\tsize:4;\tsigned:0;\n"
+		"\tfield:unsigned int %s;\toffset:20;\tsize:4;\tsigned:0;\n"
 		"\tfield:unsigned short state;\toffset:24;\tsize:2;\tsigned:0;\n"
+		"%s"
 		"\n"
 		"print fmt: %s\n",
 		ev < DTREC_NR_EVENTS ? dtrec_event_name(ev) : "unknown",
-		EV_ID_BASE + ev, print_fmt(ev));
+		EV_ID_BASE + ev, f.a, f.b, flag, print_fmt(ev));
 }
 
 static int section_format(char *buf, size_t len)
@@ -314,8 +374,7 @@ static void cpu_pages(struct obuf *b, const struct dtrec_cpuv *cv,
 		te.common_flags = trace_flags(e->state);
 		te.common_pid = (int32_t)e->pid;
 		te.pos = e->pos;
-		te.arg = e->arg;
-		te.arg2 = e->arg2;
+		fill_slots(&te, e);
 		te.state = e->state;
 		page_add(&p, e->ns, &te);
 	}
@@ -352,6 +411,84 @@ static void cmdlines(struct obuf *b, const struct dtrec_snapshot *s)
 		b->err = t.err;
 	put_sized64(b, t.p ? (const char *)t.p : "", t.len);
 	free(t.p);
+}
+
+/* trace-cmd's option ids (trace-cmd.h, TRACECMD_OPTION_*). */
+enum {
+	OPT_DONE = 0,
+	OPT_CPUSTAT = 2,
+	OPT_TRACECLOCK = 4,
+	OPT_UNAME = 5,
+	OPT_CPUCOUNT = 8,
+	OPT_VERSION = 9,
+};
+
+static void option(struct obuf *b, uint16_t id, const void *data, uint32_t len)
+{
+	put(b, &id, 2);
+	put_u32(b, len);
+	put(b, data, len);
+}
+
+static void option_str(struct obuf *b, uint16_t id, const char *str)
+{
+	option(b, id, str, (uint32_t)strlen(str) + 1);
+}
+
+/*
+ * The options trace-cmd record writes (trace-cmd.dat.v6): the kernel
+ * release (uname), the clock (local_clock(), which is what the
+ * recorder's ns are), and per CPU the ring's statistics in the words
+ * of tracefs' per_cpu/cpuN/stats: read events are the valid records
+ * (all in the file, so none left as entries), overrun the records lost
+ * to wrap-around, dropped events the torn and stale slots.
+ */
+static void options(struct obuf *b, const struct dtrec_snapshot *s,
+		    const struct dtrec_percpu *pc, uint32_t nr_cpus)
+{
+	char text[512], rel[sizeof(s->hdr.release) + 1];
+	uint16_t done = OPT_DONE;
+	size_t i, k;
+
+	put(b, "options  ", 10);
+	memcpy(rel, s->hdr.release, sizeof(s->hdr.release));
+	rel[sizeof(s->hdr.release)] = '\0';
+	for (k = 0; rel[k]; k++)
+		if ((unsigned char)rel[k] <= ' ' || (unsigned char)rel[k] >= 0x7f)
+			rel[k] = '?';
+	snprintf(text, sizeof(text), "Linux unknown %s dovetail-recorder-snapshot",
+		 rel[0] ? rel : "unknown");
+	option_str(b, OPT_UNAME, text);
+	option_str(b, OPT_VERSION, "dovetail-trace (libdtrec)");
+	option_str(b, OPT_TRACECLOCK, "[local]\n");
+	option(b, OPT_CPUCOUNT, &nr_cpus, 4);
+	for (i = 0; i < s->nr_cpus && s->cpus; i++) {
+		const struct dtrec_cpu_info *ci = &s->cpus[i];
+		const struct dtrec_cpuv *cv = dtrec_percpu_find(pc, ci->cpu);
+		uint64_t ok = 0, first = 0, last = 0;
+
+		for (k = 0; cv && k < cv->n; k++) {
+			if (cv->ev[k]->status != DTREC_OK)
+				continue;
+			if (!ok++ || cv->ev[k]->ns < first)
+				first = cv->ev[k]->ns;
+			if (cv->ev[k]->ns > last)
+				last = cv->ev[k]->ns;
+		}
+		snprintf(text, sizeof(text),
+			 "CPU: %u\nentries: 0\noverrun: %llu\ncommit overrun: 0\n"
+			 "bytes: %llu\noldest event ts: %llu.%06llu\nnow ts: %llu.%06llu\n"
+			 "dropped events: %llu\nread events: %llu\n",
+			 ci->cpu, (unsigned long long)ci->lost,
+			 (unsigned long long)(ok * (4 + PAYLOAD)),
+			 (unsigned long long)(first / 1000000000ULL),
+			 (unsigned long long)(first % 1000000000ULL / 1000),
+			 (unsigned long long)(last / 1000000000ULL),
+			 (unsigned long long)(last % 1000000000ULL / 1000),
+			 (unsigned long long)(ci->torn + ci->stale), (unsigned long long)ok);
+		option_str(b, OPT_CPUSTAT, text);
+	}
+	put(b, &done, 2);
 }
 
 int dtrec_export_tracedat(FILE *out, const struct dtrec_snapshot *s,
@@ -413,6 +550,7 @@ int dtrec_export_tracedat(FILE *out, const struct dtrec_snapshot *s,
 	put_u32(&b, 0);				/* printk formats */
 	cmdlines(&b, s);
 	put_u32(&b, nr_cpus);
+	options(&b, s, &pc, nr_cpus);
 	put(&b, "flyrecord", 10);
 	idx_off = b.len;
 	for (c = 0; c < nr_cpus; c++) {

@@ -23,7 +23,15 @@ STATE_BITS = ["inband_stalled", "oob_stalled", "stage_oob", "in_pipeline",
 
 # -R prints a field in hex when the print fmt shows it in hex.
 RAW = re.compile(r"^\s*(\S+)-(\d+)\s+\[(\d+)\]\s+(\d+)\.(\d{9}):\s+(\w+):\s+"
-                 r"pos=(\w+) arg=(\w+) arg2=(\w+) state=(\w+)\s*$")
+                 r"pos=(\w+) (\w+)=(\w+) (\w+)=(\w+) state=(\w+)(?: (\w+)=(\w+))?\s*$")
+# Each event names its argument slots (docs/export.md); arg2 may be split.
+FIELDS = {"irq_post": ("irq", "stage", "coalesced"), "irq_play": ("irq", "stage"),
+          "oob_handler_entry": ("irq", "arg2"), "oob_handler_exit": ("irq", "arg2"),
+          "resume_inband": ("task", "rqlock_owner"),
+          "oob_switch": ("prev", "next", "leave_inband"),
+          "nmi_restore": ("stall_bits", "arg2"), "freeze": ("reason", "arg2")}
+for _ev in ("leave_inband", "finalize_oob", "switched_oob", "leave_oob", "inband_tail"):
+    FIELDS[_ev] = ("task", "arg2")
 # The interval model's sections (docs/export.md), one event each.
 SECTION = re.compile(r"^\s*(\S+)-(\d+)\s+\[(\d+)\]\s+(\d+)\.(\d{9}):\s+section:\s+"
                      r"dur_ns=(\d+) pid=(\d+) irq=(\d+) kind=(\d+) stage=(\d+) open=(\d+)\s*$")
@@ -84,11 +92,19 @@ def report_raw(dat, sections=None):
             continue
         m = RAW.match(line)
         assert m, "unexpected trace-cmd line: %r" % line
+        ev = m.group(6)
+        names = FIELDS.get(ev, ("arg", "arg2"))
+        assert (m.group(8), m.group(10), m.group(13)) == \
+            (names + (None,))[:3], "fields of %s: %r" % (ev, line)
+        arg, arg2 = int(m.group(9), 0), int(m.group(11), 0)
+        if ev == "irq_post":
+            arg2 |= int(m.group(14), 0) << 8
+        elif ev == "oob_switch":
+            arg2 |= int(m.group(14), 0) << 31
         rows.append({"pid": int(m.group(2)), "cpu": int(m.group(3)),
                      "ns": int(m.group(4)) * 10**9 + int(m.group(5)),
-                     "event": m.group(6), "pos": int(m.group(7), 0),
-                     "arg": int(m.group(8), 0), "arg2": int(m.group(9), 0),
-                     "state": int(m.group(10), 0)})
+                     "event": ev, "pos": int(m.group(7), 0),
+                     "arg": arg, "arg2": arg2, "state": int(m.group(12), 0)})
     return rows
 
 
@@ -258,3 +274,48 @@ def test_sections_agree_with_audit_on_synthetic(tmp_path):
         sections_agree(gen(tmp_path, "s%d" % seed, "--cpus", "3", "--records", "512",
                            "--events", "3000", "--seed", str(seed), "--torn", "2",
                            "--stale", "1"), tmp_path / ("s%d.dat" % seed))
+
+
+def tc(*args):
+    r = subprocess.run([TRACE_CMD] + [str(a) for a in args], capture_output=True, text=True)
+    return r.returncode, r.stdout + r.stderr
+
+
+def test_trace_cmd_treats_it_as_its_own(tmp_path):
+    """The options section: --stat gives each CPU's lost (overrun) and
+    damaged (dropped) counts, --uname the release, dump --summary a
+    clock, and convert rewrites the file as trace-cmd's own."""
+    snap = gen(tmp_path, "o", "--cpus", "2", "--records", "256", "--events", "1500",
+               "--seed", "4", "--torn", "2", "--stale", "1", "--release", "6.6.0-opt-test")
+    dat = export(snap, tmp_path / "o.dat")
+    cpus = json.loads(subprocess.run([CLI, "stats", "--json", str(snap)], capture_output=True,
+                                     text=True, check=True).stdout)["cpus"]
+    rc, out = tc("report", "--stat", "-i", dat)
+    assert rc == 0 and "No stats" not in out
+    for c in cpus:
+        block = out[out.index("CPU: %d\n" % c["cpu"]):]
+        assert "overrun: %d\n" % c["lost"] in block
+        assert "dropped events: %d\n" % (c["torn"] + c["stale"]) in block
+        assert "read events: %d\n" % c["ok"] in block
+    rc, out = tc("report", "--uname", "-i", dat)
+    assert rc == 0 and "6.6.0-opt-test" in out and "not recorded" not in out
+    rc, out = tc("dump", "--summary", "-i", dat)
+    assert rc == 0 and "No tracing clock" not in out and "options]" in out
+    conv = tmp_path / "conv.dat"
+    rc, out = tc("convert", "-i", dat, "-o", conv)
+    assert rc == 0, out
+    assert report_raw(conv) == report_raw(dat)
+
+
+def test_named_field_filters(tmp_path):
+    sample = os.path.join(ROOT, "tests", "data", "sample.dtrec")
+    dat = export(sample, tmp_path / "f.dat")
+    want = [e for e in decode(sample) if e["event"] == "irq_post" and e["arg"] == 4355
+            and e["arg2"] & 0x100]
+    rc, out = tc("report", "-F", "dovetail/irq_post: irq == 4355 && coalesced == 1", "-i", dat)
+    lines = [ln for ln in out.splitlines() if "irq_post:" in ln]
+    assert rc == 0 and want and len(lines) == len(want)
+    assert all("irq=4355 stage=0 coalesced=1" in ln for ln in lines)
+    rc, out = tc("report", "-F", "dovetail/oob_switch: next == 45 && leave_inband == 1",
+                 "-i", dat)
+    assert rc == 0 and [ln for ln in out.splitlines() if "oob_switch:" in ln]
