@@ -133,7 +133,8 @@ def _c_array(data):
 def test_gdb_dt_stats_refuses_on_a_core(tmp_path, nr, size, why):
     """gdb on an ELF core and a stand-in vmlinux whose data holds the
     descriptor (test_gdb_core's core builder): dt-stats refuses it with
-    libdtrec's one line, before reading the ring it names."""
+    libdtrec's one line, and no read through gdb is larger than the
+    descriptor."""
     import test_gdb_core as g
     fk = FakeKernel(ncpus=1)
     put_recorder(fk, nr, size)
@@ -156,5 +157,10 @@ def test_gdb_dt_stats_refuses_on_a_core(tmp_path, nr, size, why):
     core = tmp_path / "vmcore"
     core.write_bytes(g._core(g._vmcoreinfo(OSRELEASE=g.RELEASE, **{"BUILD-ID": g.BUILD_ID}),
                              load=g._banner_page(str(vmlinux))))
-    _, errs = g._gdb(str(vmlinux), str(core), "dt-stats --json")
+    spy = ("python import dtgdb.target as T; sizes = []; _read = T.GdbTarget.read; "
+           "T.GdbTarget.read = lambda self, a, n: (sizes.append(n), _read(self, a, n))[1]")
+    out, errs = g._gdb(str(vmlinux), str(core), spy, "dt-stats --json",
+                       "python print('READS', len(sizes), max(sizes))")
     assert errs == ["dovetail: " + why]
+    reads = [line.split() for line in out.splitlines() if line.startswith("READS ")]
+    assert len(reads) == 1 and int(reads[0][1]) > 0 and int(reads[0][2]) <= DESC_SIZE, out
