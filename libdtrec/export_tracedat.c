@@ -297,11 +297,12 @@ static void page_flush(struct pages *p)
 	p->open = 0;
 }
 
-/* One 28-byte payload at ns (never before the previous one). */
-static void page_add(struct pages *p, uint64_t ns, const void *payload)
+/* One payload of size bytes (a multiple of 4, at most 112) at ns. */
+static void page_add_sized(struct pages *p, uint64_t ns, const void *payload,
+			   size_t size)
 {
 	uint64_t delta = p->open && ns > p->last ? ns - p->last : 0;
-	size_t need = 4 + PAYLOAD + (delta >> DELTA_BITS ? 8 : 0);
+	size_t need = 4 + size + (delta >> DELTA_BITS ? 8 : 0);
 	uint32_t h;
 
 	if (p->open && p->used + need > PAGE_DATA)
@@ -322,12 +323,93 @@ static void page_add(struct pages *p, uint64_t ns, const void *payload)
 		p->used += 8;
 		delta = 0;
 	}
-	h = (PAYLOAD / 4) | (uint32_t)(delta << 5);
+	h = (uint32_t)(size / 4) | (uint32_t)(delta << 5);
 	memcpy(p->page + PAGE_HDR + p->used, &h, 4);
-	memcpy(p->page + PAGE_HDR + p->used + 4, payload, PAYLOAD);
-	p->used += 4 + PAYLOAD;
+	memcpy(p->page + PAGE_HDR + p->used + 4, payload, size);
+	p->used += 4 + size;
 	p->last = ns;
 }
+
+/* One 28-byte payload at ns (never before the previous one). */
+static void page_add(struct pages *p, uint64_t ns, const void *payload)
+{
+	page_add_sized(p, ns, payload, PAYLOAD);
+}
+
+/*
+ * A sched_switch as the kernel's sched/sched_switch lays it out, so
+ * that KernelShark and trace-cmd draw which task ran when: one at the
+ * start of each task section of the interval model (a new pid current
+ * on the CPU, or the same one changing stage), from the section before
+ * it. A task on the oob stage is named "COMM:oob" in the event.
+ */
+struct tdat_switch {
+	uint16_t common_type;
+	uint8_t common_flags;
+	uint8_t common_preempt_count;
+	int32_t common_pid;
+	char prev_comm[16];
+	int32_t prev_pid;
+	int32_t prev_prio;
+	int64_t prev_state;
+	char next_comm[16];
+	int32_t next_pid;
+	int32_t next_prio;
+} __attribute__((packed));
+
+#define SCHED_SWITCH_ID	316U	/* the kernel's, on x86_64 6.6 */
+#define TASK_PRIO	120	/* the nice-0 priority: the recorder has none */
+
+static void task_comm(char *buf, const struct dtrec_iv *v)
+{
+	char name[16];
+
+	if (v->pid)
+		snprintf(name, sizeof(name), "pid-%u", v->pid);
+	else
+		snprintf(name, sizeof(name), "<idle>");
+	snprintf(buf, 16, "%.*s%s", v->stage ? 11 : 15, name, v->stage ? ":oob" : "");
+}
+
+static void switch_add(struct pages *p, const struct dtrec_iv *prev,
+		       const struct dtrec_iv *next)
+{
+	struct tdat_switch sw;
+
+	memset(&sw, 0, sizeof(sw));
+	sw.common_type = (uint16_t)SCHED_SWITCH_ID;
+	sw.common_pid = (int32_t)prev->pid;
+	task_comm(sw.prev_comm, prev);
+	sw.prev_pid = (int32_t)prev->pid;
+	sw.prev_prio = TASK_PRIO;
+	task_comm(sw.next_comm, next);
+	sw.next_pid = (int32_t)next->pid;
+	sw.next_prio = TASK_PRIO;
+	page_add_sized(p, next->start, &sw, sizeof(sw));
+}
+
+static const char sched_switch_format[] =
+	"name: sched_switch\n"
+	"ID: 316\n"
+	"format:\n"
+	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
+	"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n"
+	"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n"
+	"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n"
+	"\n"
+	"\tfield:char prev_comm[16];\toffset:8;\tsize:16;\tsigned:0;\n"
+	"\tfield:pid_t prev_pid;\toffset:24;\tsize:4;\tsigned:1;\n"
+	"\tfield:int prev_prio;\toffset:28;\tsize:4;\tsigned:1;\n"
+	"\tfield:long prev_state;\toffset:32;\tsize:8;\tsigned:1;\n"
+	"\tfield:char next_comm[16];\toffset:40;\tsize:16;\tsigned:0;\n"
+	"\tfield:pid_t next_pid;\toffset:56;\tsize:4;\tsigned:1;\n"
+	"\tfield:int next_prio;\toffset:60;\tsize:4;\tsigned:1;\n"
+	"\n"
+	"print fmt: \"prev_comm=%s prev_pid=%d prev_prio=%d prev_state=%s ==> next_comm=%s next_pid=%d next_prio=%d\", "
+	"REC->prev_comm, REC->prev_pid, REC->prev_prio, __print_symbolic(REC->prev_state, { 0, \"R\" }), "
+	"REC->next_comm, REC->next_pid, REC->next_prio\n";
+
+typedef char switch_fits[sizeof(struct tdat_switch) == 64 ? 1 : -1];
 
 static void section_add(struct pages *p, const struct dtrec_iv *v)
 {
@@ -348,12 +430,14 @@ static void section_add(struct pages *p, const struct dtrec_iv *v)
 /*
  * One CPU's events as ring-buffer pages appended to b, with the
  * sections that start on it (ivs[0..niv), by start) merged in: each
- * after the record that opened it. The task sections are not written.
+ * after the record that opened it. The task sections become
+ * sched_switch events.
  */
 static void cpu_pages(struct obuf *b, const struct dtrec_cpuv *cv,
 		      const struct dtrec_iv *ivs, size_t niv)
 {
 	struct pages p = { .b = b };
+	const struct dtrec_iv *task = NULL;
 	size_t i, k = 0;
 
 	for (i = 0; i <= cv->n && !b->err; i++) {
@@ -361,8 +445,14 @@ static void cpu_pages(struct obuf *b, const struct dtrec_cpuv *cv,
 		struct tdat_event te;
 
 		for (; k < niv && (!e || ivs[k].start < e->ns); k++)
-			if (ivs[k].kind != DTREC_IV_TASK)
+			if (ivs[k].kind != DTREC_IV_TASK) {
 				section_add(&p, &ivs[k]);
+			} else {
+				/* After a hole the task before is unknown: no switch. */
+				if (task && !(ivs[k].flags & DTREC_IV_OPEN_START))
+					switch_add(&p, task, &ivs[k]);
+				task = &ivs[k];
+			}
 		if (!e)
 			break;
 		if (e->status != DTREC_OK)
@@ -537,7 +627,7 @@ int dtrec_export_tracedat(FILE *out, const struct dtrec_snapshot *s,
 	put_str0(&b, "header_event");
 	put_sized64(&b, header_event, sizeof(header_event) - 1);
 	put_u32(&b, 0);				/* no ftrace-internal formats */
-	put_u32(&b, 1);				/* one system */
+	put_u32(&b, 2);				/* two systems */
 	put_str0(&b, "dovetail");
 	put_u32(&b, DTREC_NR_EVENTS + 2);
 	for (ev = 0; ev <= DTREC_NR_EVENTS; ev++) {
@@ -546,6 +636,9 @@ int dtrec_export_tracedat(FILE *out, const struct dtrec_snapshot *s,
 		put_sized64(&b, fmt, (size_t)l);
 	}
 	put_sized64(&b, fmt, (size_t)section_format(fmt, sizeof(fmt)));
+	put_str0(&b, "sched");
+	put_u32(&b, 1);
+	put_sized64(&b, sched_switch_format, sizeof(sched_switch_format) - 1);
 	put_u32(&b, 0);				/* kallsyms */
 	put_u32(&b, 0);				/* printk formats */
 	cmdlines(&b, s);

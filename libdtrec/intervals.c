@@ -373,12 +373,18 @@ static void walk_cpu(struct build *b, struct dtrec_ivcpu *ic)
 				w.hoff_keep = 0;
 			w.hoff_last = e;
 		}
-		/* The task current on the CPU, and on which stage. */
+		/*
+		 * The task current on the CPU, and on which stage it runs:
+		 * oob when it has _TLF_OOB (TOOB), whatever IRQ frame the
+		 * pipeline runs on the oob stage on top of an in-band task.
+		 */
 		if (w.sec[DTREC_IV_TASK].on &&
 		    (w.sec[DTREC_IV_TASK].v.pid != e->pid ||
-		     w.sec[DTREC_IV_TASK].v.stage != !!(st & ST_OOB)))
+		     w.sec[DTREC_IV_TASK].v.stage != !!(st & ST_TOOB)))
 			step(b, &w, DTREC_IV_TASK, e, i, 1, 0, 0);
 		step(b, &w, DTREC_IV_TASK, e, i, 1, 1, 0);
+		if (w.sec[DTREC_IV_TASK].v.first == i)
+			w.sec[DTREC_IV_TASK].v.stage = !!(st & ST_TOOB);
 		prev = e;
 	}
 	if (prev)

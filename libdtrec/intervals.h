@@ -26,7 +26,7 @@ enum dtrec_iv_kind {
 	DTREC_IV_HARD_OFF,	/* HOFF outside IRQ frames, to its last record */
 	DTREC_IV_STALL_PENDING,	/* IS with the in-band log not empty */
 	DTREC_IV_IRQ_WAIT,	/* one IRQ from its first post to its play */
-	DTREC_IV_TASK,		/* one pid current on the CPU, on one stage */
+	DTREC_IV_TASK,		/* one pid current on the CPU, in-band or oob (TOOB) */
 	DTREC_IV_MIGRATE_OOB,	/* leave_inband(P) .. switched_oob(P) */
 	DTREC_IV_MIGRATE_INBAND, /* leave_oob(P) .. inband_tail/resume_inband(P) */
 	DTREC_IV_NR
@@ -48,7 +48,8 @@ struct dtrec_iv {
 	uint32_t pid;		/* the task (TASK, MIGRATE_*), else who opened it */
 	uint32_t irq;		/* IRQ_WAIT */
 	uint8_t kind;		/* enum dtrec_iv_kind */
-	uint8_t stage;		/* IRQ_WAIT, TASK: 0 in-band, 1 oob */
+	uint8_t stage;		/* IRQ_WAIT: the log; TASK: 1 if TOOB; else the
+				   stage at its start: 0 in-band, 1 oob */
 	uint8_t flags;		/* DTREC_IV_* */
 };
 

@@ -90,6 +90,8 @@ def report_raw(dat, sections=None):
                                  "irq": int(m.group(8)), "kind": KINDS[int(m.group(9))],
                                  "open": int(m.group(11))})
             continue
+        if " sched_switch: " in line:
+            continue        # derived from the sections, tested below
         m = RAW.match(line)
         assert m, "unexpected trace-cmd line: %r" % line
         ev = m.group(6)
@@ -175,7 +177,8 @@ def test_print_formats_parse(tmp_path):
     sections = [v for k, vs in lines.items() if k[2] == "section" for v in vs]
     assert sections and all(re.match(r"kind=[a-z_]+ dur_ns=\d+ pid=\d+ irq=\d+ stage=[01] "
                                       r"open=(start|end|start\|end)?$", v) for v in sections)
-    assert sum(len(v) for k, v in lines.items() if k[2] != "section") == len(events)
+    assert sum(len(v) for k, v in lines.items()
+               if k[2] not in ("section", "sched_switch")) == len(events)
 
     def text(e):
         return lines[(e["cpu"], e["ns"], e["event"])]
@@ -319,3 +322,38 @@ def test_named_field_filters(tmp_path):
     rc, out = tc("report", "-F", "dovetail/oob_switch: next == 45 && leave_inband == 1",
                  "-i", dat)
     assert rc == 0 and [ln for ln in out.splitlines() if "oob_switch:" in ln]
+
+
+SWITCH = re.compile(r"^\s*\S+-(\d+)\s+\[(\d+)\]\s+(\d+)\.(\d{9}):\s+sched_switch:\s+"
+                    r"(\S+):(\d+) \[120\] R ==> (\S+):(\d+) \[120\]\s*$")
+
+
+def test_sched_switch_follows_the_tasks(tmp_path):
+    """sched/sched_switch, derived from the model's task sections: on each
+    CPU the switches chain (each prev is the last next), each next is the
+    pid of the records that follow it, and a task running with _TLF_OOB
+    (TOOB) is named COMM:oob."""
+    sample = os.path.join(ROOT, "tests", "data", "sample.dtrec")
+    dat = export(sample, tmp_path / "sw.dat")
+    rc, out = tc("report", "-t", "-F", "sched/sched_switch", "-i", dat)
+    assert rc == 0
+    switches = []
+    for ln in out.splitlines():
+        m = SWITCH.match(ln)
+        if m:
+            switches.append({"cpu": int(m.group(2)), "ns": int(m.group(3)) * 10**9 + int(m.group(4)),
+                             "prev": int(m.group(6)), "prev_comm": m.group(5),
+                             "next": int(m.group(8)), "next_comm": m.group(7)})
+    assert len(switches) > 100
+    events = decode(sample)
+    for cpu in (0, 1):
+        sw = [s for s in switches if s["cpu"] == cpu]
+        evs = sorted((e for e in events if e["cpu"] == cpu), key=lambda e: e["pos"])
+        assert all(a["next"] == b["prev"] and a["next_comm"] == b["prev_comm"]
+                   for a, b in zip(sw, sw[1:]))
+        for s in sw:
+            after = [e for e in evs if e["ns"] == s["ns"]]
+            assert after and after[0]["pid"] == s["next"]
+            oob = "task_oob" in after[0]["state"]
+            assert s["next_comm"].endswith(":oob") == oob
+    assert any(s["next_comm"].endswith(":oob") for s in switches)
