@@ -21,10 +21,11 @@ Each command runs as a whole process with its output thrown away
 that of its time to decode's on the same file. Target: no command more
 than 10x decode per record, on any shape.
 """
+import json
 import os
 import subprocess
 
-from .common import OUT, ROOT, Skip, time_cmd
+from .common import OUT, ROOT, Skip, best_of, time_cmd
 
 SECTIONS = [("shapes", "Analyses per record on adversarial snapshots "
                        "(dovetail-trace, host)")]
@@ -72,7 +73,6 @@ def _time(args, snap, runs):
         if r.returncode not in (0, 3, 4):
             raise RuntimeError("%s: exit %d: %s" % (" ".join(args), r.returncode,
                                                     r.stderr.decode().strip()))
-    from .common import best_of
     return best_of(once, runs)
 
 
@@ -91,7 +91,6 @@ def run(ctx, sections):
         with open(snap, "wb") as f:
             subprocess.run([GEN] + [str(a) for a in (small if quick else full)],
                            stdout=f, check=True)
-        import json
         st = json.loads(subprocess.run(_cmd(["stats", "--json"], snap), check=True,
                                        stdout=subprocess.PIPE, text=True).stdout)
         n = st["total"]

@@ -104,7 +104,7 @@ def test_the_same_target_within_the_limits_decodes():
 
 @pytest.mark.parametrize("nr,size,why", CASES)
 def test_drgn_stats_refuses_without_a_multi_gb_read(nr, size, why):
-    drgn = pytest.importorskip("drgn", reason="drgn Python module not installed")
+    pytest.importorskip("drgn", reason="drgn Python module not installed")
     from dtcore.drgntarget import DrgnTarget
     from test_dtcore_drgn import _program
     fk = FakeKernel(ncpus=1)
