@@ -3,9 +3,15 @@
  * Export to the Chrome trace-event JSON format that Perfetto and
  * chrome://tracing load (schema in docs/export.md). Each CPU is a
  * process; its threads are the tracks: stage residency, stall state of
- * each stage, hard-IRQs-off. Slices are the interval model's sections
- * (intervals.h), the ones audit and report measure, so they are right
- * whatever event classes were kept and agree with every other output.
+ * each stage, hard-IRQs-off, IRQs, task events. Each task is a process
+ * too, with a track for each stage it ran on. Slices are the interval
+ * model's sections (intervals.h), the ones audit and report measure,
+ * so they agree with every other output; an IRQ's post and its play
+ * are joined by a flow.
+ *
+ * Ids: Perfetto takes pid 0 for the idle task, so CPUs and their
+ * tracks get ids above any Linux pid (PID_MAX_LIMIT is 2^22); tasks
+ * keep their pid, the idle task (0) gets no process of its own.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -13,21 +19,26 @@
 #include "internal.h"
 #include "intervals.h"
 
-/* Track ids (Chrome "tid") within a CPU (Chrome "pid"). */
+#define ID_BASE		(1U << 22)		/* above any pid */
+#define CPU_PID(cpu)	(ID_BASE + (cpu))
+#define CPU_TID(cpu, t)	(2 * ID_BASE + (cpu) * 64 + (t))
+#define TASK_TID(pid, oob) ((oob) ? 3 * ID_BASE + (pid) : (pid))
+
+/* Track numbers within a CPU. */
 enum {
-	TID_INBAND = 0,		/* in-band stage residency */
-	TID_OOB = 1,		/* oob stage residency */
+	T_INBAND = 1,		/* in-band stage residency */
+	T_OOB = 2,		/* oob stage residency */
 	/*
 	 * Instants get tracks of their own: a slice is written when it
 	 * ends, so sharing a track would break time order within it.
 	 */
-	TID_INBAND_IRQ = 2,
-	TID_OOB_IRQ = 3,
-	TID_INBAND_STALL = 10,
-	TID_OOB_STALL = 11,
-	TID_STALL_PENDING = 12,
-	TID_HARD_OFF = 20,
-	TID_TASK = 30,		/* alternate scheduling and misc instants */
+	T_INBAND_IRQ = 3,
+	T_OOB_IRQ = 4,
+	T_INBAND_STALL = 10,
+	T_OOB_STALL = 11,
+	T_STALL_PENDING = 12,
+	T_HARD_OFF = 20,
+	T_TASK = 30,		/* alternate scheduling and misc instants */
 };
 
 struct chrome {
@@ -49,26 +60,36 @@ static void us(FILE *out, uint64_t ns)
 		(unsigned long long)(ns % 1000));
 }
 
-static void meta(struct chrome *c, const char *what, uint32_t cpu, int tid,
+static void meta(struct chrome *c, const char *what, uint32_t pid, uint32_t tid,
 		 const char *name)
 {
 	sep(c);
-	fprintf(c->out, "{\"name\":\"%s\",\"ph\":\"M\",\"pid\":%u,\"tid\":%d,\"args\":{\"name\":\"%s\"}}",
-		what, cpu, tid, name);
+	fprintf(c->out, "{\"name\":\"%s\",\"ph\":\"M\",\"pid\":%u,\"tid\":%u,\"args\":{\"name\":",
+		what, pid, tid);
+	dtrec_json_str(c->out, name);
+	fputs("}}", c->out);
+}
+
+static void sort_index(struct chrome *c, uint32_t pid, uint32_t idx)
+{
+	sep(c);
+	fprintf(c->out, "{\"name\":\"process_sort_index\",\"ph\":\"M\",\"pid\":%u,\"tid\":%u,\"args\":{\"sort_index\":%u}}",
+		pid, pid, idx);
 }
 
 /* The sections drawn on each CPU, from the interval model. */
 static const struct {
 	unsigned int kind;
-	int tid;
-	const char *name, *cat;
+	int track;
+	const char *name, *cat, *thread;
 } tracks[] = {
-	{ DTREC_IV_STAGE_INBAND, TID_INBAND, "in-band", "stage" },
-	{ DTREC_IV_STAGE_OOB, TID_OOB, "oob", "stage" },
-	{ DTREC_IV_STALL_INBAND, TID_INBAND_STALL, "in-band stalled", "stall" },
-	{ DTREC_IV_STALL_OOB, TID_OOB_STALL, "oob stalled", "stall" },
-	{ DTREC_IV_STALL_PENDING, TID_STALL_PENDING, "in-band stalled, irqs pending", "stall" },
-	{ DTREC_IV_HARD_OFF, TID_HARD_OFF, "hard irqs off", "hard_off" },
+	{ DTREC_IV_STAGE_INBAND, T_INBAND, "in-band", "stage", "in-band stage" },
+	{ DTREC_IV_STAGE_OOB, T_OOB, "oob", "stage", "oob stage" },
+	{ DTREC_IV_STALL_INBAND, T_INBAND_STALL, "in-band stalled", "stall", "in-band stall" },
+	{ DTREC_IV_STALL_OOB, T_OOB_STALL, "oob stalled", "stall", "oob stall" },
+	{ DTREC_IV_STALL_PENDING, T_STALL_PENDING, "in-band stalled, irqs pending", "stall",
+	  "in-band stall, irqs pending" },
+	{ DTREC_IV_HARD_OFF, T_HARD_OFF, "hard irqs off", "hard_off", "hard irqs off" },
 };
 #define NR_TRACKS (sizeof(tracks) / sizeof(tracks[0]))
 
@@ -86,26 +107,24 @@ static const char *open_side(uint8_t flags)
 }
 
 /*
- * One section as an X slice. A section cut by the data's edges is
- * named "... (open)", so that viewers colour it apart, and says which
- * side in args.open; it is no measured duration (docs/audit.md).
+ * One section as an X slice on track (pid, tid), from a to b (clipped).
+ * A section cut by the data's edges is named "... (open)", so that
+ * viewers colour it apart, and says which side in args.open; it is no
+ * measured duration (docs/audit.md).
  */
-static void slice(struct chrome *c, const struct dtrec_iv_view *w,
-		  const struct dtrec_iv *v, size_t t)
+static void slice(struct chrome *c, const struct dtrec_iv *v, uint64_t a, uint64_t b,
+		  const char *name, const char *cat, uint32_t pid, uint32_t tid,
+		  const char *who, uint32_t whoval)
 {
 	const char *open = open_side(v->flags);
-	uint64_t a, b;
 
-	if (!dtrec_iv_clip(w, v, &a, &b))
-		return;
 	sep(c);
-	fprintf(c->out, "{\"name\":\"%s%s\",\"cat\":\"%s\",\"ph\":\"X\",\"pid\":%u,\"tid\":%d,\"ts\":",
-		tracks[t].name, open ? " (open)" : "", tracks[t].cat, v->cpu,
-		tracks[t].tid);
+	fprintf(c->out, "{\"name\":\"%s%s\",\"cat\":\"%s\",\"ph\":\"X\",\"pid\":%u,\"tid\":%u,\"ts\":",
+		name, open ? " (open)" : "", cat, pid, tid);
 	us(c->out, a);
 	fputs(",\"dur\":", c->out);
 	us(c->out, b - a);
-	fprintf(c->out, ",\"args\":{\"pid\":%u", v->pid);
+	fprintf(c->out, ",\"args\":{\"%s\":%u", who, whoval);
 	if (open)
 		fprintf(c->out, ",\"open\":\"%s\"", open);
 	if (a != v->start || b != v->end)
@@ -113,15 +132,38 @@ static void slice(struct chrome *c, const struct dtrec_iv_view *w,
 	fputs("}}", c->out);
 }
 
+/* A record as an instant, with its arguments by name (dtrec_event_args). */
 static void instant(struct chrome *c, const struct dtrec_ev *e, const char *cat,
-		    int tid)
+		    int track)
 {
+	struct dtrec_arg a[4];
+	unsigned int n = dtrec_event_args(e, a), k;
+
 	sep(c);
-	fprintf(c->out, "{\"name\":\"%s\",\"cat\":\"%s\",\"ph\":\"i\",\"s\":\"t\",\"pid\":%u,\"tid\":%d,\"ts\":",
-		dtrec_event_name(e->event), cat, e->cpu, tid);
+	fprintf(c->out, "{\"name\":\"%s\",\"cat\":\"%s\",\"ph\":\"i\",\"s\":\"t\",\"pid\":%u,\"tid\":%u,\"ts\":",
+		dtrec_event_name(e->event), cat, CPU_PID(e->cpu), CPU_TID(e->cpu, track));
 	us(c->out, e->ns);
-	fprintf(c->out, ",\"args\":{\"pid\":%u,\"arg\":%u,\"arg2\":%u,\"pos\":%llu}}",
-		e->pid, e->arg, e->arg2, (unsigned long long)e->pos);
+	fprintf(c->out, ",\"args\":{\"pid\":%u,\"pos\":%llu", e->pid,
+		(unsigned long long)e->pos);
+	for (k = 0; k < n; k++)
+		fprintf(c->out, ",\"%s\":%u", a[k].name, a[k].value);
+	fputs("}}", c->out);
+}
+
+/* A flow from an IRQ's post to its play (the instants on its track). */
+static void flow(struct chrome *c, const struct dtrec_iv *v, uint64_t id)
+{
+	int track = v->stage ? T_OOB_IRQ : T_INBAND_IRQ;
+	int end;
+
+	for (end = 0; end < 2; end++) {
+		sep(c);
+		fprintf(c->out, "{\"name\":\"irq %u\",\"cat\":\"irq\",\"ph\":\"%s\",\"id\":%llu,\"pid\":%u,\"tid\":%u,\"ts\":",
+			v->irq, end ? "f" : "s", (unsigned long long)id, CPU_PID(v->cpu),
+			CPU_TID(v->cpu, track));
+		us(c->out, end ? v->end : v->start);
+		fputs(end ? ",\"bp\":\"e\"}" : "}", c->out);
+	}
 }
 
 static int in_view(const struct dtrec_iv_view *w, const struct dtrec_ev *e)
@@ -140,10 +182,24 @@ static void export_cpu(struct chrome *c, const struct dtrec_snapshot *s,
 	size_t i, k, t;
 	int shown = 0;
 
-	for (k = set->cpu_first[ci]; k < set->cpu_first[ci + 1]; k++)
+	for (k = set->cpu_first[ci]; k < set->cpu_first[ci + 1]; k++) {
+		const struct dtrec_iv *v = &set->iv[k];
+		uint64_t a, b;
+
+		if (!dtrec_iv_clip(w, v, &a, &b))
+			continue;
 		for (t = 0; t < NR_TRACKS; t++)
-			if (set->iv[k].kind == tracks[t].kind)
-				slice(c, w, &set->iv[k], t);
+			if (v->kind == tracks[t].kind)
+				slice(c, v, a, b, tracks[t].name, tracks[t].cat,
+				      CPU_PID(v->cpu), CPU_TID(v->cpu, tracks[t].track),
+				      "pid", v->pid);
+		/* Post to play, both inside the window and selected. */
+		if (v->kind == DTREC_IV_IRQ_WAIT && dtrec_iv_measured(v) && v->stage <= 1 &&
+		    a == v->start && b == v->end && dtrec_filter_match(f, cv->ev[v->first]) &&
+		    dtrec_filter_match(f, cv->ev[v->last]) &&
+		    (size_t)(cv->ev[v->first] - s->events) >= first)
+			flow(c, v, k + 1);
+	}
 	for (i = 0; i < cv->n; i++) {
 		const struct dtrec_ev *e = cv->ev[i];
 
@@ -152,14 +208,14 @@ static void export_cpu(struct chrome *c, const struct dtrec_snapshot *s,
 			continue;
 		switch (dtrec_event_class(e->event)) {
 		case DTREC_C_IRQ_LOG:
-			instant(c, e, "irq", (e->arg2 & 0xff) ? TID_OOB_IRQ : TID_INBAND_IRQ);
+			instant(c, e, "irq", (e->arg2 & 0xff) ? T_OOB_IRQ : T_INBAND_IRQ);
 			break;
 		case DTREC_C_OOB_HANDLER:
-			instant(c, e, "irq", TID_OOB_IRQ);
+			instant(c, e, "irq", T_OOB_IRQ);
 			break;
 		case DTREC_C_TASK:
 		case DTREC_C_MISC:
-			instant(c, e, "task", TID_TASK);
+			instant(c, e, "task", T_TASK);
 			break;
 		default:
 			break;
@@ -177,7 +233,7 @@ static void export_cpu(struct chrome *c, const struct dtrec_snapshot *s,
 		shown = 1;
 		sep(c);
 		fprintf(c->out, "{\"name\":\"pending irqs\",\"ph\":\"C\",\"pid\":%u,\"ts\":",
-			e->cpu);
+			CPU_PID(e->cpu));
 		us(c->out, e->ns);
 		fprintf(c->out, ",\"args\":{\"inband\":%u,\"oob\":%u}}",
 			ic->npend[0][i], ic->npend[1][i]);
@@ -187,21 +243,88 @@ static void export_cpu(struct chrome *c, const struct dtrec_snapshot *s,
 static void cpu_meta(struct chrome *c, uint32_t cpu)
 {
 	char name[32];
+	size_t t;
 
 	snprintf(name, sizeof(name), "CPU %u", cpu);
-	meta(c, "process_name", cpu, 0, name);
-	sep(c);
-	fprintf(c->out, "{\"name\":\"process_sort_index\",\"ph\":\"M\",\"pid\":%u,\"tid\":0,\"args\":{\"sort_index\":%u}}",
-		cpu, cpu);
-	meta(c, "thread_name", cpu, TID_INBAND, "in-band stage");
-	meta(c, "thread_name", cpu, TID_OOB, "oob stage");
-	meta(c, "thread_name", cpu, TID_INBAND_IRQ, "in-band irqs");
-	meta(c, "thread_name", cpu, TID_OOB_IRQ, "oob irqs");
-	meta(c, "thread_name", cpu, TID_INBAND_STALL, "in-band stall");
-	meta(c, "thread_name", cpu, TID_OOB_STALL, "oob stall");
-	meta(c, "thread_name", cpu, TID_STALL_PENDING, "in-band stall, irqs pending");
-	meta(c, "thread_name", cpu, TID_HARD_OFF, "hard irqs off");
-	meta(c, "thread_name", cpu, TID_TASK, "tasks");
+	meta(c, "process_name", CPU_PID(cpu), CPU_PID(cpu), name);
+	sort_index(c, CPU_PID(cpu), cpu);
+	for (t = 0; t < NR_TRACKS; t++)
+		meta(c, "thread_name", CPU_PID(cpu), CPU_TID(cpu, tracks[t].track),
+		     tracks[t].thread);
+	meta(c, "thread_name", CPU_PID(cpu), CPU_TID(cpu, T_INBAND_IRQ), "in-band irqs");
+	meta(c, "thread_name", CPU_PID(cpu), CPU_TID(cpu, T_OOB_IRQ), "oob irqs");
+	meta(c, "thread_name", CPU_PID(cpu), CPU_TID(cpu, T_TASK), "task events");
+}
+
+/* The task sections of the window, by pid then start (pid 0 left out). */
+static int cmp_task(const void *pa, const void *pb)
+{
+	const struct dtrec_iv *x = *(const struct dtrec_iv *const *)pa;
+	const struct dtrec_iv *y = *(const struct dtrec_iv *const *)pb;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->cpu < y->cpu ? -1 : x->cpu > y->cpu;
+}
+
+/*
+ * Each task as a process with a track per stage ("in-band", "oob"):
+ * when it was current on which CPU, from the model's task sections. A
+ * task seen on two CPUs at once (its old CPU's next record comes after
+ * it started on the new one) is cut where the next one starts, so that
+ * slices on a track never overlap.
+ */
+static int export_tasks(struct chrome *c, const struct dtrec_ivset *set,
+			const struct dtrec_iv_view *w, const struct dtrec_filter *f)
+{
+	const struct dtrec_iv **t = malloc((set->n ? set->n : 1) * sizeof(*t));
+	size_t n = 0, i, j;
+	uint32_t order = 0;
+
+	if (!t)
+		return -ENOMEM;
+	for (i = 0; i < set->n; i++) {
+		const struct dtrec_iv *v = &set->iv[i];
+		uint64_t a, b;
+
+		if (v->kind == DTREC_IV_TASK && v->pid && dtrec_iv_clip(w, v, &a, &b) &&
+		    (!f || f->pid < 0 || v->pid == (uint64_t)f->pid))
+			t[n++] = v;
+	}
+	if (n > 1)
+		qsort(t, n, sizeof(*t), cmp_task);
+	for (i = 0; i < n; i = j) {
+		char name[32];
+		uint64_t end[2] = { 0, 0 };
+
+		for (j = i; j < n && t[j]->pid == t[i]->pid; j++)
+			;
+		snprintf(name, sizeof(name), "pid-%u", t[i]->pid);
+		meta(c, "process_name", t[i]->pid, t[i]->pid, name);
+		sort_index(c, t[i]->pid, 1000 + order++);
+		meta(c, "thread_name", t[i]->pid, TASK_TID(t[i]->pid, 0), "in-band");
+		meta(c, "thread_name", t[i]->pid, TASK_TID(t[i]->pid, 1), "oob");
+		for (; i < j; i++) {
+			const struct dtrec_iv *v = t[i];
+			uint64_t a, b;
+
+			dtrec_iv_clip(w, v, &a, &b);
+			/* Never over the previous slice of the same track. */
+			if (a < end[v->stage])
+				a = end[v->stage];
+			if (i + 1 < j && t[i + 1]->stage == v->stage && b > t[i + 1]->start)
+				b = t[i + 1]->start > a ? t[i + 1]->start : a;
+			if (b < a)
+				b = a;
+			slice(c, v, a, b, v->stage ? "oob" : "in-band", "task",
+			      v->pid, TASK_TID(v->pid, v->stage), "cpu", v->cpu);
+			end[v->stage] = b;
+		}
+	}
+	free(t);
+	return 0;
 }
 
 int dtrec_export_chrome(FILE *out, const struct dtrec_snapshot *s,
@@ -227,9 +350,12 @@ int dtrec_export_chrome(FILE *out, const struct dtrec_snapshot *s,
 	for (i = 0; i < set.pc.nr; i++)
 		if (dtrec_iv_view_cpu(&w, set.pc.v[i].cpu))
 			export_cpu(&c, s, f, first, &set, &w, i);
+	rc = export_tasks(&c, &set, &w, f);
 	fputs("],\"displayTimeUnit\":\"ns\",\"otherData\":{\"source\":\"dovetail recorder\",\"release\":", out);
 	dtrec_json_strn(out, s->hdr.release, sizeof(s->hdr.release));
 	fprintf(out, ",\"clock_hz\":%llu}}\n", (unsigned long long)s->hdr.clock_hz);
 	dtrec_intervals_free(&set);
+	if (rc)
+		return rc;
 	return ferror(out) ? -EIO : 0;
 }

@@ -40,8 +40,9 @@ struct tdat_event {
 /*
  * Each event's own field names for the two argument slots (and the
  * flag byte), so that filters read as the print format does:
- * -F 'dovetail/irq_post: irq == 4355'. The meaning of arg and arg2 is
- * that of linux/dovetail_recorder.h; arg2 is split where it packs a flag.
+ * -F 'dovetail/irq_post: irq == 4355'. The names are libdtrec's
+ * (dtrec_event_arg_names); a slot an event does not use keeps its
+ * generic name.
  */
 struct fields {
 	const char *a, *b, *c;
@@ -49,44 +50,25 @@ struct fields {
 
 static struct fields fields_of(unsigned int ev)
 {
-	switch (ev) {
-	case DTREC_EV_IRQ_POST:
-		return (struct fields){ "irq", "stage", "coalesced" };
-	case DTREC_EV_IRQ_PLAY:
-		return (struct fields){ "irq", "stage", NULL };
-	case DTREC_EV_OOB_HANDLER_ENTRY:
-	case DTREC_EV_OOB_HANDLER_EXIT:
-		return (struct fields){ "irq", "arg2", NULL };
-	case DTREC_EV_LEAVE_INBAND:
-	case DTREC_EV_FINALIZE_OOB:
-	case DTREC_EV_SWITCHED_OOB:
-	case DTREC_EV_LEAVE_OOB:
-	case DTREC_EV_INBAND_TAIL:
-		return (struct fields){ "task", "arg2", NULL };
-	case DTREC_EV_RESUME_INBAND:
-		return (struct fields){ "task", "rqlock_owner", NULL };
-	case DTREC_EV_OOB_SWITCH:
-		return (struct fields){ "prev", "next", "leave_inband" };
-	case DTREC_EV_NMI_RESTORE:
-		return (struct fields){ "stall_bits", "arg2", NULL };
-	case DTREC_EV_FREEZE:
-		return (struct fields){ "reason", "arg2", NULL };
-	}
-	return (struct fields){ "arg", "arg2", NULL };
+	struct fields f;
+
+	dtrec_event_arg_names(ev, &f.a, &f.b, &f.c);
+	if (!f.a)
+		f.a = "arg";
+	if (!f.b)
+		f.b = "arg2";
+	return f;
 }
 
 /* The payload slots of a record under its event's fields. */
 static void fill_slots(struct tdat_event *te, const struct dtrec_ev *e)
 {
+	uint32_t b, c;
+
+	dtrec_event_arg_split(e->event, e->arg2, &b, &c);
 	te->a = e->arg;
-	te->b = e->arg2;
-	if (e->event == DTREC_EV_IRQ_POST) {
-		te->b = e->arg2 & ~(uint32_t)DTREC_POST_COALESCED;
-		te->c = (e->arg2 & DTREC_POST_COALESCED) ? 1 : 0;
-	} else if (e->event == DTREC_EV_OOB_SWITCH) {
-		te->b = e->arg2 & ~DTREC_CSW_LEAVE_INBAND;
-		te->c = (e->arg2 & DTREC_CSW_LEAVE_INBAND) ? 1 : 0;
-	}
+	te->b = b;
+	te->c = (uint8_t)c;
 }
 
 /* A section of the interval model, at its start on its CPU: same size. */

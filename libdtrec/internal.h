@@ -52,6 +52,24 @@ void dtrec_print_event(FILE *out, const struct dtrec_ev *e, int json, int first)
 size_t dtrec_text_strn(FILE *out, const char *s, size_t max);
 size_t dtrec_text_str(FILE *out, const char *s);
 
+/*
+ * A record's arguments by name (names.c): what arg and arg2 mean for
+ * its event, arg2 split where it packs a flag (irq_post's coalesced,
+ * oob_switch's leave_inband); an unnamed argument only when not 0.
+ * The trace.dat fields, the Chrome args and decode's text use them.
+ */
+struct dtrec_arg {
+	const char *name;
+	uint32_t value;
+};
+unsigned int dtrec_event_args(const struct dtrec_ev *e, struct dtrec_arg out[4]);
+/* The names of arg, arg2 and its flag for an event; NULL: not used. */
+void dtrec_event_arg_names(unsigned int event, const char **a, const char **b,
+			   const char **c);
+/* arg2 as its named parts: the value (b) and the packed flag (c), else 0. */
+void dtrec_event_arg_split(unsigned int event, uint32_t arg2, uint32_t *b,
+			   uint32_t *c);
+
 static inline int dtrec_is_pow2(uint64_t v)
 {
 	return v && !(v & (v - 1));

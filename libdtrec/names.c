@@ -104,3 +104,68 @@ const char *dtrec_state_str(uint16_t state, char *buf, size_t len)
 	}
 	return buf;
 }
+
+/*
+ * What arg and arg2 mean, per event (linux/dovetail_recorder.h), under
+ * the names the trace.dat print formats use: a for arg, b for arg2 (or
+ * its low part), c for a flag packed in arg2. NULL: not used.
+ */
+static const struct {
+	const char *a, *b, *c;
+} argnames[DTREC_NR_EVENTS] = {
+	[DTREC_EV_IRQ_POST]		= { "irq", "stage", "coalesced" },
+	[DTREC_EV_IRQ_PLAY]		= { "irq", "stage", NULL },
+	[DTREC_EV_OOB_HANDLER_ENTRY]	= { "irq", NULL, NULL },
+	[DTREC_EV_OOB_HANDLER_EXIT]	= { "irq", NULL, NULL },
+	[DTREC_EV_LEAVE_INBAND]		= { "task", NULL, NULL },
+	[DTREC_EV_FINALIZE_OOB]		= { "task", NULL, NULL },
+	[DTREC_EV_SWITCHED_OOB]		= { "task", NULL, NULL },
+	[DTREC_EV_LEAVE_OOB]		= { "task", NULL, NULL },
+	[DTREC_EV_RESUME_INBAND]	= { "task", "rqlock_owner", NULL },
+	[DTREC_EV_OOB_SWITCH]		= { "prev", "next", "leave_inband" },
+	[DTREC_EV_INBAND_TAIL]		= { "task", NULL, NULL },
+	[DTREC_EV_NMI_RESTORE]		= { "stall_bits", NULL, NULL },
+	[DTREC_EV_FREEZE]		= { "reason", NULL, NULL },
+	[DTREC_EV_MARK]			= { "arg", "arg2", NULL },
+};
+
+void dtrec_event_arg_names(unsigned int event, const char **a, const char **b,
+			   const char **c)
+{
+	*a = event < DTREC_NR_EVENTS ? argnames[event].a : NULL;
+	*b = event < DTREC_NR_EVENTS ? argnames[event].b : NULL;
+	*c = event < DTREC_NR_EVENTS ? argnames[event].c : NULL;
+}
+
+/* arg2 split as its flag (c) dictates: the low part, and the flag. */
+void dtrec_event_arg_split(unsigned int event, uint32_t arg2, uint32_t *b,
+			   uint32_t *c)
+{
+	*b = arg2;
+	*c = 0;
+	if (event == DTREC_EV_IRQ_POST) {
+		*b = arg2 & ~(uint32_t)DTREC_POST_COALESCED;
+		*c = !!(arg2 & DTREC_POST_COALESCED);
+	} else if (event == DTREC_EV_OOB_SWITCH) {
+		*b = arg2 & ~DTREC_CSW_LEAVE_INBAND;
+		*c = !!(arg2 & DTREC_CSW_LEAVE_INBAND);
+	}
+}
+
+unsigned int dtrec_event_args(const struct dtrec_ev *e, struct dtrec_arg out[4])
+{
+	const char *a, *b, *c;
+	uint32_t vb, vc;
+	unsigned int n = 0;
+
+	dtrec_event_arg_names(e->event, &a, &b, &c);
+	dtrec_event_arg_split(e->event, e->arg2, &vb, &vc);
+	/* Unnamed but not zero (not written by format 1): still shown. */
+	if (a || e->arg)
+		out[n++] = (struct dtrec_arg){ a ? a : "arg", e->arg };
+	if (b || vb)
+		out[n++] = (struct dtrec_arg){ b ? b : "arg2", vb };
+	if (c)
+		out[n++] = (struct dtrec_arg){ c, vc };
+	return n;
+}

@@ -15,13 +15,27 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 CLI = os.path.join(ROOT, "tools", "dovetail-trace")
 GEN = os.path.join(ROOT, "tools", "dtrec-gen")
 
-TID = {"in-band": 0, "oob": 1, "in-band stalled": 10, "oob stalled": 11,
+# Ids (docs/export.md): CPU c is process BASE + c, its track t thread
+# 2 * BASE + 64 * c + t; a task keeps its pid, its oob track is 3 * BASE + pid.
+BASE = 1 << 22
+TID = {"in-band": 1, "oob": 2, "in-band stalled": 10, "oob stalled": 11,
        "in-band stalled, irqs pending": 12, "hard irqs off": 20}
+
+
+def cpu_of(pid):
+    assert pid >= BASE
+    return pid - BASE
+
+
+def track(x):
+    return (x["tid"] - 2 * BASE) % 64
 REQUIRED = {
     "M": {"name", "ph", "pid", "tid", "args"},
     "X": {"name", "cat", "ph", "pid", "tid", "ts", "dur", "args"},
     "i": {"name", "cat", "ph", "s", "pid", "tid", "ts", "args"},
     "C": {"name", "ph", "pid", "ts", "args"},
+    "s": {"name", "cat", "ph", "id", "pid", "tid", "ts"},
+    "f": {"name", "cat", "ph", "id", "pid", "tid", "ts", "bp"},
 }
 
 
@@ -72,7 +86,9 @@ def slices_agree(snap, doc):
     by = {}
     for x in (e for e in doc["traceEvents"] if e["ph"] == "X"):
         name = base(x["name"])
-        assert TID[name] == x["tid"]
+        if x["cat"] == "task":
+            continue        # the tasks' own tracks: test_task_tracks
+        assert TID[name] == track(x) and cpu_of(x["pid"]) == (x["tid"] - 2 * BASE) // 64
         assert (x["name"] != name) == ("open" in x["args"])
         by.setdefault(name, []).append(x)
     for name, (kind, key) in KIND.items():
@@ -105,6 +121,8 @@ def validate_schema(doc):
             assert ev["s"] in ("g", "p", "t")
         if ph == "C":
             assert all(isinstance(v, int) and v >= 0 for v in ev["args"].values())
+        if ph in "sf":
+            continue        # flows bind to the instants; checked in test_flows_and_task_tracks
         key = (ev["pid"], ev.get("tid"), ev["name"] if ph == "C" else None)
         tracks.setdefault(key, []).append(ev)
     for key, evs in tracks.items():
@@ -132,9 +150,11 @@ def test_schema_and_content(snap):
              if m["ph"] == "M" and m["name"] == "thread_name"}
     procs = {m["pid"]: m["args"]["name"] for m in trace
              if m["ph"] == "M" and m["name"] == "process_name"}
-    assert procs == {c: "CPU %d" % c for c in cpus}
+    assert {p: n for p, n in procs.items() if p >= BASE} == {BASE + c: "CPU %d" % c for c in cpus}
+    assert all(e["pid"] and e.get("tid", 1) for e in trace), "pid or tid 0"
     for c in cpus:
-        assert names[(c, 0)] == "in-band stage" and names[(c, 1)] == "oob stage"
+        assert names[(BASE + c, 2 * BASE + 64 * c + 1)] == "in-band stage"
+        assert names[(BASE + c, 2 * BASE + 64 * c + 2)] == "oob stage"
 
     by = slices_agree(snap, doc)
     # Stage residency: the two stages never overlap on a CPU, and every
@@ -142,15 +162,20 @@ def test_schema_and_content(snap):
     for c in cpus:
         starts = {e["ns"] for e in events if e["cpu"] == c}
         res = sorted((ns(x["ts"]), ns(x["dur"])) for n in ("in-band", "oob")
-                     for x in by.get(n, []) if x["pid"] == c)
+                     for x in by.get(n, []) if x["pid"] == BASE + c)
         assert res and all(a + d <= b for (a, d), (b, _) in zip(res, res[1:]))
         assert all(a in starts for a, _ in res)
 
     irq_events = [e for e in events if e["event"] in
                   ("irq_post", "irq_play", "oob_handler_entry", "oob_handler_exit")]
     instants = [e for e in trace if e["ph"] == "i" and e["cat"] == "irq"]
-    assert sorted((i["pid"], ns(i["ts"]), i["name"], i["args"]["arg"]) for i in instants) == \
+    assert sorted((cpu_of(i["pid"]), ns(i["ts"]), i["name"], i["args"]["irq"]) for i in instants) == \
         sorted((e["cpu"], e["ns"], e["event"], e["arg"]) for e in irq_events)
+    # Named args: oob_switch's next without the leave_inband bit, and the bit.
+    for i in (i for i in trace if i["ph"] == "i" and i["name"] == "oob_switch"):
+        e = [e for e in events if e["ns"] == ns(i["ts"]) and e["event"] == "oob_switch"][0]
+        assert (i["args"]["prev"], i["args"]["next"], i["args"]["leave_inband"]) == \
+            (e["arg"], e["arg2"] & 0x7fffffff, e["arg2"] >> 31)
 
     # Pending counters: the log is a set per CPU and stage, emptied of
     # what the data cannot show at each hole (a gap in positions).
@@ -164,7 +189,7 @@ def test_schema_and_content(snap):
                 continue
             stage = e["arg2"] & 0xff
             (pend[stage].add if e["event"] == "irq_post" else pend[stage].discard)(e["arg"])
-        counters = [e for e in trace if e["ph"] == "C" and e["pid"] == c]
+        counters = [e for e in trace if e["ph"] == "C" and e["pid"] == BASE + c]
         assert counters[-1]["args"] == {"inband": len(pend[0]), "oob": len(pend[1])}
 
 
@@ -177,7 +202,7 @@ def test_sample_agrees_with_audit():
     by = slices_agree(sample, doc)
     assert max(ns(x["dur"]) for x in by["hard irqs off"]) == 357757
     assert all(ns(x["dur"]) < 10**6 for x in by["hard irqs off"])
-    opened = [x for x in by["in-band stalled"] if x["pid"] == 1 and x["args"].get("open") == "end"]
+    opened = [x for x in by["in-band stalled"] if x["pid"] == BASE + 1 and x["args"].get("open") == "end"]
     assert len(opened) == 1 and ns(opened[0]["dur"]) > 800 * 10**6
 
 
@@ -191,7 +216,7 @@ def test_filter_cpu_and_window(snap):
     sel = json.loads(run("decode", "--json", *args, snap))["events"]
     assert sel and {e["cpu"] for e in sel} == {1}
     trace = [e for e in doc["traceEvents"] if e["ph"] != "M"]
-    assert trace and {e["pid"] for e in trace} == {1}
+    assert trace and {e["pid"] for e in trace if e.get("cat") != "task"} == {BASE + 1}
     for e in trace:
         assert mid <= ns(e["ts"]) <= end
         if e["ph"] == "X":
@@ -199,7 +224,7 @@ def test_filter_cpu_and_window(snap):
     # Each slice is the whole document's, clipped to the window.
     full = {(x["pid"], x["tid"], ns(x["ts"])): x for x in
             json.loads(run("export", "--format", "chrome", snap))["traceEvents"] if x["ph"] == "X"}
-    xs = [e for e in trace if e["ph"] == "X"]
+    xs = [e for e in trace if e["ph"] == "X" and e["cat"] != "task"]
     assert xs
     for x in xs:
         if not x["args"].get("clipped"):
@@ -214,3 +239,31 @@ def test_bad_input(tmp_path):
     r = subprocess.run([CLI, "export", "--format", "chrome", str(bad)],
                        capture_output=True, text=True)
     assert r.returncode != 0 and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_flows_and_task_tracks():
+    """Each measured IRQ wait is a flow from its post to its play; each
+    task is a process whose in-band and oob tracks show when it was
+    current (on which CPU), starting at one of its records there."""
+    sample = os.path.join(ROOT, "tests", "data", "sample.dtrec")
+    doc = json.loads(run("export", "--format", "chrome", sample))
+    validate_schema(doc)
+    trace = doc["traceEvents"]
+    starts = {e["id"]: e for e in trace if e["ph"] == "s"}
+    ends = {e["id"]: e for e in trace if e["ph"] == "f"}
+    assert starts.keys() == ends.keys()
+    assert len(starts) == json.loads(run("stats", "--json", sample))["sections"]["irq_wait"]["sections"]
+    posts = {(e["pid"], e["tid"], e["ts"]) for e in trace if e["ph"] == "i" and e["name"] == "irq_post"}
+    plays = {(e["pid"], e["tid"], e["ts"]) for e in trace if e["ph"] == "i" and e["name"] == "irq_play"}
+    for i, s in starts.items():
+        f = ends[i]
+        assert (s["pid"], s["tid"], s["ts"]) in posts and (f["pid"], f["tid"], f["ts"]) in plays
+        assert s["ts"] <= f["ts"] and s["name"] == f["name"]
+    events = json.loads(run("decode", "--json", sample))["events"]
+    at = {(e["cpu"], e["ns"], e["pid"]) for e in events}
+    tasks = [x for x in trace if x["ph"] == "X" and x["cat"] == "task"]
+    assert tasks and all(x["pid"] < BASE for x in tasks)
+    for x in tasks:
+        assert x["tid"] == (x["pid"] if x["name"].startswith("in-band") else 3 * BASE + x["pid"])
+        assert (x["args"]["cpu"], ns(x["ts"]), x["pid"]) in at or x["args"].get("clipped")
+    assert any(x["name"] == "oob" and x["pid"] == 45 for x in tasks)

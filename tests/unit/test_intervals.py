@@ -103,7 +103,7 @@ def report_agrees(snap):
         for key, name in (("inband_stall", "in-band stalled (open)"),
                           ("oob_stall", "oob stalled (open)"),
                           ("hard_irqs_off", "hard irqs off (open)")):
-            tail = [x for x in xs if x["pid"] == c and x["name"] == name
+            tail = [x for x in xs if x["pid"] == (1 << 22) + c and x["name"] == name
                     and x["args"]["open"] in ("end", "both")
                     and round((x["ts"] + x["dur"]) * 1000) == cpu["records"]["last_ns"]]
             cond = cpu[key]
@@ -113,7 +113,7 @@ def report_agrees(snap):
                                                            cpu["records"]["window_ns"])
             elif cond["state"] is False:
                 assert not tail, (c, key)
-        counters = [x for x in doc["traceEvents"] if x["ph"] == "C" and x["pid"] == c]
+        counters = [x for x in doc["traceEvents"] if x["ph"] == "C" and x["pid"] == (1 << 22) + c]
         if counters:
             last = counters[-1]["args"]
             assert [last["inband"], last["oob"]] == \
