@@ -643,7 +643,8 @@ int dtrec_export_tracedat(FILE *out, const struct dtrec_snapshot *s,
 			/* The model's CPUs are the same, in the same order. */
 			size_t ci = (size_t)(cv - pc.v);
 
-			cpu_pages(&b, cv, set.iv + set.cpu_first[ci],
+			/* No interval at all: iv is NULL (NULL + 0 is undefined). */
+			cpu_pages(&b, cv, set.iv ? set.iv + set.cpu_first[ci] : NULL,
 				  set.cpu_first[ci + 1] - set.cpu_first[ci]);
 		}
 		if (b.err)

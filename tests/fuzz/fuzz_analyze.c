@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * libFuzzer target: a snapshot stream through every analysis that
- * walks the records itself: the audit (text and JSON, with and without
+ * libFuzzer target: a snapshot stream read as dovetail-trace reads a
+ * file (dtrec_read_snapshot, header first), then through every
+ * analysis that walks the records itself: the audit (text and JSON, with and without
  * context), the records-only hang report, and the trace.dat, Chrome
  * and SVG exports, with filters and thresholds taken from the input's
  * size. Each must return a result or an error, never crash; the JSON
@@ -104,6 +105,32 @@ static void report(const struct dtrec_snapshot *s, size_t size)
 	}
 }
 
+/*
+ * The streaming reader never reads past what the header describes and
+ * agrees with dtrec_parse: a stream parse accepts is read whole, and
+ * what it reads is a prefix of the input.
+ */
+static void stream(const uint8_t *data, size_t size, int parsed)
+{
+	char err[DTREC_ERRLEN] = "";
+	void *buf = NULL;
+	size_t len = 0;
+	FILE *f = fmemopen((void *)data, size, "rb");
+	int rc;
+
+	if (!f)
+		return;		/* fmemopen refuses size 0 */
+	rc = dtrec_read_snapshot(f, &buf, &len, err, sizeof(err));
+	fclose(f);
+	if (rc && (!err[0] || strchr(err, '\n') || buf))
+		abort();
+	if (!rc && (len > size || memcmp(buf, data, len)))
+		abort();
+	if (parsed && (rc || len != size))
+		abort();
+	dtrec_free_buf(buf);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const export_fn fns[] = { tracedat, chrome, svg };
@@ -111,8 +138,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct dtrec_filter f;
 	char err[DTREC_ERRLEN] = "";
 	size_t i;
+	int rc = dtrec_parse(data, size, &s, err, sizeof(err));
 
-	if (dtrec_parse(data, size, &s, err, sizeof(err)))
+	stream(data, size, !rc);
+	if (rc)
 		return 0;	/* fuzz_parse checks the refusals */
 	audit(s, size);
 	report(s, size);
