@@ -76,6 +76,9 @@ int kt_view(struct kt *k, uint64_t addr, const struct dtrec_member *ms,
 	    size_t n, struct kt_view *v);
 void kt_view_free(struct kt_view *v);
 uint64_t kt_vu(const struct kt_view *v, const struct dtrec_member *m);
+/* Up to 8 members of struct type at addr, by name, in one read. */
+int kt_fields(struct kt *k, const char *type, uint64_t addr, size_t n,
+	      const char *const *names, uint64_t *vals);
 int64_t kt_vs(const struct kt_view *v, const struct dtrec_member *m);
 
 /* A C string of at most maxlen bytes, as valid UTF-8 (malloc'ed). */

@@ -476,51 +476,56 @@ int kt_check_dovetail(struct kt *k)
 	return kt_cpus(k);
 }
 
+int kt_fields(struct kt *k, const char *type, uint64_t addr, size_t n,
+	      const char *const *names, uint64_t *vals)
+{
+	struct dtrec_member m[8] = { { 0, 0, 0 } };
+	struct kt_view v;
+	size_t i;
+	int rc = n > 8 ? kt_fail(k, "too many members") : 0;
+
+	for (i = 0; !rc && i < n; i++)
+		rc = kt_member(k, type, names[i], &m[i]);
+	if (!rc)
+		rc = kt_view(k, addr, m, n, &v);
+	if (rc)
+		return rc;
+	for (i = 0; i < n; i++)
+		vals[i] = kt_vu(&v, &m[i]);
+	kt_view_free(&v);
+	return 0;
+}
+
 int kt_task_pid(struct kt *k, uint64_t task, int64_t *pid)
 {
-	struct dtrec_member m;
-	struct kt_view v;
+	static const char *const names[] = { "pid" };
+	uint64_t v;
 	int rc;
 
 	*pid = DTREC_NO_PID;
 	if (!task)
 		return 0;
-	rc = kt_member(k, "task_struct", "pid", &m);
+	rc = kt_fields(k, "task_struct", task, 1, names, &v);
 	if (!rc)
-		rc = kt_view(k, task, &m, 1, &v);
-	if (rc)
-		return rc;
-	*pid = kt_vs(&v, &m);
-	kt_view_free(&v);
-	return 0;
+		*pid = (int32_t)v;
+	return rc;
 }
 
 int kt_oob_stage(struct kt *k, int *present, char **name)
 {
-	struct dtrec_member m[2];
-	struct kt_view v;
-	uint64_t a, np;
+	static const char *const names[] = { "index", "name" };
+	uint64_t a, v[2];
 	int rc;
 
 	*present = 0;
 	*name = NULL;
 	if (kt_sym(k, "oob_stage", &a))
 		return 0;
-	rc = kt_member(k, "irq_stage", "index", &m[0]);
-	if (!rc)
-		rc = kt_member(k, "irq_stage", "name", &m[1]);
-	if (!rc)
-		rc = kt_view(k, a, m, 2, &v);
-	if (rc)
+	rc = kt_fields(k, "irq_stage", a, 2, names, v);
+	if (rc || !(int32_t)v[0])
 		return rc;
-	if (kt_vs(&v, &m[0])) {
-		*present = 1;
-		np = kt_vu(&v, &m[1]);
-		if (np)
-			rc = kt_cstr(k, np, 64, name);
-	}
-	kt_view_free(&v);
-	return rc;
+	*present = 1;
+	return v[1] ? kt_cstr(k, v[1], 64, name) : 0;
 }
 
 int kt_rq_member(struct kt *k, size_t i, const char *member, uint64_t *v)

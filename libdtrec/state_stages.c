@@ -29,47 +29,31 @@ static int hard_irqs(struct kt *k, size_t i)
 /* pid and stall_bits of a task, in one read. */
 static int task_bits(struct kt *k, uint64_t task, int64_t *pid, uint64_t *bits)
 {
-	struct dtrec_member m[2];
-	struct kt_view v;
-	int rc;
+	static const char *const names[] = { "pid", "stall_bits" };
+	uint64_t v[2] = { 0, 0 };
+	int rc = task ? kt_fields(k, "task_struct", task, 2, names, v) : 0;
 
-	*pid = DTREC_NO_PID;
-	*bits = 0;
-	if (!task)
-		return 0;
-	rc = kt_member(k, "task_struct", "pid", &m[0]);
-	if (!rc)
-		rc = kt_member(k, "task_struct", "stall_bits", &m[1]);
-	if (!rc)
-		rc = kt_view(k, task, m, 2, &v);
-	if (rc)
-		return rc;
-	*pid = kt_vs(&v, &m[0]);
-	*bits = kt_vu(&v, &m[1]);
-	kt_view_free(&v);
-	return 0;
+	*pid = task && !rc ? (int32_t)v[0] : DTREC_NO_PID;
+	*bits = v[1];
+	return rc;
 }
 
 int kt_cpu_refs(struct kt *k, size_t i, uint64_t *inflight, uint64_t *rqlock)
 {
-	struct dtrec_member m[2];
-	struct kt_view v;
-	uint64_t pd;
-	int rc;
+	static const char *const names[] = { "task_inflight", "rqlock_owner" };
+	uint64_t pd, v[2] = { 0, 0 };
+	int rc = 0;
 
-	*inflight = *rqlock = 0;
-	if (kt_member(k, "irq_pipeline_data", "task_inflight", &m[0]) ||
-	    kt_member(k, "irq_pipeline_data", "rqlock_owner", &m[1]))
-		return 0;
-	rc = kt_percpu(k, "irq_pipeline", i, &pd);
-	if (!rc)
-		rc = kt_view(k, pd, m, 2, &v);
-	if (rc)
-		return rc;
-	*inflight = kt_vu(&v, &m[0]);
-	*rqlock = kt_vu(&v, &m[1]);
-	kt_view_free(&v);
-	return 0;
+	/* Without CONFIG_DOVETAIL's members: none. */
+	if (kt_has_member(k, "irq_pipeline_data", names[0]) &&
+	    kt_has_member(k, "irq_pipeline_data", names[1])) {
+		rc = kt_percpu(k, "irq_pipeline", i, &pd);
+		if (!rc)
+			rc = kt_fields(k, "irq_pipeline_data", pd, 2, names, v);
+	}
+	*inflight = v[0];
+	*rqlock = v[1];
+	return rc;
 }
 
 static int cpu_state(struct kt *k, size_t i, struct dtrec_stage_cpu *c)
