@@ -5,7 +5,8 @@ hang report are decoded by libdtrec, in C; this module only hands it
 the debugger's primitives as ctypes callbacks, the way build_snapshot()
 hands it a reader for the rings. No callback lets an exception unwind
 through C: a failed read is -EFAULT, a missing symbol, type or member
--ENOENT.
+-ENOENT. A KeyboardInterrupt (Ctrl-C in gdb) makes every later callback
+fail at once, so that libdtrec stops, and is raised again when it returns.
 """
 import ctypes
 import errno
@@ -70,26 +71,44 @@ class CTarget(object):
     def __init__(self, target, warn=None):
         self.t = target
         self.warn = warn or (lambda msg: None)
+        self.interrupt = None
         self.ops = _Ops(_READ(self._read), _SYMBOL(self._symbol),
                         _TYPE_SIZE(self._type_size), _MEMBER(self._member),
                         _CPU_FLAGS(self._cpu_flags), _WARN(self._warn))
         self.c = _CTarget(ctypes.pointer(self.ops), None,
                           target.arch().encode())
 
+    def _stop(self, e):
+        """A BaseException that is no error (Ctrl-C): remembered, re-raised
+        by check(); an error: None."""
+        if not isinstance(e, Exception):
+            self.interrupt = e
+        return -errno.EINTR if self.interrupt else None
+
+    def check(self):
+        if self.interrupt:
+            raise self.interrupt
+
     def _read(self, _ctx, addr, buf, length):
+        if self.interrupt:
+            return -errno.EINTR
         try:
             data = self.t.read(addr, length)
             if len(data) != length:
                 return -errno.EFAULT
             ctypes.memmove(buf, data, length)
             return 0
-        except Exception:   # noqa: BLE001 - a callback must not unwind through C
-            return -errno.EFAULT
+        except BaseException as e:  # noqa: BLE001 - must not unwind through C
+            return self._stop(e) or -errno.EFAULT
 
     def _symbol(self, _ctx, name, out):
+        if self.interrupt:
+            return -errno.EINTR
         try:
             addr = self.t.symbol(_name(name))
-        except Exception:   # noqa: BLE001
+        except BaseException as e:  # noqa: BLE001
+            if self._stop(e):
+                return -errno.EINTR
             addr = None
         if addr is None:
             return -errno.ENOENT
@@ -97,24 +116,32 @@ class CTarget(object):
         return 0
 
     def _type_size(self, _ctx, name, out):
+        if self.interrupt:
+            return -errno.EINTR
         try:
             out[0] = self.t.type_size("struct " + _name(name))
             return 0
-        except Exception:   # noqa: BLE001
-            return -errno.ENOENT
+        except BaseException as e:  # noqa: BLE001
+            return self._stop(e) or -errno.ENOENT
 
     def _member(self, _ctx, stype, member, out):
+        if self.interrupt:
+            return -errno.EINTR
         try:
             off, size, nelem = self.t.member("struct " + _name(stype), _name(member))
-        except Exception:   # noqa: BLE001
-            return -errno.ENOENT
+        except BaseException as e:  # noqa: BLE001
+            return self._stop(e) or -errno.ENOENT
         out[0].offset, out[0].size, out[0].nelem = off, size, nelem or 0
         return 0
 
     def _cpu_flags(self, _ctx, cpu, rank, out):
+        if self.interrupt:
+            return -errno.EINTR
         try:
             flags = self.t.cpu_flags(cpu, rank)
-        except Exception:   # noqa: BLE001
+        except BaseException as e:  # noqa: BLE001
+            if self._stop(e):
+                return -errno.EINTR
             flags = None
         if flags is None:
             return -errno.ENOENT
@@ -122,10 +149,12 @@ class CTarget(object):
         return 0
 
     def _warn(self, _ctx, msg):
+        if self.interrupt:
+            return
         try:
             self.warn(_name(msg))
-        except Exception:   # noqa: BLE001
-            pass
+        except BaseException as e:  # noqa: BLE001
+            self._stop(e)
 
 
 def state_command(target, argv, warn):
@@ -138,6 +167,9 @@ def state_command(target, argv, warn):
     err = ctypes.create_string_buffer(libdtrec.ERRLEN)
     p = lib.dtrec_state_command_str(ctypes.byref(ct.c), len(words), arr, err,
                                     libdtrec.ERRLEN)
+    if p and ct.interrupt:
+        lib.dtrec_free_buf(p)
+    ct.check()
     if not p:
         raise DtError(_name(err.value) or "%s failed" % argv[0])
     try:
@@ -151,5 +183,7 @@ def fill_live(target, live_ptr, warn):
     lib = _lib()
     ct = CTarget(target, warn)
     err = ctypes.create_string_buffer(libdtrec.ERRLEN)
-    if lib.dtrec_state_live(ctypes.byref(ct.c), live_ptr, err, libdtrec.ERRLEN):
+    rc = lib.dtrec_state_live(ctypes.byref(ct.c), live_ptr, err, libdtrec.ERRLEN)
+    ct.check()
+    if rc:
         raise DtError(_name(err.value) or "cannot read the live state")

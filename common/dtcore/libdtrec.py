@@ -297,6 +297,8 @@ def build_snapshot(desc_bytes, read_fn, release=""):
     failure = []
 
     def _read(_ctx, addr, buf, length):
+        if failure and not isinstance(failure[0], Exception):
+            return -_EFAULT         # interrupted: no more reads
         try:
             data = read_fn(addr, length)
             if data is None or len(data) != length:
@@ -304,8 +306,11 @@ def build_snapshot(desc_bytes, read_fn, release=""):
                                  (0 if data is None else len(data), length, addr))
             ctypes.memmove(buf, bytes(data), length)
             return 0
-        except Exception as e:  # a callback must not unwind through C
-            failure.append(e)
+        except BaseException as e:  # a callback must not unwind through C
+            if isinstance(e, Exception):
+                failure.append(e)
+            else:
+                failure.insert(0, e)
             return -_EFAULT
 
     cb = _READ_FN(_read)
@@ -315,6 +320,10 @@ def build_snapshot(desc_bytes, read_fn, release=""):
     rc = lib.dtrec_build_snapshot(desc, len(desc), cb, None,
                                   (release or "").encode(), ctypes.byref(out),
                                   ctypes.byref(outlen), err, ERRLEN)
+    if failure and not isinstance(failure[0], Exception):
+        if not rc:
+            lib.dtrec_free_buf(out)
+        raise failure[0]            # Ctrl-C: the debugger's to handle
     if rc:
         msg = _msg(err)
         if failure:

@@ -330,3 +330,22 @@ def test_arm64_tables(release, table):
     assert (got[30]["class"], got[30]["tlf"], got[30]["tif"]) == \
         ("oob-blocked", ["OOB", "DOVETAIL"], ["MAYDAY"])
     assert got[31]["class"] == "migrating"
+
+
+def test_interrupt_stops_the_walk():
+    """Ctrl-C inside a read (gdb raises KeyboardInterrupt there): libdtrec
+    gets no more memory and the interrupt reaches the debugger."""
+    fk = FakeKernel(ncpus=2)
+    for i in range(50):
+        fk.task(100 + i, "t%d" % i, status=0x20)
+    orig, n = fk.t.read, [0]
+
+    def read(addr, size):
+        n[0] += 1
+        if n[0] == 30:
+            raise KeyboardInterrupt()
+        return orig(addr, size)
+    fk.t.read = read
+    with pytest.raises(KeyboardInterrupt):
+        collect("tasks", fk)
+    assert n[0] == 30
