@@ -247,6 +247,12 @@ int dtrec_export_chrome(FILE *out, const struct dtrec_snapshot *s,
 int dtrec_export_svg(FILE *out, const struct dtrec_snapshot *s,
 		     const struct dtrec_filter *f);
 /*
+ * The one line for an export refused by its size bound (-E2BIG from
+ * dtrec_export_svg(): the window the filter chose holds more records
+ * than an SVG shows), naming the options; NULL for any other rc.
+ */
+const char *dtrec_export_limit(const char *format, int rc);
+/*
  * The export command of every front end: "--format tracedat|chrome|svg
  * -o FILE [filters]" (or "FORMAT FILE [filters]"), written to FILE,
  * whose name goes to path. 0 or a negative errno with err[] set.

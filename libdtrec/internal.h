@@ -70,6 +70,24 @@ void dtrec_event_arg_names(unsigned int event, const char **a, const char **b,
 void dtrec_event_arg_split(unsigned int event, uint32_t arg2, uint32_t *b,
 			   uint32_t *c);
 
+/*
+ * The first verdict of the report on the records alone (report.c),
+ * for the SVG's marker: 1 and *vb set, 0 for no hang signature, or a
+ * negative errno.
+ */
+struct dtrec_verdict_brief {
+	uint32_t cpu;
+	int timed;		/* since is known */
+	uint64_t since, freeze;
+	char msg[320];
+};
+int dtrec_report_first_verdict(const struct dtrec_snapshot *s,
+			       struct dtrec_verdict_brief *vb);
+
+/* The most records an SVG draws (export_svg.c; -E2BIG past it, see
+ * dtrec_export_limit()). */
+#define DTREC_SVG_MAX_RECORDS	20000
+
 static inline int dtrec_is_pow2(uint64_t v)
 {
 	return v && !(v & (v - 1));

@@ -119,6 +119,18 @@ static int take(int *argc, char **argv, int i, int n)
 	return i - 1;
 }
 
+#define STR_(x)	#x
+#define STR(x)	STR_(x)
+
+const char *dtrec_export_limit(const char *format, int rc)
+{
+	if (rc == -E2BIG && format && !strcmp(format, "svg"))
+		return "svg export: the window holds more than the "
+		       STR(DTREC_SVG_MAX_RECORDS)
+		       " records an SVG shows; narrow it with --from/--to, --cpu or --last";
+	return NULL;
+}
+
 int dtrec_export_command(const struct dtrec_snapshot *s, int argc, char **argv,
 			 char *path, size_t pathlen, char *err, size_t errlen)
 {
@@ -179,7 +191,9 @@ int dtrec_export_command(const struct dtrec_snapshot *s, int argc, char **argv,
 		rc = dtrec_export_chrome(o.f, s, &f);
 	else
 		rc = dtrec_export_svg(o.f, s, &f);
-	if (rc < 0 && strcmp(fmt, "tracedat"))
+	if (dtrec_export_limit(fmt, rc))
+		dtrec_seterr(err, errlen, rc, "%s", dtrec_export_limit(fmt, rc));
+	else if (rc < 0 && strcmp(fmt, "tracedat"))
 		dtrec_seterr(err, errlen, rc, "export %s failed: %s", fmt, strerror(-rc));
 	/* A write error (ENOSPC, ...) explains a failed export best. */
 	wrc = dtrec_out_close(&o, rc < 0, werr, sizeof(werr));

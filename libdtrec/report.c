@@ -1793,70 +1793,86 @@ static void report_free(struct report *r)
 	dtrec_intervals_free(&r->iv);
 }
 
-int dtrec_report(FILE *out, const struct dtrec_snapshot *s,
-		 const struct dtrec_live *live, const struct dtrec_report_opts *o,
-		 int json, char *err, size_t errlen)
+/*
+ * Everything but the output: the pages and the sorted verdicts in r.
+ * On error r is freed and err[] says why.
+ */
+static int report_run(struct report *r, const struct dtrec_snapshot *s,
+		      const struct dtrec_live *live, const struct dtrec_report_opts *o,
+		      char *err, size_t errlen)
 {
-	struct report r;
 	size_t i;
 	int rc, valid = 0;
 
-	if (!out || (!s && !live) || (s && s->nr_events && !s->events))
-		return dtrec_seterr(err, errlen, -EINVAL, "missing argument");
-	memset(&r, 0, sizeof(r));
-	r.s = s;
-	r.live = live;
+	memset(r, 0, sizeof(*r));
+	r->s = s;
+	r->live = live;
 	if (o)
-		r.o = *o;
-	if (!r.o.last)
-		r.o.last = DEF_LAST;
-	if (!r.o.oob_stall_ns)
-		r.o.oob_stall_ns = DEF_OOB_STALL_NS;
-	if (!r.o.inband_stall_ns)
-		r.o.inband_stall_ns = DEF_INBAND_STALL_NS;
-	if (!r.o.migrating_ns)
-		r.o.migrating_ns = DEF_MIGRATING_NS;
-	if (!r.o.hard_off_ns)
-		r.o.hard_off_ns = DEF_HARD_OFF_NS;
-	r.mask = s && s->hdr.event_mask ? s->hdr.event_mask : DTREC_ALL_CLASSES;
+		r->o = *o;
+	if (!r->o.last)
+		r->o.last = DEF_LAST;
+	if (!r->o.oob_stall_ns)
+		r->o.oob_stall_ns = DEF_OOB_STALL_NS;
+	if (!r->o.inband_stall_ns)
+		r->o.inband_stall_ns = DEF_INBAND_STALL_NS;
+	if (!r->o.migrating_ns)
+		r->o.migrating_ns = DEF_MIGRATING_NS;
+	if (!r->o.hard_off_ns)
+		r->o.hard_off_ns = DEF_HARD_OFF_NS;
+	r->mask = s && s->hdr.event_mask ? s->hdr.event_mask : DTREC_ALL_CLASSES;
 	/* The freeze time: the newest valid record of any CPU. */
 	for (i = 0; s && i < s->nr_events; i++)
 		if (s->events[i].status == DTREC_OK) {
-			if (!valid++ || s->events[i].ns > r.freeze)
-				r.freeze = s->events[i].ns;
+			if (!valid++ || s->events[i].ns > r->freeze)
+				r->freeze = s->events[i].ns;
 		}
 	if (!valid && !live)
 		return dtrec_seterr(err, errlen, -ENODATA,
 			"no valid record in the snapshot (%zu slots, all torn, stale or empty): nothing to report on",
 			s->nr_events);
 	if (!valid)
-		r.s = NULL;	/* the state alone (docs/report.md) */
-	rc = r.s ? dtrec_intervals_build(&r.iv, s) : 0;
+		r->s = NULL;	/* the state alone (docs/report.md) */
+	rc = r->s ? dtrec_intervals_build(&r->iv, s) : 0;
 	if (rc)
 		return dtrec_seterr(err, errlen, rc, "out of memory");
-	r.pc = &r.iv.pc;
-	rc = build_cpus(&r);
+	r->pc = &r->iv.pc;
+	rc = build_cpus(r);
 	if (!rc)
-		rc = index_tasks(&r);
+		rc = index_tasks(r);
 	if (!rc) {
-		for (i = 0; i < r.nr && !r.err; i++)
-			derive_cpu(&r, &r.c[i]);
-		scan_migrations(&r);
-		for (i = 0; i < r.nr && !r.err; i++)
-			resolve_cpu(&r, &r.c[i]);
-		if (!r.err)
-			resolve_tasks(&r);
-		for (i = 0; i < r.nr && !r.err; i++)
-			cpu_verdicts(&r, &r.c[i]);
-		rc = r.err;
+		for (i = 0; i < r->nr && !r->err; i++)
+			derive_cpu(r, &r->c[i]);
+		scan_migrations(r);
+		for (i = 0; i < r->nr && !r->err; i++)
+			resolve_cpu(r, &r->c[i]);
+		if (!r->err)
+			resolve_tasks(r);
+		for (i = 0; i < r->nr && !r->err; i++)
+			cpu_verdicts(r, &r->c[i]);
+		rc = r->err;
 	}
 	if (rc) {
-		report_free(&r);
+		report_free(r);
 		return dtrec_seterr(err, errlen, rc, "%s",
 			rc == -ENOMEM ? "out of memory" : "too much live state");
 	}
-	if (r.nv > 1)
-		qsort(r.v, r.nv, sizeof(*r.v), cmp_verdict);
+	if (r->nv > 1)
+		qsort(r->v, r->nv, sizeof(*r->v), cmp_verdict);
+	return 0;
+}
+
+int dtrec_report(FILE *out, const struct dtrec_snapshot *s,
+		 const struct dtrec_live *live, const struct dtrec_report_opts *o,
+		 int json, char *err, size_t errlen)
+{
+	struct report r;
+	int rc;
+
+	if (!out || (!s && !live) || (s && s->nr_events && !s->events))
+		return dtrec_seterr(err, errlen, -EINVAL, "missing argument");
+	rc = report_run(&r, s, live, o, err, errlen);
+	if (rc)
+		return rc;
 	if (json)
 		print_json(out, &r);
 	else
@@ -1865,6 +1881,31 @@ int dtrec_report(FILE *out, const struct dtrec_snapshot *s,
 	report_free(&r);
 	if (ferror(out))
 		return dtrec_seterr(err, errlen, -EIO, "write error");
+	return rc;
+}
+
+int dtrec_report_first_verdict(const struct dtrec_snapshot *s,
+			       struct dtrec_verdict_brief *vb)
+{
+	struct report r;
+	char err[DTREC_ERRLEN];
+	int rc;
+
+	memset(vb, 0, sizeof(*vb));
+	if (!s || (s->nr_events && !s->events))
+		return -EINVAL;
+	rc = report_run(&r, s, NULL, NULL, err, sizeof(err));
+	if (rc)
+		return rc;
+	if (r.nv) {
+		vb->cpu = r.v[0].cpu;
+		vb->timed = r.v[0].timed;
+		vb->since = r.v[0].since;
+		vb->freeze = r.freeze;
+		snprintf(vb->msg, sizeof(vb->msg), "%s", r.v[0].msg);
+	}
+	rc = r.nv ? 1 : 0;
+	report_free(&r);
 	return rc;
 }
 

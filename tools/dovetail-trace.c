@@ -278,6 +278,8 @@ static int cmd_export(const struct args *a, const struct dtrec_snapshot *s,
 		fail(1, "%s", werr);
 	if (rc == -ENOSYS)
 		fail(1, "%s export is not built into this libdtrec", a->format);
+	if (dtrec_export_limit(a->format, rc))
+		fail(1, "%s", dtrec_export_limit(a->format, rc));
 	if (rc < 0)
 		fail(1, "%s export failed: %s", a->format,
 		     err[0] ? err : strerror(-rc));

@@ -8,6 +8,7 @@ for the whole snapshot and for a --from/--to window.
 import json
 import os
 import re
+import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 
@@ -62,17 +63,19 @@ def ticks(events):
 
 
 def shapes(svg_text):
+    """Counts of the bars and ticks in the CPU rows, by class."""
     root = ET.fromstring(svg_text)
     assert root.tag == SVG + "svg"
     counts = {}
-    for el in root.iter():
-        cls = el.get("class")
-        if el.tag in (SVG + "rect", SVG + "line") and cls not in (None, "axis"):
-            counts[cls] = counts.get(cls, 0) + 1
-            if el.tag == SVG + "rect":
-                x, w = float(el.get("x")), float(el.get("width"))
-                assert 90.0 <= x and x + w <= float(root.get("width")) + 0.5
     rows = [g for g in root.iter(SVG + "g") if g.get("class") == "cpu"]
+    for g in rows:
+        for el in g.iter():
+            cls = el.get("class")
+            if el.tag in (SVG + "rect", SVG + "line") and cls not in ("verdict", "task-event"):
+                counts[cls] = counts.get(cls, 0) + 1
+                if el.tag == SVG + "rect":
+                    x, w = float(el.get("x")), float(el.get("width"))
+                    assert 110.0 <= x and x + w <= float(root.get("width")) + 0.5
     return counts, rows, root
 
 
@@ -104,7 +107,7 @@ def test_window_and_cpu(snap, tmp_path):
     assert {k: v for k, v in counts.items() if k.startswith("irq-")} == \
         {k: v for k, v in ticks(sel).items() if v}
     # Bars are sections clipped to the window, inside the plot.
-    for r in root.iter(SVG + "rect"):
+    for r in (r for g in rows for r in g.iter(SVG + "rect")):
         if r.get("class").split()[0] in BARS:
             m = re.search(r"(\d+)\.\.(\d+) ns", r.find(SVG + "title").text)
             assert int(m.group(2)) >= lo and int(m.group(1)) <= hi
@@ -132,10 +135,95 @@ def test_sample_agrees_with_audit(tmp_path):
     audit = json.loads(subprocess.run([CLI, "audit", "--json", sample], capture_output=True,
                                       text=True).stdout)["measurements"]["hard_off"]
     durs = []
-    for r in root.iter(SVG + "rect"):
+    for r in (r for g in rows for r in g.iter(SVG + "rect")):
         if r.get("class") == "hard-off":
             m = re.search(r"(\d+)\.\.(\d+) ns", r.find(SVG + "title").text)
             durs.append(int(m.group(2)) - int(m.group(1)))
     assert (len(durs), max(durs)) == (audit["sections"], audit["max_ns"]) == (402, 357757)
-    opened = [r for r in root.iter(SVG + "rect") if r.get("class") == "stall-inband open"]
+    opened = [r for g in rows for r in g.iter(SVG + "rect") if r.get("class") == "stall-inband open"]
     assert any("still on at the end" in r.find(SVG + "title").text for r in opened)
+
+
+RSVG = shutil.which("rsvg-convert")
+LEGEND = ["in-band stage", "oob stage", "in-band stage stalled", "oob stage stalled",
+          "hard IRQs off", "open: cut by the data's edge, not measured",
+          "IRQ posted (upper tick)", "IRQ played (lower tick)", "IRQs pending, in-band log",
+          "IRQs pending, oob log", "mark or freeze record", "task event (migration, switch)",
+          "freeze time", "the report's verdict, since when"]
+
+
+def text_fits(t, width):
+    """A label's extent (monospace 10 px: 6 px a character) inside the picture."""
+    x, n = float(t.get("x")), len("".join(t.itertext())) * 6.0
+    size = float(t.get("font-size", 10)) / 10.0
+    n *= size
+    lo, hi = {"start": (x, x + n), "end": (x - n, x),
+              "middle": (x - n / 2, x + n / 2)}[t.get("text-anchor", "start")]
+    return lo >= 0 and hi <= width
+
+
+@pytest.mark.skipif(RSVG is None, reason="rsvg-convert is not installed (apt install librsvg2-bin)")
+def test_sample_picture_has_every_part(tmp_path):
+    """The sample rendered by librsvg: well-formed, and with a legend, a
+    readable axis relative to the freeze, labels inside the picture, the
+    freeze, marks, task events, pending counts and the report's verdict."""
+    sample = os.path.join(ROOT, "tests", "data", "sample.dtrec")
+    svg = tmp_path / "s.svg"
+    run("export", "--format", "svg", "-o", svg, sample)
+    png = tmp_path / "s.png"
+    r = subprocess.run([RSVG, "-o", str(png), str(svg)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    head = png.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n"
+    root = ET.parse(svg).getroot()
+    width = float(root.get("width"))
+    assert int.from_bytes(head[16:20], "big") == int(width)
+
+    texts = list(root.iter(SVG + "text"))
+    assert all(text_fits(t, width) for t in texts), \
+        [("".join(t.itertext()), t.get("x")) for t in texts if not text_fits(t, width)]
+    legend = [g for g in root.iter(SVG + "g") if g.get("class") == "legend"]
+    assert len(legend) == 1
+    assert ["".join(t.itertext()) for t in legend[0].iter(SVG + "text")
+            if t.get("class") == "legend-label"] == LEGEND
+    # The axis: 0 at the freeze, offsets in ms before it.
+    title = "".join([t for t in texts if t.get("class") == "title"][0].itertext())
+    assert "times from the freeze at 1741434108 ns" in title
+    ticks_ = ["".join(t.itertext()) for t in texts if t.get("class") == "tick"]
+    assert "0" in ticks_ and "\u2212800 ms" in ticks_
+    assert all(re.fullmatch(r"0|[+\u2212]\d+ (ns|\u00b5s|ms|s)", t) for t in ticks_)
+    verdict = "".join([t for t in texts if t.get("class") == "verdict-text"][0].itertext())
+    report = json.loads(subprocess.run([CLI, "report", "--json", sample], capture_output=True,
+                                       text=True).stdout)
+    assert verdict == "verdict: " + report["summary"]
+    rows = {g.get("id"): g for g in root.iter(SVG + "g") if g.get("class") == "cpu"}
+    band = [r for r in rows["cpu1"].iter(SVG + "rect") if r.get("class") == "verdict"]
+    assert len(band) == 1 and band[0].find(SVG + "title").text == report["summary"]
+    classes = {el.get("class") for el in root.iter()}
+    assert {"freeze", "mark", "task-event", "pending-inband", "irq-post", "irq-play",
+            "stall-inband open"} <= classes
+    counts = ["".join(t.itertext()) for t in texts if "pending-count" in (t.get("class") or "")]
+    assert counts == ["pending: 2 ib, 0 oob", "pending: 5 ib, 1 oob"]
+
+
+def test_size_bound(tmp_path):
+    """Past 20000 records: an open window is cut to the last ones before
+    the freeze, with a note; a window the user chose is refused with one
+    line naming the options."""
+    big = tmp_path / "big.snap"
+    with open(big, "wb") as f:
+        subprocess.run([GEN, "--cpus", "2", "--records", "16384", "--events", "40000",
+                        "--seed", "3"], stdout=f, check=True)
+    out = tmp_path / "big.svg"
+    run("export", "--format", "svg", "-o", out, big)
+    root = ET.parse(out).getroot()
+    note = ["".join(t.itertext()) for t in root.iter(SVG + "text") if t.get("class") == "note"]
+    assert note == ["automatic window: the last 20000 of 32768 records, up to the freeze; "
+                    "choose another with --from/--to, --cpu or --last"]
+    assert sum(1 for g in root.iter(SVG + "g") if g.get("class") == "cpu") == 2
+    r = subprocess.run([CLI, "export", "--format", "svg", "--from", "1", "-o",
+                        str(tmp_path / "no.svg"), str(big)], capture_output=True, text=True)
+    assert r.returncode == 1 and not (tmp_path / "no.svg").exists()
+    assert r.stderr.strip().splitlines() == [
+        "dovetail-trace: svg export: the window holds more than the 20000 records an SVG "
+        "shows; narrow it with --from/--to, --cpu or --last"]
