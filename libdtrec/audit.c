@@ -708,15 +708,13 @@ static void print_json(FILE *out, const struct audit *a)
 
 static void text_event(FILE *out, const struct dtrec_ev *e, int mark)
 {
-	char st[96];
-
-	fprintf(out, "  %s [%03u] %llu.%09llu %-17s pid=%u arg=%u arg2=%u state=%s%s\n",
+	fprintf(out, "  %s [%03u] %llu.%09llu %-17s pid=%u",
 		mark ? ">" : " ", e->cpu, (unsigned long long)(e->ns / 1000000000ULL),
 		(unsigned long long)(e->ns % 1000000000ULL),
-		dtrec_event_name(e->event), e->pid, e->arg, e->arg2,
-		dtrec_state_str(e->state, st, sizeof(st)),
-		e->status == DTREC_TORN ? " (torn)" :
-		e->status == DTREC_STALE ? " (stale)" : "");
+		dtrec_event_name(e->event), e->pid);
+	dtrec_print_args(out, e);
+	fputs(e->status == DTREC_TORN ? " (torn)\n" :
+	      e->status == DTREC_STALE ? " (stale)\n" : "\n", out);
 }
 
 static void text_measure(FILE *out, const struct measure *m, const char *what)

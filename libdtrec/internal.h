@@ -61,8 +61,11 @@ size_t dtrec_text_str(FILE *out, const char *s);
 struct dtrec_arg {
 	const char *name;
 	uint32_t value;
+	int hex;		/* printed 0x%x, as trace-cmd does (stall_bits) */
 };
 unsigned int dtrec_event_args(const struct dtrec_ev *e, struct dtrec_arg out[4]);
+/* " irq=4355 stage=0 coalesced=1 state=IS|HOFF": a record's text tail. */
+void dtrec_print_args(FILE *out, const struct dtrec_ev *e);
 /* The names of arg, arg2 and its flag for an event; NULL: not used. */
 void dtrec_event_arg_names(unsigned int event, const char **a, const char **b,
 			   const char **c);

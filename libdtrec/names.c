@@ -84,11 +84,8 @@ const char *dtrec_state_str(uint16_t state, char *buf, size_t len)
 
 	if (!buf || !len)
 		return "";
+	/* No flag: nothing, as trace-cmd prints __print_flags() of 0. */
 	buf[0] = '\0';
-	if (!state) {
-		snprintf(buf, len, "-");
-		return buf;
-	}
 	for (bit = 0; bit < 16 && used < len; bit++) {
 		if (!(state & (1U << bit)))
 			continue;
@@ -162,10 +159,11 @@ unsigned int dtrec_event_args(const struct dtrec_ev *e, struct dtrec_arg out[4])
 	dtrec_event_arg_split(e->event, e->arg2, &vb, &vc);
 	/* Unnamed but not zero (not written by format 1): still shown. */
 	if (a || e->arg)
-		out[n++] = (struct dtrec_arg){ a ? a : "arg", e->arg };
+		out[n++] = (struct dtrec_arg){ a ? a : "arg", e->arg,
+					       e->event == DTREC_EV_NMI_RESTORE };
 	if (b || vb)
-		out[n++] = (struct dtrec_arg){ b ? b : "arg2", vb };
+		out[n++] = (struct dtrec_arg){ b ? b : "arg2", vb, 0 };
 	if (c)
-		out[n++] = (struct dtrec_arg){ c, vc };
+		out[n++] = (struct dtrec_arg){ c, vc, 0 };
 	return n;
 }

@@ -34,9 +34,19 @@ static void json_state(FILE *out, uint16_t state)
 	fputc(']', out);
 }
 
+void dtrec_print_args(FILE *out, const struct dtrec_ev *e)
+{
+	struct dtrec_arg a[4];
+	unsigned int n = dtrec_event_args(e, a), k;
+	char st[96];
+
+	for (k = 0; k < n; k++)
+		fprintf(out, a[k].hex ? " %s=0x%x" : " %s=%u", a[k].name, a[k].value);
+	fprintf(out, " state=%s", dtrec_state_str(e->state, st, sizeof(st)));
+}
+
 void dtrec_print_event(FILE *out, const struct dtrec_ev *e, int json, int first)
 {
-	char st[96];
 
 	if (json) {
 		fprintf(out, "%s{\"cpu\":%u,\"pos\":%llu,\"ns\":%llu,\"event\":\"%s\",\"pid\":%u,\"arg\":%u,\"arg2\":%u,\"state\":",
@@ -48,13 +58,13 @@ void dtrec_print_event(FILE *out, const struct dtrec_ev *e, int json, int first)
 			status_name[e->status <= DTREC_STALE ? e->status : DTREC_STALE]);
 		return;
 	}
-	fprintf(out, "[%03u] %llu.%09llu %s pid=%u arg=%u arg2=%u state=%s%s\n",
-		e->cpu, (unsigned long long)(e->ns / 1000000000ULL),
+	fprintf(out, "[%03u] %llu.%09llu %s pid=%u", e->cpu,
+		(unsigned long long)(e->ns / 1000000000ULL),
 		(unsigned long long)(e->ns % 1000000000ULL),
-		dtrec_event_name(e->event), e->pid, e->arg, e->arg2,
-		dtrec_state_str(e->state, st, sizeof(st)),
-		e->status == DTREC_TORN ? " TORN" :
-		e->status == DTREC_STALE ? " STALE" : "");
+		dtrec_event_name(e->event), e->pid);
+	dtrec_print_args(out, e);
+	fputs(e->status == DTREC_TORN ? " TORN\n" :
+	      e->status == DTREC_STALE ? " STALE\n" : "\n", out);
 }
 
 /* Index of the first event to print so that at most f->last are shown. */
@@ -205,8 +215,9 @@ static void stats_json(FILE *out, const struct dtrec_snapshot *s,
 
 	fputs("{\"command\":\"stats\",\"release\":", out);
 	dtrec_json_strn(out, h->release, sizeof(h->release));
-	fprintf(out, ",\"clock_hz\":%llu,\"event_mask\":%u,\"frozen\":%u,\"freeze_reason\":\"%s\",\"freeze_cpu\":%u,\"overhead_ps\":%u,\"cpus\":[",
-		(unsigned long long)h->clock_hz, h->event_mask, h->frozen,
+	/* frozen is a bool, as in report --json (docs/json.md). */
+	fprintf(out, ",\"clock_hz\":%llu,\"event_mask\":%u,\"frozen\":%s,\"freeze_reason\":\"%s\",\"freeze_cpu\":%u,\"overhead_ps\":%u,\"cpus\":[",
+		(unsigned long long)h->clock_hz, h->event_mask, h->frozen ? "true" : "false",
 		dtrec_freeze_name(h->freeze_reason), h->freeze_cpu, h->overhead_ps);
 	for (i = 0; i < s->nr_cpus; i++) {
 		const struct dtrec_cpu_info *c = &s->cpus[i];

@@ -92,3 +92,34 @@ def expected_cpus(truth):
 def run_cli(*args, stdin=None):
     return subprocess.run([CLI] + [str(a) for a in args], capture_output=True,
                           text=True, input=stdin)
+
+
+# What arg and arg2 mean per event (linux/dovetail_recorder.h), under the
+# names decode, trace.dat and the Chrome export give them: (arg, arg2, flag).
+ARG_NAMES = {
+    "irq_post": ("irq", "stage", "coalesced"), "irq_play": ("irq", "stage", None),
+    "oob_handler_entry": ("irq", None, None), "oob_handler_exit": ("irq", None, None),
+    "leave_inband": ("task", None, None), "finalize_oob": ("task", None, None),
+    "switched_oob": ("task", None, None), "leave_oob": ("task", None, None),
+    "inband_tail": ("task", None, None), "resume_inband": ("task", "rqlock_owner", None),
+    "oob_switch": ("prev", "next", "leave_inband"), "nmi_restore": ("stall_bits", None, None),
+    "freeze": ("reason", None, None), "mark": ("arg", "arg2", None),
+}
+FLAG_BIT = {"irq_post": 8, "oob_switch": 31}
+
+
+def named_args(event, arg, arg2):
+    """decode's text for a record's arguments: ' irq=25 stage=0 coalesced=0'."""
+    a, b, c = ARG_NAMES.get(event, (None, None, None))
+    flag = 0
+    if c:
+        flag = (arg2 >> FLAG_BIT[event]) & 1
+        arg2 &= ~(1 << FLAG_BIT[event])
+    out = ""
+    if a or arg:
+        out += (" %s=0x%x" if event == "nmi_restore" else " %s=%d") % (a or "arg", arg)
+    if b or arg2:
+        out += " %s=%d" % (b or "arg2", arg2)
+    if c:
+        out += " %s=%d" % (c, flag)
+    return out

@@ -6,7 +6,7 @@ import struct
 import pytest
 
 from dtrec_testlib import (EVENTS, expected_cpus, expected_events, gen, make,
-                          run_cli)
+                          named_args, run_cli)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -93,9 +93,9 @@ def test_text_decode(snap):
     evs = expected_events(truth)
     assert len(lines) == len(evs)
     for line, e in zip(lines, evs):
-        head = "[%03d] %d.%09d %s pid=%d arg=%d arg2=%d " % (
+        head = "[%03d] %d.%09d %s pid=%d%s state=" % (
             e["cpu"], e["ns"] // 10**9, e["ns"] % 10**9, e["event"], e["pid"],
-            e["arg"], e["arg2"])
+            named_args(e["event"], e["arg"], e["arg2"]))
         assert line.startswith(head), (line, head)
         flag = {"ok": "", "torn": " TORN", "stale": " STALE"}[e["status"]]
         assert line.endswith(flag)
@@ -117,6 +117,7 @@ def test_stats(snap):
     for got, want in zip(doc["cpus"], expected_cpus(truth)):
         for k in want:
             assert got[k] == want[k]
+    assert doc["frozen"] in (True, False)   # a bool, as in report --json
     lines = run_cli("stats", path).stdout.splitlines()
     total = [ln for ln in lines if ln.startswith("total ")]
     assert total == [lines[-12]] and total[0].startswith("total %d events" % len(ok))

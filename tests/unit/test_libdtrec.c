@@ -506,7 +506,7 @@ static void test_output(void)
 		free(json);
 		txt = dtrec_trace_str(s, NULL, 0);
 		CHECK(txt && !strcmp(txt,
-			"[000] 12.345678901 irq_post pid=42 arg=3755744309 arg2=7 state=IS|OOB|HOFF\n"));
+			"[000] 12.345678901 irq_post pid=42 irq=3755744309 stage=7 coalesced=0 state=IS|OOB|HOFF\n"));
 		free(txt);
 		m = open_memstream(&st, &stlen);
 		CHECK(m && dtrec_print_stats(m, s, 1) == 0);
@@ -533,7 +533,7 @@ static void test_names(void)
 	CHECK(dtrec_event_class(DTREC_EV_OOB_SWITCH) == DTREC_C_TASK);
 	CHECK(dtrec_event_class(999) == -1);
 	CHECK(!strcmp(dtrec_class_name(DTREC_C_IRQ_LOG), "irq"));
-	CHECK(!strcmp(dtrec_state_str(0, buf, sizeof(buf)), "-"));
+	CHECK(!strcmp(dtrec_state_str(0, buf, sizeof(buf)), ""));
 	CHECK(!strcmp(dtrec_state_str(0xff, buf, sizeof(buf)),
 		      "IS|OS|OOB|PIPE|HOFF|NMI|HIRQ|TOOB"));
 	CHECK(!strcmp(dtrec_state_str(0x101, buf, sizeof(buf)), "IS|bit8"));
