@@ -25,6 +25,24 @@ class DumpError(Exception):
     pass
 
 
+def unreadable(kernel, fmt):
+    """Why dumps of `fmt` from this kernel's guests cannot be read here,
+    or None. QEMU 7.2 writes an aarch64 guest's kdump file in 64 KiB
+    blocks (its dump page size for arm) while the kernel's pages are
+    4 KiB, and libkdumpfile 0.5.1 (drgn's kdump reader) pages it by
+    VMCOREINFO's PAGESIZE: every read is an out-of-bounds PFN."""
+    if kernel.arch == "arm64" and fmt != "elf":
+        return ("QEMU 7.2 writes aarch64 kdump files in 64 KiB blocks and "
+                "libkdumpfile 0.5.1 reads them as 4 KiB pages: drgn cannot "
+                "read them (ELF dumps only on arm64)")
+    return None
+
+
+def formats(kernel, wanted):
+    """The formats of `wanted` that this kernel's dumps can be read in."""
+    return tuple(f for f in wanted if not unreadable(kernel, f))
+
+
 def fixnote():
     """Path of tools/vmcore-fixnote, built here if missing or stale (the
     tier must not depend on `make` having run)."""

@@ -17,7 +17,7 @@ import os
 
 import pytest
 
-from tests.harness.dump import take
+from tests.harness.dump import formats, take
 from tests.vm import fixture_guest as fg
 
 CMDS = ("stages --json", "irqs --json", "tasks --json", "trace --json")
@@ -39,7 +39,8 @@ def state(kernel, request, tmp_path_factory):
         exp, pids = fg.known_state(vm)
         fg.freeze(vm)
         vm.pause()                  # every reader sees the same instant
-        dumps = {f: take(vm, str(d / ("vmcore." + f)), f) for f in DUMPS}
+        dumps = {f: take(vm, str(d / ("vmcore." + f)), f)
+                 for f in formats(kernel, DUMPS)}
         out = {"gdb": fg.gdb_json(vm, CMDS),
                "gdb-elf": fg.gdb_core_out(kernel, dumps["elf"], CMDS,
                                           kaslr=request.param)}
