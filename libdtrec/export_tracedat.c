@@ -104,6 +104,14 @@ static const char header_event[] =
 	"\ttime_stamp : type == 31\n"
 	"\tdata max type_len  == 28\n";
 
+/* The fields every ftrace event starts with (struct trace_entry). */
+#define COMMON_FIELDS \
+	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n" \
+	"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n" \
+	"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n" \
+	"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n" \
+	"\n"
+
 #define STATE_FLAGS "__print_flags(REC->state, \"|\", " \
 	"{ 0x1, \"IS\" }, { 0x2, \"OS\" }, { 0x4, \"OOB\" }, { 0x8, \"PIPE\" }, " \
 	"{ 0x10, \"HOFF\" }, { 0x20, \"NMI\" }, { 0x40, \"HIRQ\" }, { 0x80, \"TOOB\" })"
@@ -201,11 +209,7 @@ static int event_format(char *buf, size_t len, unsigned int ev)
 		"name: %s\n"
 		"ID: %u\n"
 		"format:\n"
-		"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
-		"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n"
-		"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n"
-		"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n"
-		"\n"
+		COMMON_FIELDS
 		"\tfield:u64 pos;\toffset:8;\tsize:8;\tsigned:0;\n"
 		"\tfield:unsigned int %s;\toffset:16;\tsize:4;\tsigned:0;\n"
 		"\tfield:unsigned int %s;\toffset:20;\tsize:4;\tsigned:0;\n"
@@ -223,11 +227,7 @@ static int section_format(char *buf, size_t len)
 		"name: section\n"
 		"ID: %u\n"
 		"format:\n"
-		"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
-		"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n"
-		"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n"
-		"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n"
-		"\n"
+		COMMON_FIELDS
 		"\tfield:u64 dur_ns;\toffset:8;\tsize:8;\tsigned:0;\n"
 		"\tfield:unsigned int pid;\toffset:16;\tsize:4;\tsigned:0;\n"
 		"\tfield:unsigned int irq;\toffset:20;\tsize:4;\tsigned:0;\n"
@@ -374,11 +374,7 @@ static const char sched_switch_format[] =
 	"name: sched_switch\n"
 	"ID: 316\n"
 	"format:\n"
-	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
-	"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n"
-	"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n"
-	"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n"
-	"\n"
+	COMMON_FIELDS
 	"\tfield:char prev_comm[16];\toffset:8;\tsize:16;\tsigned:0;\n"
 	"\tfield:pid_t prev_pid;\toffset:24;\tsize:4;\tsigned:1;\n"
 	"\tfield:int prev_prio;\toffset:28;\tsize:4;\tsigned:1;\n"

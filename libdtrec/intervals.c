@@ -27,23 +27,31 @@ struct build {
 	int err;
 };
 
+/* Room for n + 2 elements of size in *arr (doubling); 0 or b->err set. */
+static int room(struct build *b, void **arr, size_t *cap, size_t n, size_t size)
+{
+	size_t nc;
+	void *p;
+
+	if (b->err)
+		return b->err;
+	if (n + 2 <= *cap)
+		return 0;
+	nc = *cap ? *cap * 2 : 16;
+	p = realloc(*arr, nc * size);
+	if (!p)
+		return b->err = -ENOMEM;
+	*arr = p;
+	*cap = nc;
+	return 0;
+}
+
 static void emit(struct build *b, const struct dtrec_iv *v)
 {
 	struct dtrec_ivset *set = b->set;
 
-	if (b->err)
+	if (room(b, (void **)&set->iv, &set->cap, set->n, sizeof(*set->iv)))
 		return;
-	if (set->n == set->cap) {
-		size_t cap = set->cap ? set->cap * 2 : 256;
-		struct dtrec_iv *n = realloc(set->iv, cap * sizeof(*n));
-
-		if (!n) {
-			b->err = -ENOMEM;
-			return;
-		}
-		set->iv = n;
-		set->cap = cap;
-	}
 	set->iv[set->n++] = *v;
 }
 
@@ -183,17 +191,8 @@ static void wait_post(struct build *b, struct waits *ws, const struct dtrec_ev *
 
 	if (dtrec_idmap_get(&ws->idx, e->arg, NULL))
 		return;		/* coalesced: the wait runs from the first post */
-	if (ws->n == ws->cap) {
-		size_t cap = ws->cap ? ws->cap * 2 : 8;
-		struct dtrec_iv *n = realloc(ws->w, cap * sizeof(*n));
-
-		if (!n) {
-			b->err = -ENOMEM;
-			return;
-		}
-		ws->w = n;
-		ws->cap = cap;
-	}
+	if (room(b, (void **)&ws->w, &ws->cap, ws->n, sizeof(*ws->w)))
+		return;
 	if (dtrec_idmap_put(&ws->idx, e->arg, ws->n)) {
 		b->err = -ENOMEM;
 		return;
@@ -470,18 +469,8 @@ static void walk_migrations(struct build *b, const struct dtrec_snapshot *s)
 		}
 		/* Two slots per task: to oob, back in-band. */
 		if (!dtrec_idmap_get(&idx, e->arg, &k)) {
-			if (n == cap) {
-				size_t nc = cap ? cap * 2 : 16;
-				struct mig *nm = realloc(m, nc * sizeof(*nm));
-				/* nc is even: both slots of a task always fit. */
-
-				if (!nm) {
-					b->err = -ENOMEM;
-					break;
-				}
-				m = nm;
-				cap = nc;
-			}
+			if (room(b, (void **)&m, &cap, n, sizeof(*m)))
+				break;
 			if (dtrec_idmap_put(&idx, e->arg, n)) {
 				b->err = -ENOMEM;
 				break;
