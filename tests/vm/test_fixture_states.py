@@ -29,7 +29,8 @@ def state(kernel, request, tmp_path_factory):
     why = fg.skip_reason(kernel)
     if why:
         pytest.skip(why)
-    fg.build_crash_ext()
+    if not kernel.crash_skip_reason():
+        fg.build_crash_ext()
     d = tmp_path_factory.mktemp("fixture")
     # Rings big enough to keep the whole setup: the console alone writes
     # thousands of records per command.
