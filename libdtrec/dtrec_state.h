@@ -118,6 +118,13 @@ void dtrec_stages_free(struct dtrec_stages *s);
 void dtrec_irqs_free(struct dtrec_irqs *q);
 void dtrec_tasks_free(struct dtrec_tasks *k);
 
+/*
+ * Is the target a Dovetail kernel whose CPUs can be read: 0, or a
+ * negative errno with the reason ("not a Dovetail kernel (...)", "no
+ * online CPU ..."). Every command above starts with it.
+ */
+int dtrec_state_check(const struct dtrec_target *t, char *err, size_t errlen);
+
 /* Text, or one JSON line (docs/json-state.md); newline included. */
 void dtrec_stages_print(FILE *out, const struct dtrec_stages *s, int json);
 void dtrec_irqs_print(FILE *out, const struct dtrec_irqs *q, int json);

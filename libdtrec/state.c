@@ -47,6 +47,17 @@ static int parse_args(struct state_args *a, int argc, char **argv,
 	return 0;
 }
 
+int dtrec_state_check(const struct dtrec_target *t, char *err, size_t errlen)
+{
+	struct kt k;
+	int rc = kt_init(&k, t, err, errlen);
+
+	if (!rc && (rc = kt_check_dovetail(&k)))
+		kt_err(&k, err, errlen, rc);
+	kt_done(&k);
+	return rc;
+}
+
 int dtrec_state_check_args(int argc, char **argv, char *err, size_t errlen)
 {
 	struct state_args a;

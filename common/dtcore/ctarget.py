@@ -56,6 +56,8 @@ def _lib():
     lib.dtrec_state_command_str.restype = vp
     lib.dtrec_state_live.argtypes = [tp, vp, cp, sz]
     lib.dtrec_state_live.restype = ci
+    lib.dtrec_state_check.argtypes = [tp, cp, sz]
+    lib.dtrec_state_check.restype = ci
     _declared.add(id(lib))
     return lib
 
@@ -176,6 +178,17 @@ def state_command(target, argv, warn):
         return _name(ctypes.string_at(p))
     finally:
         lib.dtrec_free_buf(p)
+
+
+def check(target):
+    """DtError unless the target is a Dovetail kernel libdtrec can read."""
+    lib = _lib()
+    ct = CTarget(target)
+    err = ctypes.create_string_buffer(libdtrec.ERRLEN)
+    rc = lib.dtrec_state_check(ctypes.byref(ct.c), err, libdtrec.ERRLEN)
+    ct.check()
+    if rc:
+        raise DtError(_name(err.value) or "not a Dovetail kernel")
 
 
 def fill_live(target, live_ptr, warn):

@@ -1,5 +1,6 @@
 """The checks every command makes before reading a kernel through a
-Target: is it a Dovetail kernel, does vmlinux match the memory."""
+Target: is it a Dovetail kernel (libdtrec says), does vmlinux match the
+memory."""
 from .target import DtError, ReadError
 
 
@@ -7,14 +8,14 @@ class Kernel(object):
     def __init__(self, target):
         self.t = target
         self._release = None
+        self._checked = False
 
     def check_dovetail(self):
-        t = self.t
-        if t.symbol("irq_pipeline") is None:
-            raise DtError("not a Dovetail kernel (no irq_pipeline symbol)")
-        if not t.has_member("struct task_struct", "stall_bits"):
-            raise DtError("not a Dovetail kernel "
-                          "(struct task_struct has no stall_bits)")
+        """libdtrec's verdict (dtrec_state_check), once per command."""
+        if not self._checked:
+            from . import ctarget
+            ctarget.check(self.t)
+            self._checked = True
 
     def check_banner(self, file_banner):
         """Compare linux_banner in memory with the one in vmlinux's file
