@@ -119,9 +119,10 @@ void dtrec_irqs_free(struct dtrec_irqs *q);
 void dtrec_tasks_free(struct dtrec_tasks *k);
 
 /*
- * Is the target a Dovetail kernel whose CPUs can be read: 0, or a
- * negative errno with the reason ("not a Dovetail kernel (...)", "no
- * online CPU ..."). Every command above starts with it.
+ * Is the target a Dovetail kernel: 0, or a negative errno with the
+ * reason ("not a Dovetail kernel (...)"). Every command above starts
+ * with it (and then needs the online CPUs); the recorder commands of
+ * the front ends ask it first too.
  */
 int dtrec_state_check(const struct dtrec_target *t, char *err, size_t errlen);
 

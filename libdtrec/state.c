@@ -52,7 +52,7 @@ int dtrec_state_check(const struct dtrec_target *t, char *err, size_t errlen)
 	struct kt k;
 	int rc = kt_init(&k, t, err, errlen);
 
-	if (!rc && (rc = kt_check_dovetail(&k)))
+	if (!rc && (rc = kt_is_dovetail(&k)))
 		kt_err(&k, err, errlen, rc);
 	kt_done(&k);
 	return rc;

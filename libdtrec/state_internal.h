@@ -89,7 +89,8 @@ char *kt_vstr(const struct kt_view *v, const struct dtrec_member *m);
 int kt_cpus(struct kt *k);			/* online CPUs, once */
 int kt_percpu(struct kt *k, const char *sym, size_t i, uint64_t *addr);
 const char *kt_release(struct kt *k);		/* NULL: msg says why */
-int kt_check_dovetail(struct kt *k);
+int kt_is_dovetail(struct kt *k);		/* the symbol and member */
+int kt_check_dovetail(struct kt *k);		/* and the online CPUs */
 int kt_task_pid(struct kt *k, uint64_t task, int64_t *pid);
 
 /* Shared by the decoders. */

@@ -464,7 +464,7 @@ const char *kt_release(struct kt *k)
 	return k->release;
 }
 
-int kt_check_dovetail(struct kt *k)
+int kt_is_dovetail(struct kt *k)
 {
 	uint64_t a;
 
@@ -473,7 +473,14 @@ int kt_check_dovetail(struct kt *k)
 	if (!kt_has_member(k, "task_struct", "stall_bits"))
 		return kt_fail(k, "not a Dovetail kernel "
 			       "(struct task_struct has no stall_bits)");
-	return kt_cpus(k);
+	return 0;
+}
+
+int kt_check_dovetail(struct kt *k)
+{
+	int rc = kt_is_dovetail(k);
+
+	return rc ? rc : kt_cpus(k);
 }
 
 int kt_fields(struct kt *k, const char *type, uint64_t addr, size_t n,
