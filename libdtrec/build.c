@@ -299,3 +299,64 @@ fail:
 	free(stream);
 	return rc;
 }
+
+int dtrec_snapshot_add_names(void **stream, size_t *len,
+			     const struct dtrec_snap_task *tasks, size_t nr_tasks,
+			     const struct dtrec_snap_irq *irqs, size_t nr_irqs,
+			     char *err, size_t errlen)
+{
+	struct dtrec_snap_header h;
+	struct dtrec_snap_names n;
+	unsigned char *p;
+	size_t off, need, k;
+	uint32_t i;
+
+	if (!stream || !*stream || !len || *len < sizeof(h) ||
+	    (nr_tasks && !tasks) || (nr_irqs && !irqs))
+		return dtrec_seterr(err, errlen, -EINVAL, "missing argument");
+	if (nr_tasks > DTREC_MAX_NAMES || nr_irqs > DTREC_MAX_NAMES)
+		return dtrec_seterr(err, errlen, -E2BIG, "more than %u names",
+				    DTREC_MAX_NAMES);
+	memcpy(&h, *stream, sizeof(h));
+	if (h.magic != DTREC_SNAP_MAGIC || h.header_size < sizeof(h) ||
+	    h.header_size > *len || h.nr_cpus > DTREC_MAX_CPUS)
+		return dtrec_seterr(err, errlen, -EINVAL,
+				    "not a snapshot stream of this byte order");
+	/* Walk the CPU blocks: the names go right after the last one. */
+	off = h.header_size;
+	for (i = 0; i < h.nr_cpus; i++) {
+		struct dtrec_snap_cpu c;
+
+		if (*len - off < sizeof(c))
+			return dtrec_seterr(err, errlen, -EINVAL, "truncated snapshot");
+		memcpy(&c, (unsigned char *)*stream + off, sizeof(c));
+		off += sizeof(c);
+		if (c.nr_records > DTREC_MAX_RECORDS ||
+		    (uint64_t)c.nr_records * h.rec_size > *len - off)
+			return dtrec_seterr(err, errlen, -EINVAL, "truncated snapshot");
+		off += (size_t)c.nr_records * h.rec_size;
+	}
+	if (off != *len)
+		return dtrec_seterr(err, errlen, -EEXIST,
+				    "the snapshot already has something after its CPU blocks");
+	need = sizeof(n) + nr_tasks * sizeof(*tasks) + nr_irqs * sizeof(*irqs);
+	p = realloc(*stream, off + need);
+	if (!p)
+		return dtrec_seterr(err, errlen, -ENOMEM, "out of memory");
+	memset(&n, 0, sizeof(n));
+	n.magic = DTREC_NAMES_MAGIC;
+	n.size = (uint32_t)need;
+	n.nr_tasks = (uint32_t)nr_tasks;
+	n.nr_irqs = (uint32_t)nr_irqs;
+	memcpy(p + off, &n, sizeof(n));
+	off += sizeof(n);
+	for (k = 0; k < nr_tasks; k++, off += sizeof(*tasks))
+		memcpy(p + off, &tasks[k], sizeof(*tasks));
+	for (k = 0; k < nr_irqs; k++, off += sizeof(*irqs))
+		memcpy(p + off, &irqs[k], sizeof(*irqs));
+	h.version = 2;
+	memcpy(p, &h, sizeof(h));
+	*stream = p;
+	*len = off;
+	return 0;
+}

@@ -46,6 +46,18 @@ struct dtrec_cpu_info {
 	uint64_t stale;
 };
 
+/* A task's comm and an IRQ's names, from a version 2 names block. */
+struct dtrec_comm {
+	uint32_t pid;
+	char comm[17];
+};
+
+struct dtrec_irq_name {
+	uint32_t irq;
+	uint32_t hwirq;			/* 0xffffffff: unknown */
+	char name[33], chip[25], vector[33];
+};
+
 /* A parsed snapshot: header fields and every valid-looking event merged. */
 struct dtrec_snapshot {
 	struct dtrec_snap_header hdr;
@@ -53,7 +65,25 @@ struct dtrec_snapshot {
 	struct dtrec_cpu_info *cpus;
 	size_t nr_events;
 	struct dtrec_ev *events;	/* sorted by ts, then cpu, then pos */
+	size_t nr_comms, nr_irq_names;	/* the names block, if any */
+	struct dtrec_comm *comms;	/* sorted by pid */
+	struct dtrec_irq_name *irq_names;	/* sorted by irq */
 };
+
+/* The comm the snapshot names pid with, or NULL. */
+const char *dtrec_comm(const struct dtrec_snapshot *s, uint32_t pid);
+/* The names the snapshot gives an IRQ, or NULL. */
+const struct dtrec_irq_name *dtrec_irq_name(const struct dtrec_snapshot *s, uint32_t irq);
+/*
+ * Append a names block to a snapshot stream (a front end fills it from
+ * the dump or live target it assembled the snapshot from): *stream is
+ * reallocated, its version set to 2. An IRQ's hwirq is 0xffffffff when
+ * unknown; strings are cut to their field. 0 or a negative errno.
+ */
+int dtrec_snapshot_add_names(void **stream, size_t *len,
+			     const struct dtrec_snap_task *tasks, size_t nr_tasks,
+			     const struct dtrec_snap_irq *irqs, size_t nr_irqs,
+			     char *err, size_t errlen);
 
 /* Parse a snapshot stream (debugfs file or front-end extraction). */
 int dtrec_parse(const void *buf, size_t len, struct dtrec_snapshot **out,

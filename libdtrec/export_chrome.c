@@ -276,8 +276,9 @@ static int cmp_task(const void *pa, const void *pb)
  * it started on the new one) is cut where the next one starts, so that
  * slices on a track never overlap.
  */
-static int export_tasks(struct chrome *c, const struct dtrec_ivset *set,
-			const struct dtrec_iv_view *w, const struct dtrec_filter *f)
+static int export_tasks(struct chrome *c, const struct dtrec_snapshot *s,
+			const struct dtrec_ivset *set, const struct dtrec_iv_view *w,
+			const struct dtrec_filter *f)
 {
 	const struct dtrec_iv **t = malloc((set->n ? set->n : 1) * sizeof(*t));
 	size_t n = 0, i, j;
@@ -301,7 +302,11 @@ static int export_tasks(struct chrome *c, const struct dtrec_ivset *set,
 
 		for (j = i; j < n && t[j]->pid == t[i]->pid; j++)
 			;
-		snprintf(name, sizeof(name), "pid-%u", t[i]->pid);
+		/* Its comm from the snapshot's names block, else pid-N. */
+		if (dtrec_comm(s, t[i]->pid))
+			snprintf(name, sizeof(name), "%s", dtrec_comm(s, t[i]->pid));
+		else
+			snprintf(name, sizeof(name), "pid-%u", t[i]->pid);
 		meta(c, "process_name", t[i]->pid, t[i]->pid, name);
 		sort_index(c, t[i]->pid, 1000 + order++);
 		meta(c, "thread_name", t[i]->pid, TASK_TID(t[i]->pid, 0), "in-band");
@@ -350,7 +355,7 @@ int dtrec_export_chrome(FILE *out, const struct dtrec_snapshot *s,
 	for (i = 0; i < set.pc.nr; i++)
 		if (dtrec_iv_view_cpu(&w, set.pc.v[i].cpu))
 			export_cpu(&c, s, f, first, &set, &w, i);
-	rc = export_tasks(&c, &set, &w, f);
+	rc = export_tasks(&c, s, &set, &w, f);
 	fputs("],\"displayTimeUnit\":\"ns\",\"otherData\":{\"source\":\"dovetail recorder\",\"release\":", out);
 	dtrec_json_strn(out, s->hdr.release, sizeof(s->hdr.release));
 	fprintf(out, ",\"clock_hz\":%llu}}\n", (unsigned long long)s->hdr.clock_hz);

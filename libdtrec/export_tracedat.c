@@ -264,6 +264,7 @@ static uint8_t trace_flags(uint16_t st)
 /* Ring-buffer pages of one CPU, filled in time order. */
 struct pages {
 	struct obuf *b;
+	const struct dtrec_snapshot *s;	/* for the comms of sched_switch */
 	unsigned char page[PAGE_SZ];
 	size_t used;
 	uint64_t last;
@@ -342,14 +343,34 @@ struct tdat_switch {
 #define SCHED_SWITCH_ID	316U	/* the kernel's, on x86_64 6.6 */
 #define TASK_PRIO	120	/* the nice-0 priority: the recorder has none */
 
-static void task_comm(char *buf, const struct dtrec_iv *v)
+/*
+ * A task's name: its comm from the snapshot's names block, else
+ * pid-N (<idle> for 0). Control characters and spaces become '?', so
+ * that saved_cmdlines ("PID COMM" lines) stays parseable.
+ */
+static void comm_name(char *buf, size_t len, const struct dtrec_snapshot *s,
+		      uint32_t pid)
 {
-	char name[16];
+	const char *comm = dtrec_comm(s, pid);
+	size_t i;
 
-	if (v->pid)
-		snprintf(name, sizeof(name), "pid-%u", v->pid);
+	if (comm)
+		snprintf(buf, len, "%s", comm);
+	else if (pid)
+		snprintf(buf, len, "pid-%u", pid);
 	else
-		snprintf(name, sizeof(name), "<idle>");
+		snprintf(buf, len, "<idle>");
+	for (i = 0; buf[i]; i++)
+		if ((unsigned char)buf[i] <= ' ' || buf[i] == 0x7f)
+			buf[i] = '?';
+}
+
+static void task_comm(char *buf, const struct dtrec_snapshot *s,
+		      const struct dtrec_iv *v)
+{
+	char name[17];
+
+	comm_name(name, sizeof(name), s, v->pid);
 	snprintf(buf, 16, "%.*s%s", v->stage ? 11 : 15, name, v->stage ? ":oob" : "");
 }
 
@@ -361,10 +382,10 @@ static void switch_add(struct pages *p, const struct dtrec_iv *prev,
 	memset(&sw, 0, sizeof(sw));
 	sw.common_type = (uint16_t)SCHED_SWITCH_ID;
 	sw.common_pid = (int32_t)prev->pid;
-	task_comm(sw.prev_comm, prev);
+	task_comm(sw.prev_comm, p->s, prev);
 	sw.prev_pid = (int32_t)prev->pid;
 	sw.prev_prio = TASK_PRIO;
-	task_comm(sw.next_comm, next);
+	task_comm(sw.next_comm, p->s, next);
 	sw.next_pid = (int32_t)next->pid;
 	sw.next_prio = TASK_PRIO;
 	page_add_sized(p, next->start, &sw, sizeof(sw));
@@ -411,10 +432,10 @@ static void section_add(struct pages *p, const struct dtrec_iv *v)
  * after the record that opened it. The task sections become
  * sched_switch events.
  */
-static void cpu_pages(struct obuf *b, const struct dtrec_cpuv *cv,
-		      const struct dtrec_iv *ivs, size_t niv)
+static void cpu_pages(struct obuf *b, const struct dtrec_snapshot *s,
+		      const struct dtrec_cpuv *cv, const struct dtrec_iv *ivs, size_t niv)
 {
-	struct pages p = { .b = b };
+	struct pages p = { .b = b, .s = s };
 	const struct dtrec_iv *task = NULL;
 	size_t i, k = 0;
 
@@ -449,13 +470,13 @@ static void cpu_pages(struct obuf *b, const struct dtrec_cpuv *cv,
 	page_flush(&p);
 }
 
-/* saved_cmdlines: we have no comm, so every pid is named "pid-N". */
+/* saved_cmdlines: each pid by its comm from the names block, else "pid-N". */
 static void cmdlines(struct obuf *b, const struct dtrec_snapshot *s)
 {
 	struct obuf t = { 0 };
-	uint32_t *pids = malloc((s->nr_events ? s->nr_events : 1) * sizeof(*pids));
+	uint32_t *pids = malloc((s->nr_events + s->nr_comms + 1) * sizeof(*pids));
 	size_t i, n = 0;
-	char line[48];
+	char line[48], name[17];
 
 	if (!pids) {
 		b->err = -ENOMEM;
@@ -464,14 +485,17 @@ static void cmdlines(struct obuf *b, const struct dtrec_snapshot *s)
 	for (i = 0; i < s->nr_events; i++)
 		if (s->events[i].status == DTREC_OK)
 			pids[n++] = s->events[i].pid;
+	/* and every task the names block names (those of task events too) */
+	for (i = 0; i < s->nr_comms; i++)
+		pids[n++] = s->comms[i].pid;
 	qsort(pids, n, sizeof(*pids), dtrec_percpu_cmp_u32);
 	for (i = 0; i < n; i++) {
 		int l;
 
 		if (i && pids[i] == pids[i - 1])
 			continue;
-		l = pids[i] ? snprintf(line, sizeof(line), "%u pid-%u\n", pids[i], pids[i])
-			    : snprintf(line, sizeof(line), "0 <idle>\n");
+		comm_name(name, sizeof(name), s, pids[i]);
+		l = snprintf(line, sizeof(line), "%u %s\n", pids[i], name);
 		put(&t, line, (size_t)l);
 	}
 	free(pids);
@@ -640,7 +664,7 @@ int dtrec_export_tracedat(FILE *out, const struct dtrec_snapshot *s,
 			size_t ci = (size_t)(cv - pc.v);
 
 			/* No interval at all: iv is NULL (NULL + 0 is undefined). */
-			cpu_pages(&b, cv, set.iv ? set.iv + set.cpu_first[ci] : NULL,
+			cpu_pages(&b, s, cv, set.iv ? set.iv + set.cpu_first[ci] : NULL,
 				  set.cpu_first[ci + 1] - set.cpu_first[ci]);
 		}
 		if (b.err)

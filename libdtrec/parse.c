@@ -106,6 +106,28 @@ static void swap_record(void *r)
 	SW(sw16, r, struct dtrec_record, state);
 }
 
+/* A names block and its entries, as far as its counts fit in len. */
+static void swap_names(unsigned char *p, size_t len)
+{
+	struct dtrec_snap_names n;
+	size_t off = sizeof(n), k;
+
+	SW(sw64, p, struct dtrec_snap_names, magic);
+	SW(sw32, p, struct dtrec_snap_names, size);
+	SW(sw32, p, struct dtrec_snap_names, nr_tasks);
+	SW(sw32, p, struct dtrec_snap_names, nr_irqs);
+	memcpy(&n, p, sizeof(n));
+	for (k = 0; k < n.nr_tasks && len - off >= sizeof(struct dtrec_snap_task); k++) {
+		SW(sw32, p + off, struct dtrec_snap_task, pid);
+		off += sizeof(struct dtrec_snap_task);
+	}
+	for (k = 0; k < n.nr_irqs && len - off >= sizeof(struct dtrec_snap_irq); k++) {
+		SW(sw32, p + off, struct dtrec_snap_irq, irq);
+		SW(sw32, p + off, struct dtrec_snap_irq, hwirq);
+		off += sizeof(struct dtrec_snap_irq);
+	}
+}
+
 /*
  * Swap a whole stream in place, as far as its own sizes allow: where a
  * size is out of range or past the end, stop, and let the parser
@@ -141,6 +163,8 @@ static void swap_stream(unsigned char *p, size_t len)
 		for (k = 0; k < c.nr_records; k++, off += h.rec_size)
 			swap_record(p + off);
 	}
+	if (len - off >= sizeof(struct dtrec_snap_names))
+		swap_names(p + off, len - off);
 }
 
 /* An error about a stream of the other byte order says so. */
@@ -164,10 +188,10 @@ static int check_header(const struct dtrec_snap_header *h, size_t len,
 			"bad magic 0x%016llx: not a dovetail recorder snapshot",
 			(unsigned long long)h->magic);
 	}
-	if (h->version != DTREC_SNAP_VERSION)
+	if (h->version < DTREC_SNAP_VERSION_MIN || h->version > DTREC_SNAP_VERSION)
 		return dtrec_seterr(err, errlen, -EPROTONOSUPPORT,
-			"unsupported snapshot version %u (this libdtrec reads %u)",
-			h->version, DTREC_SNAP_VERSION);
+			"unsupported snapshot version %u (this libdtrec reads %u..%u)",
+			h->version, DTREC_SNAP_VERSION_MIN, DTREC_SNAP_VERSION);
 	if (h->header_size < sizeof(*h) || h->header_size > DTREC_MAX_SNAP_HDR)
 		return dtrec_seterr(err, errlen, -EINVAL,
 			"bad header size %u (%zu..%u)", h->header_size,
@@ -209,6 +233,100 @@ static int check_cpu(const struct dtrec_snap_cpu *c, unsigned int idx,
 			"cpu %u: nr_records %u is not a power of two in 1..%u",
 			c->cpu, c->nr_records, DTREC_MAX_RECORDS);
 	return 0;
+}
+
+/* The size a names block header promises, or 0 if it cannot be one. */
+static size_t names_size(const struct dtrec_snap_names *n)
+{
+	uint64_t size = sizeof(*n) + (uint64_t)n->nr_tasks * sizeof(struct dtrec_snap_task) +
+		(uint64_t)n->nr_irqs * sizeof(struct dtrec_snap_irq);
+
+	if (n->magic != DTREC_NAMES_MAGIC || n->nr_tasks > DTREC_MAX_NAMES ||
+	    n->nr_irqs > DTREC_MAX_NAMES || n->size != size)
+		return 0;
+	return (size_t)size;
+}
+
+static int cmp_comm(const void *a, const void *b)
+{
+	const struct dtrec_comm *x = a, *y = b;
+
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+static int cmp_irqname(const void *a, const void *b)
+{
+	const struct dtrec_irq_name *x = a, *y = b;
+
+	return x->irq < y->irq ? -1 : x->irq > y->irq;
+}
+
+/* A fixed-size field of the stream as a C string. */
+static void field(char *dst, const char *src, size_t n)
+{
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* The names block at p (len bytes left in the stream) into s. */
+static int parse_names(struct dtrec_snapshot *s, const unsigned char *p, size_t len,
+		       char *err, size_t errlen)
+{
+	struct dtrec_snap_names n;
+	size_t k, off = sizeof(n);
+
+	memcpy(&n, p, sizeof(n));
+	if (!names_size(&n) || n.size != len)
+		return dtrec_seterr(err, errlen, -EINVAL,
+			"bad names block after the last CPU block (%zu bytes: %u tasks, %u irqs, size %u)",
+			len, n.nr_tasks, n.nr_irqs, n.size);
+	s->comms = calloc(n.nr_tasks ? n.nr_tasks : 1, sizeof(*s->comms));
+	s->irq_names = calloc(n.nr_irqs ? n.nr_irqs : 1, sizeof(*s->irq_names));
+	if (!s->comms || !s->irq_names)
+		return dtrec_seterr(err, errlen, -ENOMEM, "out of memory");
+	for (k = 0; k < n.nr_tasks; k++, off += sizeof(struct dtrec_snap_task)) {
+		struct dtrec_snap_task t;
+
+		memcpy(&t, p + off, sizeof(t));
+		s->comms[k].pid = t.pid;
+		field(s->comms[k].comm, t.comm, sizeof(t.comm));
+	}
+	for (k = 0; k < n.nr_irqs; k++, off += sizeof(struct dtrec_snap_irq)) {
+		struct dtrec_snap_irq q;
+		struct dtrec_irq_name *d = &s->irq_names[k];
+
+		memcpy(&q, p + off, sizeof(q));
+		d->irq = q.irq;
+		d->hwirq = q.hwirq;
+		field(d->name, q.name, sizeof(q.name));
+		field(d->chip, q.chip, sizeof(q.chip));
+		field(d->vector, q.vector, sizeof(q.vector));
+	}
+	s->nr_comms = n.nr_tasks;
+	s->nr_irq_names = n.nr_irqs;
+	qsort(s->comms, s->nr_comms, sizeof(*s->comms), cmp_comm);
+	qsort(s->irq_names, s->nr_irq_names, sizeof(*s->irq_names), cmp_irqname);
+	return 0;
+}
+
+const char *dtrec_comm(const struct dtrec_snapshot *s, uint32_t pid)
+{
+	struct dtrec_comm key = { .pid = pid };
+	const struct dtrec_comm *c;
+
+	if (!s || !s->nr_comms)
+		return NULL;
+	c = bsearch(&key, s->comms, s->nr_comms, sizeof(key), cmp_comm);
+	return c && c->comm[0] ? c->comm : NULL;
+}
+
+const struct dtrec_irq_name *dtrec_irq_name(const struct dtrec_snapshot *s, uint32_t irq)
+{
+	struct dtrec_irq_name key = { .irq = irq };
+
+	if (!s || !s->nr_irq_names)
+		return NULL;
+	return bsearch(&key, s->irq_names, s->nr_irq_names, sizeof(key), cmp_irqname);
 }
 
 int dtrec_parse(const void *buf, size_t len, struct dtrec_snapshot **out,
@@ -289,6 +407,15 @@ int dtrec_parse(const void *buf, size_t len, struct dtrec_snapshot **out,
 		s->cpus[i].cpu = c.cpu;
 		s->cpus[i].nr_records = c.nr_records;
 		s->cpus[i].head = c.head;
+	}
+	/* Version 2 may end with a names block, nothing else may follow. */
+	if (off != len && s->hdr.version >= 2 &&
+	    len - off >= sizeof(struct dtrec_snap_names) &&
+	    !memcmp(p + off, &(uint64_t){ DTREC_NAMES_MAGIC }, 8)) {
+		rc = parse_names(s, p + off, len - off, err, errlen);
+		if (rc)
+			goto fail;
+		off = len;
 	}
 	if (off != len) {
 		rc = dtrec_seterr(err, errlen, -EINVAL,
@@ -410,6 +537,45 @@ static int read_snapshot(FILE *f, void **out, size_t *outlen, int *swapped,
 		}
 		len += need;
 	}
+	/* Version 2: a names block may follow, its size checked first. */
+	if (h.version >= 2) {
+		struct dtrec_snap_names n, rawn;
+		size_t got = fread(&n, 1, sizeof(n), f), need;
+
+		if (got && got < sizeof(n)) {
+			rc = read_fail(ferror(f) ? EIO : 0, err, errlen, "the names block", len);
+			goto fail;
+		}
+		if (got) {
+			rawn = n;
+			if (*swapped) {
+				unsigned char tmp[sizeof(n)];
+
+				memcpy(tmp, &n, sizeof(n));
+				swap_names(tmp, sizeof(tmp));
+				memcpy(&n, tmp, sizeof(n));
+			}
+			need = names_size(&n);
+			if (!need) {
+				rc = dtrec_seterr(err, errlen, -EINVAL,
+					"bad names block after the last CPU block (offset %zu)", len);
+				goto fail;
+			}
+			nb = realloc(buf, len + need);
+			if (!nb) {
+				rc = dtrec_seterr(err, errlen, -ENOMEM,
+					"out of memory for a %zu-byte names block", need);
+				goto fail;
+			}
+			buf = nb;
+			memcpy(buf + len, &rawn, sizeof(rawn));
+			if (read_all(f, buf + len + sizeof(n), need - sizeof(n), &why)) {
+				rc = read_fail(why, err, errlen, "the names block", len);
+				goto fail;
+			}
+			len += need;
+		}
+	}
 	/* Nothing may follow the last block; do not read what does. */
 	if (fread(&extra, 1, 1, f) == 1) {
 		rc = dtrec_seterr(err, errlen, -EINVAL,
@@ -434,5 +600,7 @@ void dtrec_free(struct dtrec_snapshot *s)
 		return;
 	free(s->cpus);
 	free(s->events);
+	free(s->comms);
+	free(s->irq_names);
 	free(s);
 }

@@ -579,6 +579,13 @@ static void derive_cpu(struct report *r, struct rcpu *c)
 		p->timed = 1;
 		p->exact = !(v->flags & DTREC_IV_OPEN_START);
 		p->post = v->start;
+		/* Named by the snapshot's names block, when it has one. */
+		if (dtrec_irq_name(r->s, v->irq)) {
+			const struct dtrec_irq_name *n = dtrec_irq_name(r->s, v->irq);
+
+			p->name = n->name[0] ? n->name : NULL;
+			p->vector = n->vector[0] ? n->vector : NULL;
+		}
 	}
 	for (i = c->win; i < c->end && !r->err; i++) {
 		const struct dtrec_ev *e = c->cv->ev[i];
@@ -743,11 +750,14 @@ static int index_tasks(struct report *r)
 	return 0;
 }
 
+/* The dump's comm, else the snapshot's names block's, else NULL. */
 static const char *comm_of(const struct report *r, int64_t pid, int64_t cpu)
 {
 	const struct live_task *t = task_find(r, pid, cpu);
 
-	return t ? t->comm : NULL;
+	if (t && t->comm)
+		return t->comm;
+	return r->s && pid >= 0 && pid <= UINT32_MAX ? dtrec_comm(r->s, (uint32_t)pid) : NULL;
 }
 
 static int class_of(const struct report *r, int64_t pid, uint32_t cpu)

@@ -32,7 +32,7 @@ struct opts {
 	enum shape shape;
 	unsigned long long events, seed, clock_hz, ref_cycles, ref_ns;
 	const char *expect, *release;
-	int image;
+	int image, names;
 };
 
 static unsigned long long rng_state;
@@ -59,7 +59,7 @@ static void usage(FILE *f, int rc)
 	      "                 [--torn K] [--stale K] [--rec-size N] [--clock-hz HZ]\n"
 	      "                 [--ref-cycles C] [--ref-ns NS] [--release STR]\n"
 	      "                 [--shape random|irqs|pids|unsorted]\n"
-	      "                 [--expect FILE] [--image] > OUT\n"
+	      "                 [--expect FILE] [--image] [--names] > OUT\n"
 	      "Writes a snapshot stream, or with --image a struct dtrec_desc followed\n"
 	      "by target memory based at 0x10000. --events is the total written over\n"
 	      "all CPUs; --torn/--stale damage that many slots round-robin over CPUs.\n", f);
@@ -109,6 +109,8 @@ static void parse(struct opts *o, int argc, char **argv)
 			usage(stdout, 0);
 		else if (!strcmp(a, "--image"))
 			{ o->image = 1; continue; }
+		else if (!strcmp(a, "--names"))
+			{ o->names = 1; continue; }
 		else if (!strcmp(a, "--cpus"))
 			o->cpus = num32(v);
 		else if (!strcmp(a, "--records"))
@@ -270,6 +272,8 @@ static void put_record(const struct opts *o, const struct dtrec_record *x,
 	zeros(o->rec_size - sizeof(*x) - pad);
 }
 
+static void write_names(const struct opts *o, const struct ring *r);
+
 static void write_snapshot(const struct opts *o, const struct ring *r)
 {
 	struct dtrec_snap_header h;
@@ -299,6 +303,83 @@ static void write_snapshot(const struct opts *o, const struct ring *r)
 		for (i = 0; i < o->records; i++)
 			put_record(o, &r[c].rec[i], 0);
 	}
+	if (o->names)
+		write_names(o, r);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	unsigned int x = *(const unsigned int *)a, y = *(const unsigned int *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The distinct values of v[0..n) in place; their count. */
+static size_t distinct(unsigned int *v, size_t n)
+{
+	size_t i, k = 0;
+
+	qsort(v, n, sizeof(*v), cmp_u32);
+	for (i = 0; i < n; i++)
+		if (!k || v[k - 1] != v[i])
+			v[k++] = v[i];
+	return k;
+}
+
+/*
+ * --names: a names block (snapshot version 2) naming every pid the
+ * slots hold "gen-PID" and every IRQ they post, play or handle
+ * "gen-irq-N" on chip "gen-chip", hwirq N + 1000.
+ */
+static void write_names(const struct opts *o, const struct ring *r)
+{
+	size_t total = (size_t)o->cpus * o->records, np = 0, ni = 0, k;
+	unsigned int *pids = malloc(total * sizeof(*pids));
+	unsigned int *irqs = malloc(total * sizeof(*irqs));
+	struct dtrec_snap_names n;
+	unsigned int c, i;
+
+	if (!pids || !irqs)
+		die("out of memory");
+	for (c = 0; c < o->cpus; c++)
+		for (i = 0; i < o->records; i++) {
+			const struct dtrec_record *x = &r[c].rec[i];
+
+			if (!x->seq)
+				continue;
+			pids[np++] = x->pid;
+			if (x->event >= DTREC_EV_IRQ_POST && x->event <= DTREC_EV_OOB_HANDLER_EXIT)
+				irqs[ni++] = x->arg;
+		}
+	np = distinct(pids, np);
+	ni = distinct(irqs, ni);
+	memset(&n, 0, sizeof(n));
+	n.magic = DTREC_NAMES_MAGIC;
+	n.nr_tasks = (unsigned int)np;
+	n.nr_irqs = (unsigned int)ni;
+	n.size = (unsigned int)(sizeof(n) + np * sizeof(struct dtrec_snap_task) +
+				ni * sizeof(struct dtrec_snap_irq));
+	wr(&n, sizeof(n));
+	for (k = 0; k < np; k++) {
+		struct dtrec_snap_task t;
+
+		memset(&t, 0, sizeof(t));
+		t.pid = pids[k];
+		snprintf(t.comm, sizeof(t.comm), "gen-%u", pids[k]);
+		wr(&t, sizeof(t));
+	}
+	for (k = 0; k < ni; k++) {
+		struct dtrec_snap_irq q;
+
+		memset(&q, 0, sizeof(q));
+		q.irq = irqs[k];
+		q.hwirq = irqs[k] + 1000;
+		snprintf(q.name, sizeof(q.name), "gen-irq-%u", irqs[k]);
+		snprintf(q.chip, sizeof(q.chip), "gen-chip");
+		wr(&q, sizeof(q));
+	}
+	free(pids);
+	free(irqs);
 }
 
 static void write_image(const struct opts *o, const struct ring *r)

@@ -179,10 +179,13 @@ struct dtrec_desc {
  * Snapshot stream: what debugfs dovetail/recorder/snapshot returns and
  * what every front end writes when it extracts rings from a dump.
  * struct dtrec_snap_header, then for each CPU a struct dtrec_snap_cpu
- * followed by nr_records raw records in slot order.
+ * followed by nr_records raw records in slot order; from version 2,
+ * optionally a names block last (struct dtrec_snap_names). Readers
+ * accept versions 1 and 2.
  */
 #define DTREC_SNAP_MAGIC	0x50414e534c545644ULL	/* "DVTLSNAP" */
-#define DTREC_SNAP_VERSION	1
+#define DTREC_SNAP_VERSION	2
+#define DTREC_SNAP_VERSION_MIN	1
 
 struct dtrec_snap_header {
 	__u64 magic;
@@ -206,6 +209,37 @@ struct dtrec_snap_cpu {
 	__u32 cpu;
 	__u32 nr_records;
 	__u64 head;
+};
+
+/*
+ * Names block (snapshot version 2): the comm of the tasks the rings
+ * mention and the name of the IRQs they post, play or handle, as the
+ * producer saw them when it took the snapshot. Strings are NUL padded
+ * (not always NUL terminated when full). The entries follow the header:
+ * nr_tasks struct dtrec_snap_task, then nr_irqs struct dtrec_snap_irq.
+ */
+#define DTREC_NAMES_MAGIC	0x454d414e4c545644ULL	/* "DVTLNAME" */
+#define DTREC_MAX_NAMES		(1U << 22)	/* entries of each kind */
+
+struct dtrec_snap_names {
+	__u64 magic;
+	__u32 size;		/* bytes of the block, this header included */
+	__u32 nr_tasks;
+	__u32 nr_irqs;
+	__u32 reserved;		/* zero */
+};
+
+struct dtrec_snap_task {
+	__u32 pid;
+	char comm[16];		/* TASK_COMM_LEN */
+};
+
+struct dtrec_snap_irq {
+	__u32 irq;
+	__u32 hwirq;		/* 0xffffffff: unknown */
+	char name[32];		/* the first action's name, else the descriptor's */
+	char chip[24];		/* the irq_chip's name */
+	char vector[32];	/* x86 system vector meaning, or empty */
 };
 
 #endif /* _UAPI_LINUX_DOVETAIL_RECORDER_H */

@@ -1,0 +1,157 @@
+"""Names in the snapshot (stream version 2, docs/recorder.md section 5.1).
+
+dtrec-gen --names writes a names block (comm "gen-PID" for every pid of
+the rings, "gen-irq-N" on chip "gen-chip" for every IRQ); the outputs
+must use it: report's tasks and pending IRQs, trace.dat's saved cmdlines
+and sched_switch comms (read back by trace-cmd), the Chrome task
+processes. Version 1 streams still read; a bad block is one line.
+"""
+import ctypes
+import json
+import os
+import shutil
+import struct
+import subprocess
+
+import pytest
+
+from dtrec_testlib import ROOT
+
+CLI = os.path.join(ROOT, "tools", "dovetail-trace")
+GEN = os.path.join(ROOT, "tools", "dtrec-gen")
+SAMPLE = os.path.join(ROOT, "tests", "data", "sample.dtrec")
+TRACE_CMD = shutil.which("trace-cmd")
+NAMES_MAGIC = 0x454d414e4c545644
+
+
+@pytest.fixture(scope="module", autouse=True)
+def built():
+    r = subprocess.run(["make", "-s", "-C", os.path.join(ROOT, "tools")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+
+def gen(tmp_path, *args):
+    path = tmp_path / "n.snap"
+    with open(path, "wb") as f:
+        subprocess.run([GEN, "--cpus", "2", "--records", "256", "--events", "1500",
+                        "--seed", "4"] + list(args), stdout=f, check=True)
+    return path
+
+
+def cli(*args, ok=(0,)):
+    r = subprocess.run([CLI] + [str(a) for a in args], capture_output=True, text=True)
+    assert r.returncode in ok, r.stderr
+    return r
+
+
+def test_report_names_tasks_and_irqs(tmp_path):
+    snap = gen(tmp_path, "--names")
+    rep = json.loads(cli("report", "--json", snap, ok=(0, 4)).stdout)
+    pending = [p for c in rep["cpus"] for p in c["pending"]]
+    assert pending and all(p["name"] == "gen-irq-%d" % p["irq"] for p in pending)
+    conds = [c[k] for c in rep["cpus"] for k in ("inband_stall", "oob_stall")
+             if c[k]["state"] and c[k]["pid"] is not None]
+    assert conds
+    text = cli("report", snap, ok=(0, 4)).stdout
+    for c in conds:
+        assert "pid %d (gen-%d)" % (c["pid"], c["pid"]) in text
+    # The same snapshot without names: no name at all.
+    plain = json.loads(cli("report", "--json", gen(tmp_path), ok=(0, 4)).stdout)
+    assert all(p["name"] is None for c in plain["cpus"] for p in c["pending"])
+
+
+def test_stdin_reads_the_names_block(tmp_path):
+    snap = gen(tmp_path, "--names")
+    with open(snap, "rb") as f:
+        r = subprocess.run([CLI, "report", "--json", "-"], stdin=f, capture_output=True,
+                           text=True)
+    assert r.returncode in (0, 4), r.stderr
+    assert r.stdout == cli("report", "--json", snap, ok=(0, 4)).stdout
+
+
+@pytest.mark.skipif(TRACE_CMD is None, reason="trace-cmd is not installed")
+def test_trace_cmd_shows_comms(tmp_path):
+    snap = gen(tmp_path, "--names")
+    dat = tmp_path / "n.dat"
+    cli("export", "--format", "tracedat", "-o", dat, snap)
+    out = subprocess.run([TRACE_CMD, "report", "-i", str(dat)], capture_output=True,
+                         text=True, check=True).stdout
+    lines = [ln for ln in out.splitlines() if "]" in ln and " section: " not in ln
+             and " sched_switch: " not in ln]
+    # trace-cmd calls pid 0 <idle> whatever the cmdlines say
+    assert lines and all(ln.split()[0].startswith(("gen-", "<idle>-0")) for ln in lines)
+    sw = subprocess.run([TRACE_CMD, "report", "-F", "sched/sched_switch", "-i", str(dat)],
+                        capture_output=True, text=True, check=True).stdout
+    assert "==> gen-" in sw
+
+
+def test_chrome_task_processes_are_named(tmp_path):
+    snap = gen(tmp_path, "--names")
+    cli("export", "--format", "chrome", "-o", tmp_path / "n.json", snap)
+    doc = json.loads((tmp_path / "n.json").read_text())
+    names = {m["pid"]: m["args"]["name"] for m in doc["traceEvents"]
+             if m["ph"] == "M" and m["name"] == "process_name" and m["pid"] < 1 << 22}
+    assert names and all(n == "gen-%d" % p for p, n in names.items())
+
+
+def test_bad_names_block_is_one_line(tmp_path):
+    snap = gen(tmp_path, "--names")
+    data = bytearray(snap.read_bytes())
+    bad = tmp_path / "bad.snap"
+    # The block's size no longer matches its counts.
+    off = data.rfind(struct.pack("<Q", NAMES_MAGIC))
+    struct.pack_into("<I", data, off + 8, struct.unpack_from("<I", data, off + 8)[0] + 1)
+    bad.write_bytes(bytes(data))
+    r = subprocess.run([CLI, "stats", str(bad)], capture_output=True, text=True)
+    assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1
+    assert "names block" in r.stderr and "Traceback" not in r.stderr
+    # A version 1 stream may not end with one.
+    v1 = bytearray(snap.read_bytes())
+    struct.pack_into("<I", v1, 8, 1)
+    bad.write_bytes(bytes(v1))
+    r = subprocess.run([CLI, "stats", str(bad)], capture_output=True, text=True)
+    assert r.returncode == 1 and "trailing bytes" in r.stderr
+
+
+def test_version_1_still_reads():
+    with open(SAMPLE, "rb") as f:
+        assert struct.unpack_from("<I", f.read(12), 8)[0] == 1
+    assert cli("stats", "--json", SAMPLE).stdout
+
+
+def test_add_names_through_the_library(tmp_path):
+    """dtrec_snapshot_add_names(), what a front end calls on the stream it
+    assembled: the block is appended, the version set to 2, and the
+    parsed snapshot names the pid and the IRQ."""
+    lib = ctypes.CDLL(os.path.join(ROOT, "libdtrec", "libdtrec.so"))
+    raw = gen(tmp_path).read_bytes()
+    libc = ctypes.CDLL(None)
+    libc.malloc.restype = ctypes.c_void_p
+    p = libc.malloc(len(raw))
+    ctypes.memmove(p, raw, len(raw))
+    buf = ctypes.c_void_p(p)
+    n = ctypes.c_size_t(len(raw))
+    task = struct.pack("<I16s", 100, b"rt-worker")
+    irq = struct.pack("<II32s24s32s", 77, 5, b"eth0-rx", b"IO-APIC", b"")
+    err = ctypes.create_string_buffer(256)
+    lib.dtrec_snapshot_add_names.argtypes = [ctypes.POINTER(ctypes.c_void_p),
+                                             ctypes.POINTER(ctypes.c_size_t),
+                                             ctypes.c_char_p, ctypes.c_size_t,
+                                             ctypes.c_char_p, ctypes.c_size_t,
+                                             ctypes.c_char_p, ctypes.c_size_t]
+    assert lib.dtrec_snapshot_add_names(ctypes.byref(buf), ctypes.byref(n), task, 1, irq, 1,
+                                        err, 256) == 0, err.value
+    out = ctypes.string_at(buf, n.value)
+    assert struct.unpack_from("<I", out, 8)[0] == 2 and len(out) == len(raw) + 24 + 20 + 96
+    # Twice is refused: a stream has one names block.
+    assert lib.dtrec_snapshot_add_names(ctypes.byref(buf), ctypes.byref(n), task, 1, irq, 1,
+                                        err, 256) < 0
+    path = tmp_path / "named.snap"
+    path.write_bytes(out)
+    libc.free(buf)
+    text = cli("export", "--format", "chrome", "-o", tmp_path / "x.json", path)
+    doc = json.loads((tmp_path / "x.json").read_text())
+    assert {"rt-worker"} <= {m["args"]["name"] for m in doc["traceEvents"]
+                             if m["ph"] == "M" and m["name"] == "process_name"}
+    assert text.returncode == 0
