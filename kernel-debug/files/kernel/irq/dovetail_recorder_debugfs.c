@@ -5,8 +5,20 @@
  * Readers copy the rings without any lock: writers are never blocked,
  * and records overwritten during the copy are flagged by the decoder.
  */
+#include <linux/bitmap.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
+#include <linux/irq.h>
+#include <linux/irqdesc.h>
+#include <linux/interrupt.h>
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/threads.h>
 #include <linux/seq_file.h>
 #include <linux/vmalloc.h>
 #include <linux/uaccess.h>
@@ -120,17 +132,196 @@ size_t dtrec_fill_snapshot(void *buf)
 	return p - (char *)buf;
 }
 
+/*
+ * The names block (snapshot version 2): the comm of every task the
+ * copied records mention that still exists, and the names of every
+ * IRQ they post, play or handle. Pids and IRQs are gathered in bitmaps
+ * (PID_MAX_LIMIT and nr_irqs bits), so the cost does not grow with the
+ * rings. Process context: nothing here runs under the recorder.
+ */
+struct dtrec_names {
+	unsigned long *pids, *irqs;
+	unsigned int nr_pids, nr_irqs;
+};
+
+static void dtrec_names_mark(struct dtrec_names *n, const struct dtrec_record *r)
+{
+	u32 pids[3] = { r->pid, 0, 0 };
+	unsigned int k, np = 1;
+
+	switch (r->event) {
+	case DTREC_EV_IRQ_POST:
+	case DTREC_EV_IRQ_PLAY:
+	case DTREC_EV_OOB_HANDLER_ENTRY:
+	case DTREC_EV_OOB_HANDLER_EXIT:
+		if (r->arg < n->nr_irqs)
+			__set_bit(r->arg, n->irqs);
+		break;
+	case DTREC_EV_LEAVE_INBAND:
+	case DTREC_EV_FINALIZE_OOB:
+	case DTREC_EV_SWITCHED_OOB:
+	case DTREC_EV_LEAVE_OOB:
+	case DTREC_EV_INBAND_TAIL:
+		pids[np++] = r->arg;
+		break;
+	case DTREC_EV_RESUME_INBAND:
+		pids[np++] = r->arg;
+		pids[np++] = r->arg2;
+		break;
+	case DTREC_EV_OOB_SWITCH:
+		pids[np++] = r->arg;
+		pids[np++] = r->arg2 & ~DTREC_CSW_LEAVE_INBAND;
+		break;
+	}
+	for (k = 0; k < np; k++)
+		if (pids[k] < n->nr_pids)
+			__set_bit(pids[k], n->pids);
+}
+
+/* Mark what the copied stream's intact slots mention. */
+static void dtrec_names_scan(struct dtrec_names *n, const void *stream)
+{
+	const struct dtrec_snap_header *h = stream;
+	const char *p = (const char *)stream + h->header_size;
+	const struct dtrec_snap_cpu *c;
+	const struct dtrec_record *r;
+	u32 cpu, i;
+
+	for (cpu = 0; cpu < h->nr_cpus; cpu++) {
+		c = (const struct dtrec_snap_cpu *)p;
+		r = (const struct dtrec_record *)(p + sizeof(*c));
+		for (i = 0; i < c->nr_records; i++)
+			if (r[i].seq)
+				dtrec_names_mark(n, &r[i]);
+		p += sizeof(*c) + (size_t)c->nr_records * sizeof(*r);
+	}
+}
+
+static void dtrec_task_entry(struct dtrec_snap_task *t, u32 pid, bool *found)
+{
+	struct task_struct *p;
+
+	memset(t, 0, sizeof(*t));
+	t->pid = pid;
+	*found = false;
+	rcu_read_lock();
+	p = pid ? find_task_by_pid_ns(pid, &init_pid_ns) : &init_task;
+	if (p) {
+		/* Racy like any reader of ->comm: always NUL-terminated. */
+		strscpy_pad(t->comm, p->comm, sizeof(t->comm));
+		*found = true;
+	}
+	rcu_read_unlock();
+}
+
+static bool dtrec_irq_entry(struct dtrec_snap_irq *q, unsigned int irq)
+{
+	struct irq_desc *desc;
+	struct irq_chip *chip;
+	unsigned long flags;
+	bool found = false;
+
+	memset(q, 0, sizeof(*q));
+	q->irq = irq;
+	q->hwirq = 0xffffffff;
+	rcu_read_lock();	/* descriptors are freed after a grace period */
+	desc = irq_to_desc(irq);
+	if (desc) {
+		raw_spin_lock_irqsave(&desc->lock, flags);
+		if (desc->action && desc->action->name)
+			strscpy_pad(q->name, desc->action->name, sizeof(q->name));
+		else if (desc->name)
+			strscpy_pad(q->name, desc->name, sizeof(q->name));
+		chip = irq_desc_get_chip(desc);
+		if (chip && chip->name)
+			strscpy_pad(q->chip, chip->name, sizeof(q->chip));
+		if (desc->irq_data.hwirq <= 0xfffffffe)
+			q->hwirq = (u32)desc->irq_data.hwirq;
+		raw_spin_unlock_irqrestore(&desc->lock, flags);
+		found = true;
+	}
+	rcu_read_unlock();
+	return found;
+}
+
+/*
+ * Append the names block to @stream (@len bytes) in a new buffer; the
+ * old one is freed. Returns the new length, or @len unchanged (no
+ * names, the stream still valid) if memory is short.
+ */
+static size_t dtrec_add_names(void **stream, size_t len)
+{
+	struct dtrec_names n = { .nr_pids = PID_MAX_LIMIT, .nr_irqs = nr_irqs };
+	struct dtrec_snap_names *nb;
+	unsigned int bit, nt = 0, ni = 0;
+	size_t size;
+	char *buf, *q;
+	bool found;
+
+	n.pids = bitmap_zalloc(n.nr_pids, GFP_KERNEL);
+	n.irqs = bitmap_zalloc(n.nr_irqs ? n.nr_irqs : 1, GFP_KERNEL);
+	if (!n.pids || !n.irqs)
+		goto out;
+	dtrec_names_scan(&n, *stream);
+	size = sizeof(*nb) +
+		(size_t)bitmap_weight(n.pids, n.nr_pids) * sizeof(struct dtrec_snap_task) +
+		(size_t)bitmap_weight(n.irqs, n.nr_irqs) * sizeof(struct dtrec_snap_irq);
+	buf = vmalloc(len + size);
+	if (!buf)
+		goto out;
+	memcpy(buf, *stream, len);
+	nb = (struct dtrec_snap_names *)(buf + len);
+	q = (char *)(nb + 1);
+	for_each_set_bit(bit, n.pids, n.nr_pids) {
+		dtrec_task_entry((struct dtrec_snap_task *)q, bit, &found);
+		if (found) {		/* gone tasks are left out */
+			q += sizeof(struct dtrec_snap_task);
+			nt++;
+		}
+	}
+	for_each_set_bit(bit, n.irqs, n.nr_irqs) {
+		if (dtrec_irq_entry((struct dtrec_snap_irq *)q, bit)) {
+			q += sizeof(struct dtrec_snap_irq);
+			ni++;
+		}
+	}
+	/* IRQ entries were written after the tasks actually kept: in place. */
+	memset(nb, 0, sizeof(*nb));
+	nb->magic = DTREC_NAMES_MAGIC;
+	nb->nr_tasks = nt;
+	nb->nr_irqs = ni;
+	nb->size = (u32)(q - (char *)nb);
+	vfree(*stream);
+	*stream = buf;
+	len += nb->size;
+out:
+	bitmap_free(n.pids);
+	bitmap_free(n.irqs);
+	return len;
+}
+
+struct dtrec_snap_file {
+	void *buf;
+	size_t size;
+};
+
 static int dtrec_snapshot_open(struct inode *inode, struct file *file)
 {
-	size_t size = dtrec_snapshot_size();
-	void *buf = vmalloc(size);
+	struct dtrec_snap_file *sf = kzalloc(sizeof(*sf), GFP_KERNEL);
 
-	if (!buf)
+	if (!sf)
 		return -ENOMEM;
+	sf->size = dtrec_snapshot_size();
+	sf->buf = vmalloc(sf->size);
+	if (!sf->buf) {
+		kfree(sf);
+		return -ENOMEM;
+	}
 
-	dtrec_fill_snapshot(buf);
-	file->private_data = buf;
-	i_size_write(inode, size);
+	dtrec_fill_snapshot(sf->buf);
+	sf->size = dtrec_add_names(&sf->buf, sf->size);
+	file->private_data = sf;
+	i_size_write(inode, sf->size);
 
 	return 0;
 }
@@ -138,13 +329,17 @@ static int dtrec_snapshot_open(struct inode *inode, struct file *file)
 static ssize_t dtrec_snapshot_read(struct file *file, char __user *ubuf,
 				   size_t count, loff_t *ppos)
 {
-	return simple_read_from_buffer(ubuf, count, ppos, file->private_data,
-				       dtrec_snapshot_size());
+	struct dtrec_snap_file *sf = file->private_data;
+
+	return simple_read_from_buffer(ubuf, count, ppos, sf->buf, sf->size);
 }
 
 static int dtrec_snapshot_release(struct inode *inode, struct file *file)
 {
-	vfree(file->private_data);
+	struct dtrec_snap_file *sf = file->private_data;
+
+	vfree(sf->buf);
+	kfree(sf);
 	return 0;
 }
 
