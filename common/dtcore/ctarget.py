@@ -80,83 +80,64 @@ class CTarget(object):
         self.c = _CTarget(ctypes.pointer(self.ops), None,
                           target.arch().encode())
 
-    def _stop(self, e):
-        """A BaseException that is no error (Ctrl-C): remembered, re-raised
-        by check(); an error: None."""
-        if not isinstance(e, Exception):
-            self.interrupt = e
-        return -errno.EINTR if self.interrupt else None
-
     def check(self):
         if self.interrupt:
             raise self.interrupt
 
-    def _read(self, _ctx, addr, buf, length):
+    def _guarded(self, fn, fail):
+        """fn()'s result for a callback; -EINTR once interrupted (a
+        BaseException that is no error: Ctrl-C, kept for check()), and
+        -fail for any error."""
         if self.interrupt:
             return -errno.EINTR
         try:
+            return fn()
+        except BaseException as e:  # noqa: BLE001 - must not unwind through C
+            if not isinstance(e, Exception):
+                self.interrupt = e
+                return -errno.EINTR
+            return -fail
+
+    def _read(self, _ctx, addr, buf, length):
+        def read():
             data = self.t.read(addr, length)
             if len(data) != length:
                 return -errno.EFAULT
             ctypes.memmove(buf, data, length)
             return 0
-        except BaseException as e:  # noqa: BLE001 - must not unwind through C
-            return self._stop(e) or -errno.EFAULT
+        return self._guarded(read, errno.EFAULT)
+
+    @staticmethod
+    def _out(value, out):
+        """Store value in *out: 0, or -ENOENT for None."""
+        if value is None:
+            return -errno.ENOENT
+        out[0] = value & (2**64 - 1)
+        return 0
 
     def _symbol(self, _ctx, name, out):
-        if self.interrupt:
-            return -errno.EINTR
-        try:
-            addr = self.t.symbol(_name(name))
-        except BaseException as e:  # noqa: BLE001
-            if self._stop(e):
-                return -errno.EINTR
-            addr = None
-        if addr is None:
-            return -errno.ENOENT
-        out[0] = addr & (2**64 - 1)
-        return 0
+        return self._guarded(lambda: self._out(self.t.symbol(_name(name)), out),
+                             errno.ENOENT)
 
     def _type_size(self, _ctx, name, out):
-        if self.interrupt:
-            return -errno.EINTR
-        try:
-            out[0] = self.t.type_size("struct " + _name(name))
-            return 0
-        except BaseException as e:  # noqa: BLE001
-            return self._stop(e) or -errno.ENOENT
+        return self._guarded(
+            lambda: self._out(self.t.type_size("struct " + _name(name)), out),
+            errno.ENOENT)
 
     def _member(self, _ctx, stype, member, out):
-        if self.interrupt:
-            return -errno.EINTR
-        try:
+        def member_():
             off, size, nelem = self.t.member("struct " + _name(stype), _name(member))
-        except BaseException as e:  # noqa: BLE001
-            return self._stop(e) or -errno.ENOENT
-        out[0].offset, out[0].size, out[0].nelem = off, size, nelem or 0
-        return 0
+            out[0].offset, out[0].size, out[0].nelem = off, size, nelem or 0
+            return 0
+        return self._guarded(member_, errno.ENOENT)
 
     def _cpu_flags(self, _ctx, cpu, rank, out):
-        if self.interrupt:
-            return -errno.EINTR
-        try:
-            flags = self.t.cpu_flags(cpu, rank)
-        except BaseException as e:  # noqa: BLE001
-            if self._stop(e):
-                return -errno.EINTR
-            flags = None
-        if flags is None:
-            return -errno.ENOENT
-        out[0] = flags
-        return 0
+        return self._guarded(lambda: self._out(self.t.cpu_flags(cpu, rank), out),
+                             errno.ENOENT)
 
     def _warn(self, _ctx, msg):
-        if self.interrupt:
-            return
-        try:
-            self.warn(_name(msg))
-        except BaseException as e:  # noqa: BLE001
-            self._stop(e)
+        self._guarded(lambda: self.warn(_name(msg)), 0)
+        return None
 
 
 def state_command(target, argv, warn):
