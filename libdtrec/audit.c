@@ -221,6 +221,19 @@ static int stage_changer(unsigned int ev)
 	return 0;
 }
 
+/*
+ * The first record of the task dovetail_context_switch() just switched
+ * in. Where preempt_count is per task (arm64: no
+ * HAVE_PERCPU_PREEMPT_COUNT), that task's word lacks STAGE until
+ * dovetail_leave_inband()'s tail adds it (switch_oob, arg 1) after
+ * stall_oob(): its first records read in-band while the CPU is on the
+ * oob stage. A per-CPU preempt_count (x86) never shows this.
+ */
+static int switched_in(const struct dtrec_ev *prev, const struct dtrec_ev *e)
+{
+	return prev->event == DTREC_EV_OOB_SWITCH && prev->pid != e->pid;
+}
+
 /* Contexts on top of a task: their records are not the task's own. */
 #define OTHER_CTX	(ST_NMI | ST_PIPE | ST_OOB | ST_HIRQ | ST_TOOB)
 
@@ -471,7 +484,8 @@ static void audit_cpu(struct audit *a, size_t c)
 			else if (ev == DTREC_EV_SWITCH_INBAND && (st & ST_OOB))
 				violate(a, "R5", c, i, "SWITCH_INBAND but the stage is oob");
 			else if (contig && has_class(a, DTREC_C_TASK) &&
-				 ((prev->state ^ st) & ST_OOB) && !stage_changer(ev))
+				 ((prev->state ^ st) & ST_OOB) && !stage_changer(ev) &&
+				 !switched_in(prev, e))
 				violate(a, "R5", c, i,
 					"stage changed to %s without a stage switch (at %s)",
 					(st & ST_OOB) ? "oob" : "in-band",

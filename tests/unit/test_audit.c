@@ -458,6 +458,36 @@ static void test_r5_silent_change(void)
 	end();
 }
 
+/*
+ * arm64 (preempt_count per task): the task switched in over the oob
+ * stage records stall_oob() before dovetail_leave_inband()'s tail adds
+ * STAGE to its own preempt_count (switch_oob, arg 1). Not a violation
+ * right after the context switch; the same flip anywhere else is.
+ */
+static void test_r5_per_task_preempt_count(void)
+{
+	uint32_t t = 300, n = 100;
+	uint64_t bad;
+
+	begin("R5: per-task preempt_count (arm64) after an oob context switch");
+	ev(1, 0, t, DTREC_EV_MARK, 0, 0, 0);
+	ev(1, 10, t, DTREC_EV_INBAND_STALL, 0, 0, IS);	/* pi_lock irqsave */
+	ev(1, 10, t, DTREC_EV_LEAVE_INBAND, t, 0, IS);
+	ev(1, 50, n, DTREC_EV_FINALIZE_OOB, t, 0, IS | HOFF);
+	ev(1, 10, n, DTREC_EV_OOB_STALL, 0, 0, IS | OS | HOFF);
+	ev(1, 10, n, DTREC_EV_SWITCH_OOB, 0, 0, IS | OS | OOB | HOFF);
+	ev(1, 10, n, DTREC_EV_OOB_SWITCH, n, t | DTREC_CSW_LEAVE_INBAND, IS | OS | OOB | HOFF);
+	ev(1, 10, t, DTREC_EV_OOB_STALL, 0, 0, IS | OS | HOFF);
+	ev(1, 10, t, DTREC_EV_SWITCH_OOB, 1, 0, IS | OS | OOB | HOFF | TOOB);
+	ev(1, 10, t, DTREC_EV_SWITCHED_OOB, t, 0, IS | OS | OOB | HOFF | TOOB);
+	ev(1, 10, t, DTREC_EV_OOB_UNSTALL, 0, 0, IS | OOB | TOOB);
+	/* The same task losing the bit with no switch is still caught. */
+	bad = ev(1, 10, t, DTREC_EV_OOB_STALL, 0, 0, IS | OS | HOFF);
+	audit(NULL);
+	expect_only("R5", 1, bad, t);
+	end();
+}
+
 static void test_r6(void)
 {
 	uint64_t t;
@@ -599,6 +629,7 @@ int main(void)
 	test_r4_no_leave_oob();
 	test_r5_switch_state();
 	test_r5_silent_change();
+	test_r5_per_task_preempt_count();
 	test_r6();
 	test_limits();
 	test_l3();
