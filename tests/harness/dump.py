@@ -38,6 +38,43 @@ def unreadable(kernel, fmt):
     return None
 
 
+def truncated_copy(src, dst, keep):
+    """The first `keep` bytes of dump `src` in `dst`, as a dump written
+    only part-way. vmcore-fixnote appends the virtual segments of an
+    aarch64 ELF dump to the end of the file, which a cut takes away: such
+    a copy gets QEMU's own program headers back (they stay in place,
+    right after the ELF header) and is fixed again, as the harness fixes
+    every dump it takes."""
+    with open(src, "rb") as f, open(dst, "wb") as g:
+        g.write(f.read(keep))
+    with open(src, "rb") as f:
+        eh = f.read(64)
+        if eh[:4] != b"\x7fELF" or struct.unpack_from("<H", eh, 18)[0] != 183:
+            return dst
+        phoff, = struct.unpack_from("<Q", eh, 32)
+        nph, = struct.unpack_from("<H", eh, 56)
+        if phoff == 64:
+            return dst
+        f.seek(phoff)
+        ph = f.read(56 * nph)
+    # QEMU's headers: those before the first virtual PT_LOAD.
+    own = 0
+    while own < nph:
+        typ, = struct.unpack_from("<I", ph, 56 * own)
+        va, pa = struct.unpack_from("<QQ", ph, 56 * own + 16)
+        if typ == 1 and va != pa:
+            break
+        own += 1
+    with open(dst, "r+b") as g:
+        g.seek(32)
+        g.write(struct.pack("<Q", 64))
+        g.seek(56)
+        g.write(struct.pack("<H", own))
+    subprocess.run([fixnote(), dst], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    return dst
+
+
 def formats(kernel, wanted):
     """The formats of `wanted` that this kernel's dumps can be read in."""
     return tuple(f for f in wanted if not unreadable(kernel, f))

@@ -11,7 +11,7 @@ import pytest
 
 from tests.harness import gdb as hgdb
 from tests.harness import kernels as hkernels
-from tests.harness.dump import exclude_pages, take, unreadable
+from tests.harness.dump import exclude_pages, take, truncated_copy, unreadable
 from tests.vm import fixture_guest as fg
 
 KERNELS = hkernels.discover()
@@ -69,9 +69,7 @@ def dumps(kernel, tmp_path_factory):
             out["kdump"] = take(vm, str(d / "vmcore.kdump"), "kdump-zlib")
     elf = out["elf"]
     trunc = str(d / "vmcore.trunc")
-    with open(elf, "rb") as src, open(trunc, "wb") as dst:
-        dst.write(src.read(os.path.getsize(elf) // 3))
-    out["trunc"] = trunc
+    out["trunc"] = truncated_copy(elf, trunc, os.path.getsize(elf) // 3)
     yield out
     for p in out.values():
         if os.path.exists(p):
