@@ -51,7 +51,26 @@ static int build_stream(void **out, size_t *outlen, char *why, size_t whylen)
 	return rc ? -1 : 0;
 }
 
-static struct dtrec_snapshot *load_why(char *why, size_t whylen)
+/*
+ * The names block (comms, IRQ names) from the dump's tasks and IRQs,
+ * for what leaves the session: the snapshot file and the exports. On
+ * any failure the stream stays as it was, without names.
+ */
+static void add_names(void **buf, size_t *len)
+{
+	char why[DTREC_ERRLEN];
+	size_t nlen;
+	char *named = dtrec_snapshot_with_target_names(&ce_target, *buf, *len, &nlen,
+							why, sizeof(why));
+
+	if (!named)
+		return;
+	dtrec_free_buf(*buf);
+	*buf = named;
+	*len = nlen;
+}
+
+static struct dtrec_snapshot *load_why(char *why, size_t whylen, int names)
 {
 	struct dtrec_snapshot *s = NULL;
 	size_t len;
@@ -59,23 +78,30 @@ static struct dtrec_snapshot *load_why(char *why, size_t whylen)
 
 	if (build_stream(&buf, &len, why, whylen))
 		return NULL;
+	if (names)
+		add_names(&buf, &len);
 	if (dtrec_parse(buf, len, &s, why, whylen))
 		s = NULL;
 	dtrec_free_buf(buf);
 	return s;
 }
 
-static struct dtrec_snapshot *load(void)
+static struct dtrec_snapshot *load_names(int names)
 {
 	struct dtrec_snapshot *s;
 	char why[DTREC_ERRLEN];
 
 	if (ce_koff_init())
 		return NULL;
-	s = load_why(why, sizeof(why));
+	s = load_why(why, sizeof(why), names);
 	if (!s)
 		ce_err("%s", why);
 	return s;
+}
+
+static struct dtrec_snapshot *load(void)
+{
+	return load_names(0);
 }
 
 /* Drop --json from argv in place; returns whether it was there. */
@@ -171,7 +197,7 @@ int ce_cmd_report(int argc, char **argv)
 	if (ce_koff_init())
 		return -1;
 	/* Without a recorder, the state alone (docs/report.md). */
-	s = load_why(why, sizeof(why));
+	s = load_why(why, sizeof(why), 0);
 	live = dtrec_live_new();
 	if (!live || dtrec_state_live(&ce_target, live, err, sizeof(err)) ||
 	    dtrec_live_info(live, ko.release, s ? NULL : why)) {
@@ -198,7 +224,7 @@ int ce_cmd_export(int argc, char **argv)
 	struct dtrec_snapshot *s;
 	int rc;
 
-	s = load();
+	s = load_names(1);
 	if (!s)
 		return -1;
 	rc = dtrec_export_command(s, argc, argv, path, sizeof(path), err, sizeof(err));
@@ -228,6 +254,7 @@ int ce_cmd_snapshot(int argc, char **argv)
 		ce_err("%s", err);
 		return -1;
 	}
+	add_names(&buf, &len);
 	/* Whole or not at all: a failed write leaves FILE as it was. */
 	rc = dtrec_write_file(argv[0], buf, len, err, sizeof(err));
 	dtrec_free_buf(buf);

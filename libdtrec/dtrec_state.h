@@ -114,6 +114,15 @@ int dtrec_irqs_read(const struct dtrec_target *t, struct dtrec_irqs **out,
 /* all: every task, not only Dovetail ones; table: NULL or a _TLF table name. */
 int dtrec_tasks_read(const struct dtrec_target *t, int all, const char *table,
 		     struct dtrec_tasks **out, char *err, size_t errlen);
+/*
+ * A copy of a snapshot stream (malloc'ed; dtrec_free_buf()) with a names
+ * block (docs/recorder.md 5.1) from the target: the comm of the tasks
+ * and the names of the pending IRQs the records mention. What the
+ * target cannot read is warned and left out. NULL on error.
+ */
+char *dtrec_snapshot_with_target_names(const struct dtrec_target *t, const void *stream,
+				       size_t len, size_t *outlen, char *err,
+				       size_t errlen);
 void dtrec_stages_free(struct dtrec_stages *s);
 void dtrec_irqs_free(struct dtrec_irqs *q);
 void dtrec_tasks_free(struct dtrec_tasks *k);

@@ -5,7 +5,7 @@ DTREC_FORMAT := parse.o build.o merge.o filter.o names.o print.o json.o dumpnote
 	outfile.o text.o
 # state: pipeline state of a live target or a dump, through dtrec_target.h
 DTREC_STATE := state.o state_kernel.o state_stages.o state_irqs.o state_tasks.o \
-	state_print.o
+	state_print.o state_names.o
 # analysis: the interval model, audit, hang report, the options they share
 DTREC_ANALYSIS := intervals.o audit.o report.o options.o idmap.o
 # export: trace.dat, Chrome JSON, SVG

@@ -168,7 +168,7 @@ def execute(target, cmd, argv, out, err, prog_prefix="dovetail ",
                                 + _filter_argv(a))
             out("wrote %s" % path)
         elif cmd == "snapshot":
-            snap = trace.snapshot(k)
+            snap = trace.snapshot(k, names=True, warn=warn)
             trace.write_file(a.file, snap)
             out("wrote %d bytes to %s" % (len(snap), a.file))
         elif cmd in ("freeze", "unfreeze"):

@@ -55,15 +55,41 @@ def read_desc(k):
         raise DtError("recorder descriptor unreadable: %s" % e)
 
 
-def snapshot(k):
-    """The snapshot stream (bytes): one Target.read() per ring."""
+def snapshot(k, names=False, warn=None):
+    """The snapshot stream (bytes): one Target.read() per ring. names:
+    with the names block (docs/recorder.md 5.1), the comms of the tasks
+    and the names of the pending IRQs the records mention, read through
+    libdtrec's decoders; on any failure, the stream without it."""
     desc = read_desc(k)
     release = k.release()
 
     def read_fn(addr, size):
         return k.t.read(addr, size)
 
-    return _call(lambda lib: lib.build_snapshot(desc, read_fn, release))
+    snap = _call(lambda lib: lib.build_snapshot(desc, read_fn, release))
+    return _with_names(k, snap, warn) if names else snap
+
+
+def _with_names(k, snap, warn):
+    import ctypes
+    from . import ctarget
+    lib = _lib().load()
+    f = lib.dtrec_snapshot_with_target_names
+    f.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t,
+                  ctypes.POINTER(ctypes.c_size_t), ctypes.c_char_p, ctypes.c_size_t]
+    f.restype = ctypes.c_void_p
+    ct = ctarget.CTarget(k.t, warn)
+    n = ctypes.c_size_t(0)
+    err = ctypes.create_string_buffer(256)
+    p = f(ctypes.addressof(ct.c), snap, len(snap), ctypes.byref(n), err, 256)
+    if not p:
+        ct.check()
+        return snap
+    try:
+        ct.check()
+        return ctypes.string_at(p, n.value)
+    finally:
+        lib.dtrec_free_buf(ctypes.c_void_p(p))
 
 
 def write_file(path, data):
@@ -122,6 +148,7 @@ def audit(k, args, json_out):
 
 
 def export(k, args):
-    """Write the export libdtrec makes of the snapshot; the file name."""
-    snap = snapshot(k)
+    """Write the export libdtrec makes of the snapshot, with names; the
+    file name."""
+    snap = snapshot(k, names=True)
     return _call(lambda lib: lib.export(snap, args))

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The names block of a snapshot a front end assembled from a dump or a
+ * live target (docs/recorder.md, section 5.1): the comm of every task
+ * the records mention, from the tasks decoder, and the names of the
+ * IRQs they mention that the target shows pending (name, hwirq, x86
+ * vector), from the irqs decoder. What the target cannot give is left
+ * out; the snapshot is never refused for it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+#include "idmap.h"
+
+/* The pids and IRQs the records of s mention. */
+static int mentioned(const struct dtrec_snapshot *s, struct dtrec_idmap *pids,
+		     struct dtrec_idmap *irqs)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < s->nr_events && !rc; i++) {
+		const struct dtrec_ev *e = &s->events[i];
+		int cls = dtrec_event_class(e->event);
+
+		if (e->status != DTREC_OK)
+			continue;
+		rc = dtrec_idmap_put(pids, e->pid, 0);
+		if (!rc && cls == DTREC_C_TASK)
+			rc = dtrec_idmap_put(pids, e->arg, 0);
+		if (!rc && e->event == DTREC_EV_OOB_SWITCH)
+			rc = dtrec_idmap_put(pids, e->arg2 & ~DTREC_CSW_LEAVE_INBAND, 0);
+		if (!rc && (cls == DTREC_C_IRQ_LOG || cls == DTREC_C_OOB_HANDLER))
+			rc = dtrec_idmap_put(irqs, e->arg, 0);
+	}
+	return rc;
+}
+
+static void copy_str(char *dst, size_t n, const char *src)
+{
+	/* NUL-padded, not terminated when full (the block's convention). */
+	memset(dst, 0, n);
+	if (src)
+		memcpy(dst, src, strnlen(src, n));
+}
+
+char *dtrec_snapshot_with_target_names(const struct dtrec_target *t, const void *stream,
+				       size_t len, size_t *outlen, char *err,
+				       size_t errlen)
+{
+	struct dtrec_idmap pids = { 0 }, irqs = { 0 }, seen = { 0 };
+	struct dtrec_snap_task *tk = NULL;
+	struct dtrec_snap_irq *iq = NULL;
+	struct dtrec_snapshot *s = NULL;
+	struct dtrec_tasks *tasks = NULL;
+	struct dtrec_irqs *q = NULL;
+	size_t nt = 0, ni = 0, i, c, l, k;
+	char why[DTREC_ERRLEN];
+	void *out = NULL;
+	int rc;
+
+	if (!t || !stream || !outlen)
+		return dtrec_seterr(err, errlen, -EINVAL, "missing argument"), NULL;
+	rc = dtrec_parse(stream, len, &s, err, errlen);
+	if (rc)
+		return NULL;
+	rc = mentioned(s, &pids, &irqs);
+	/* Tasks and IRQs are optional: a failure is only a warning. */
+	if (!rc && dtrec_tasks_read(t, 1, NULL, &tasks, why, sizeof(why)) && t->ops->warn)
+		t->ops->warn(t->ctx, why);
+	if (!rc && dtrec_irqs_read(t, &q, why, sizeof(why)) && t->ops->warn)
+		t->ops->warn(t->ctx, why);
+	if (!rc) {
+		tk = calloc(tasks && tasks->nr_tasks ? tasks->nr_tasks : 1, sizeof(*tk));
+		if (!tk)
+			rc = -ENOMEM;
+	}
+	for (i = 0; !rc && tasks && i < tasks->nr_tasks; i++) {
+		const struct dtrec_task *x = &tasks->tasks[i];
+
+		if (x->pid < 0 || x->pid > UINT32_MAX || !dtrec_idmap_get(&pids, (uint64_t)x->pid, NULL) ||
+		    dtrec_idmap_get(&seen, (uint64_t)x->pid, NULL))
+			continue;
+		rc = dtrec_idmap_put(&seen, (uint64_t)x->pid, 0);
+		tk[nt].pid = (uint32_t)x->pid;
+		copy_str(tk[nt].comm, sizeof(tk[nt].comm), x->comm);
+		nt++;
+	}
+	dtrec_idmap_clear(&seen);
+	for (c = 0; !rc && q && c < q->nr_cpus; c++)
+		for (l = 0; !rc && l < 2; l++)
+			for (k = 0; !rc && k < q->cpus[c].log[l].nr_pending; k++) {
+				const struct dtrec_pending_irq *p = &q->cpus[c].log[l].pending[k];
+				struct dtrec_snap_irq *n;
+
+				if (!dtrec_idmap_get(&irqs, p->irq, NULL) ||
+				    dtrec_idmap_get(&seen, p->irq, NULL))
+					continue;
+				n = realloc(iq, (ni + 1) * sizeof(*iq));
+				if (!n) {
+					rc = -ENOMEM;
+					break;
+				}
+				iq = n;
+				rc = dtrec_idmap_put(&seen, p->irq, 0);
+				memset(&iq[ni], 0, sizeof(iq[ni]));
+				iq[ni].irq = p->irq;
+				iq[ni].hwirq = p->have_hwirq && p->hwirq < 0xffffffffULL ?
+					(uint32_t)p->hwirq : 0xffffffffU;
+				copy_str(iq[ni].name, sizeof(iq[ni].name), p->name);
+				copy_str(iq[ni].vector, sizeof(iq[ni].vector), p->vector);
+				ni++;
+			}
+	if (!rc) {
+		out = malloc(len);
+		if (!out)
+			rc = -ENOMEM;
+		else
+			memcpy(out, stream, len);
+	}
+	*outlen = len;
+	if (!rc)
+		rc = dtrec_snapshot_add_names(&out, outlen, tk, nt, iq, ni, err, errlen);
+	else
+		dtrec_seterr(err, errlen, rc, "out of memory");
+	if (rc) {
+		free(out);
+		out = NULL;
+	}
+	free(tk);
+	free(iq);
+	dtrec_tasks_free(tasks);
+	dtrec_irqs_free(q);
+	dtrec_idmap_free(&pids);
+	dtrec_idmap_free(&irqs);
+	dtrec_idmap_free(&seen);
+	dtrec_free(s);
+	return out;
+}
