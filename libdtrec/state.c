@@ -42,7 +42,7 @@ static int parse_args(struct state_args *a, int argc, char **argv,
 					    "--tlf-table needs a table name");
 		else
 			return dtrec_seterr(err, errlen, -EINVAL,
-					    "%s: unknown option '%s'", a->cmd, argv[i]);
+					    "unknown option '%.64s'", argv[i]);
 	}
 	return 0;
 }
