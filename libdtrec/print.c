@@ -183,7 +183,7 @@ static void stats_sections(FILE *out, const struct dtrec_ivset *set, int json)
 	unsigned int k;
 
 	if (json)
-		fputs(",\"sections\":{", out);
+		fputs(",\"intervals\":{", out);
 	else
 		fprintf(out, "%-15s %9s %6s %14s %16s\n", "section", "measured", "open",
 			"longest ns", "total ns");

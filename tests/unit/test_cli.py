@@ -123,7 +123,7 @@ def test_stats(snap):
     assert total == [lines[-12]] and total[0].startswith("total %d events" % len(ok))
     # then the interval model's sections, one line per kind, as in --json
     assert lines[-11].split()[:3] == ["section", "measured", "open"]
-    assert [ln.split()[0] for ln in lines[-10:]] == list(doc["sections"])
+    assert [ln.split()[0] for ln in lines[-10:]] == list(doc["intervals"])
 
 
 def test_stdin(snap):

@@ -80,7 +80,7 @@ def base(name):
 def slices_agree(snap, doc):
     """Every X slice is a section of the interval model: as many measured
     and open ones per kind as stats and audit count, the same longest."""
-    stats = json.loads(run("stats", "--json", snap))["sections"]
+    stats = json.loads(run("stats", "--json", snap))["intervals"]
     audit = json.loads(subprocess.run([CLI, "audit", "--json", str(snap)],
                                       capture_output=True, text=True).stdout)["measurements"]
     by = {}
@@ -252,7 +252,7 @@ def test_flows_and_task_tracks():
     starts = {e["id"]: e for e in trace if e["ph"] == "s"}
     ends = {e["id"]: e for e in trace if e["ph"] == "f"}
     assert starts.keys() == ends.keys()
-    assert len(starts) == json.loads(run("stats", "--json", sample))["sections"]["irq_wait"]["sections"]
+    assert len(starts) == json.loads(run("stats", "--json", sample))["intervals"]["irq_wait"]["sections"]
     posts = {(e["pid"], e["tid"], e["ts"]) for e in trace if e["ph"] == "i" and e["name"] == "irq_post"}
     plays = {(e["pid"], e["tid"], e["ts"]) for e in trace if e["ph"] == "i" and e["name"] == "irq_play"}
     for i, s in starts.items():

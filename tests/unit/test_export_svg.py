@@ -48,7 +48,7 @@ def run(*args):
 
 def expected_counts(snap):
     """Bars of a whole snapshot: the model's sections, open ones apart."""
-    stats = json.loads(run("stats", "--json", snap))["sections"]
+    stats = json.loads(run("stats", "--json", snap))["intervals"]
     events = json.loads(run("decode", "--json", snap))["events"]
     counts = {}
     for cls, kind in BARS.items():

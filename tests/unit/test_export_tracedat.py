@@ -237,7 +237,7 @@ def sections_agree(snap, dat):
     report_raw(export(snap, dat), secs)
     stats = json.loads(subprocess.run([CLI, "stats", "--json", str(snap)],
                                       capture_output=True, text=True,
-                                      check=True).stdout)["sections"]
+                                      check=True).stdout)["intervals"]
     for kind in KINDS:
         mine = [s for s in secs if s["kind"] == kind]
         if kind == "task":

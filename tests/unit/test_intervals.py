@@ -56,7 +56,7 @@ def edge_cases(path):
 
 def test_edge_cases(tmp_path):
     snap = edge_cases(tmp_path / "edges.snap")
-    sec = json.loads(cli("stats", "--json", snap))["sections"]
+    sec = json.loads(cli("stats", "--json", snap))["intervals"]
     assert sec["stall_oob"] == {"sections": 1, "open": 1, "max_ns": 2000, "cpu": 0,
                                 "ns": T0 + 3000, "total_ns": 2000}
     assert sec["hard_off"] == {"sections": 1, "open": 2, "max_ns": 2000, "cpu": 0,
@@ -122,7 +122,7 @@ def report_agrees(snap):
 
 
 def stats_agree_with_audit(snap):
-    sec = json.loads(cli("stats", "--json", snap))["sections"]
+    sec = json.loads(cli("stats", "--json", snap))["intervals"]
     audit = json.loads(cli("audit", "--json", snap, ok=(0, 3)))
     for key, kind in (("oob_stall", "stall_oob"), ("inband_stall_pending", "stall_pending"),
                       ("hard_off", "hard_off")):
