@@ -45,6 +45,24 @@ void dtrec_print_args(FILE *out, const struct dtrec_ev *e)
 	fprintf(out, " state=%s", dtrec_state_str(e->state, st, sizeof(st)));
 }
 
+/* The text line of a record, with the comm of its pid when known. */
+static void print_event_text(FILE *out, const struct dtrec_ev *e, const char *comm)
+{
+	fprintf(out, "[%03u] %llu.%09llu %s pid=%u", e->cpu,
+		(unsigned long long)(e->ns / 1000000000ULL),
+		(unsigned long long)(e->ns % 1000000000ULL),
+		dtrec_event_name(e->event), e->pid);
+	if (comm) {
+		/* From the target: escaped for the terminal (text.c). */
+		fputc('(', out);
+		dtrec_text_str(out, comm);
+		fputc(')', out);
+	}
+	dtrec_print_args(out, e);
+	fputs(e->status == DTREC_TORN ? " TORN\n" :
+	      e->status == DTREC_STALE ? " STALE\n" : "\n", out);
+}
+
 void dtrec_print_event(FILE *out, const struct dtrec_ev *e, int json, int first)
 {
 
@@ -58,13 +76,7 @@ void dtrec_print_event(FILE *out, const struct dtrec_ev *e, int json, int first)
 			status_name[e->status <= DTREC_STALE ? e->status : DTREC_STALE]);
 		return;
 	}
-	fprintf(out, "[%03u] %llu.%09llu %s pid=%u", e->cpu,
-		(unsigned long long)(e->ns / 1000000000ULL),
-		(unsigned long long)(e->ns % 1000000000ULL),
-		dtrec_event_name(e->event), e->pid);
-	dtrec_print_args(out, e);
-	fputs(e->status == DTREC_TORN ? " TORN\n" :
-	      e->status == DTREC_STALE ? " STALE\n" : "\n", out);
+	print_event_text(out, e, NULL);
 }
 
 /* Index of the first event to print so that at most f->last are shown. */
@@ -109,7 +121,12 @@ int dtrec_print_trace(FILE *out, const struct dtrec_snapshot *s,
 	for (i = first_shown(s, f); i < s->nr_events; i++) {
 		if (!dtrec_filter_match(f, &s->events[i]))
 			continue;
-		dtrec_print_event(out, &s->events[i], json, first);
+		/* The text names the pid when the snapshot's names block does. */
+		if (json)
+			dtrec_print_event(out, &s->events[i], json, first);
+		else
+			print_event_text(out, &s->events[i],
+					 dtrec_comm(s, s->events[i].pid));
 		first = 0;
 	}
 	if (json)

@@ -8,6 +8,7 @@ processes. Version 1 streams still read; a bad block is one line.
 """
 import ctypes
 import json
+import re
 import os
 import shutil
 import struct
@@ -155,3 +156,12 @@ def test_add_names_through_the_library(tmp_path):
     assert {"rt-worker"} <= {m["args"]["name"] for m in doc["traceEvents"]
                              if m["ph"] == "M" and m["name"] == "process_name"}
     assert text.returncode == 0
+
+
+def test_decode_names_pids(tmp_path):
+    """decode's text shows each pid's comm from the names block, escaped;
+    without a block the line is unchanged."""
+    named = cli("decode", gen(tmp_path, "--names")).stdout.splitlines()
+    assert named and all(re.search(r" pid=(\d+)\(gen-\1\) ", ln) for ln in named)
+    plain = cli("decode", gen(tmp_path)).stdout.splitlines()
+    assert [re.sub(r"\(gen-\d+\)", "", ln) for ln in named] == plain
