@@ -132,10 +132,18 @@ static void slice(struct chrome *c, const struct dtrec_iv *v, uint64_t a, uint64
 	fputs("}}", c->out);
 }
 
-/* A record as an instant, with its arguments by name (dtrec_event_args). */
-static void instant(struct chrome *c, const struct dtrec_ev *e, const char *cat,
-		    int track)
+/*
+ * A record as an instant, with its arguments by name (dtrec_event_args)
+ * and, from the snapshot's names block, the comm of its pid and the
+ * name of its IRQ.
+ */
+static void instant(struct chrome *c, const struct dtrec_snapshot *s,
+		    const struct dtrec_ev *e, const char *cat, int track)
 {
+	int cls = dtrec_event_class(e->event);
+	const struct dtrec_irq_name *in = cls == DTREC_C_IRQ_LOG || cls == DTREC_C_OOB_HANDLER ?
+		dtrec_irq_name(s, e->arg) : NULL;
+	const char *comm = dtrec_comm(s, e->pid);
 	struct dtrec_arg a[4];
 	unsigned int n = dtrec_event_args(e, a), k;
 
@@ -147,6 +155,14 @@ static void instant(struct chrome *c, const struct dtrec_ev *e, const char *cat,
 		(unsigned long long)e->pos);
 	for (k = 0; k < n; k++)
 		fprintf(c->out, ",\"%s\":%u", a[k].name, a[k].value);
+	if (comm) {
+		fputs(",\"comm\":", c->out);
+		dtrec_json_str(c->out, comm);
+	}
+	if (in && in->name[0]) {
+		fputs(",\"irq_name\":", c->out);
+		dtrec_json_str(c->out, in->name);
+	}
 	fputs("}}", c->out);
 }
 
@@ -208,14 +224,14 @@ static void export_cpu(struct chrome *c, const struct dtrec_snapshot *s,
 			continue;
 		switch (dtrec_event_class(e->event)) {
 		case DTREC_C_IRQ_LOG:
-			instant(c, e, "irq", (e->arg2 & 0xff) ? T_OOB_IRQ : T_INBAND_IRQ);
+			instant(c, s, e, "irq", (e->arg2 & 0xff) ? T_OOB_IRQ : T_INBAND_IRQ);
 			break;
 		case DTREC_C_OOB_HANDLER:
-			instant(c, e, "irq", T_OOB_IRQ);
+			instant(c, s, e, "irq", T_OOB_IRQ);
 			break;
 		case DTREC_C_TASK:
 		case DTREC_C_MISC:
-			instant(c, e, "task", T_TASK);
+			instant(c, s, e, "task", T_TASK);
 			break;
 		default:
 			break;

@@ -41,6 +41,7 @@ static const char *const lane_name[NR_LANES] = {
 
 struct svg {
 	FILE *out;
+	const struct dtrec_snapshot *s;	/* for the names block */
 	uint64_t t0, t1;	/* the window */
 	uint64_t origin;	/* 0 on the axis */
 	const char *origin_name;
@@ -114,15 +115,30 @@ static void args_text(FILE *out, const struct dtrec_ev *e)
 		fprintf(out, " %s=%u", a[k].name, a[k].value);
 }
 
+static void xml_text(FILE *out, const char *s, size_t max);
+
+/* " (NAME)" from the snapshot's names block, XML-escaped; nothing without. */
+static void name_text(FILE *out, const char *name)
+{
+	if (!name || !name[0])
+		return;
+	fputs(" (", out);
+	xml_text(out, name, 64);
+	fputc(')', out);
+}
+
 static void tick(const struct svg *g, const struct dtrec_ev *e, unsigned int row)
 {
+	const struct dtrec_irq_name *n = dtrec_irq_name(g->s, e->arg);
 	int play = e->event == DTREC_EV_IRQ_PLAY;
 	double x = xpos(g, e->ns), y = lane_y(row, L_IRQ);
 
-	fprintf(g->out, "<line class=\"%s\" x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\"><title>%s irq %u stage %u at %llu ns</title></line>\n",
+	fprintf(g->out, "<line class=\"%s\" x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\"><title>%s irq %u",
 		play ? "irq-play" : "irq-post", x, play ? y + (LANE - 3.0) / 2 : y,
 		x, play ? y + LANE - 3.0 : y + (LANE - 3.0) / 2,
-		dtrec_event_name(e->event), e->arg, e->arg2 & 0xff,
+		dtrec_event_name(e->event), e->arg);
+	name_text(g->out, n ? n->name : NULL);
+	fprintf(g->out, " stage %u at %llu ns</title></line>\n", e->arg2 & 0xff,
 		(unsigned long long)e->ns);
 }
 
@@ -139,6 +155,7 @@ static void event_marker(const struct svg *g, const struct dtrec_ev *e,
 		fprintf(g->out, "<line class=\"task-event\" x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\">",
 			x, y, x, y + LANE - 3.0);
 	fprintf(g->out, "<title>%s pid %u", dtrec_event_name(e->event), e->pid);
+	name_text(g->out, dtrec_comm(g->s, e->pid));
 	args_text(g->out, e);
 	fprintf(g->out, " at %llu ns</title>%s\n", (unsigned long long)e->ns,
 		e->event == DTREC_EV_MARK || e->event == DTREC_EV_FREEZE ? "</path>" : "</line>");
@@ -395,7 +412,7 @@ int dtrec_export_svg(FILE *out, const struct dtrec_snapshot *s,
 	struct dtrec_verdict_brief vb;
 	struct dtrec_ivset set;
 	struct dtrec_iv_view w;
-	struct svg g = { out, 0, 0, 0, "first record" };
+	struct svg g = { out, s, 0, 0, 0, "first record" };
 	unsigned int rows = 0, row;
 	size_t i, first, nsel = 0, cut = 0;
 	uint64_t freeze = 0;

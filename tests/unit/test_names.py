@@ -165,3 +165,19 @@ def test_decode_names_pids(tmp_path):
     assert named and all(re.search(r" pid=(\d+)\(gen-\1\) ", ln) for ln in named)
     plain = cli("decode", gen(tmp_path)).stdout.splitlines()
     assert [re.sub(r"\(gen-\d+\)", "", ln) for ln in named] == plain
+
+
+def test_chrome_and_svg_show_the_names(tmp_path):
+    snap = gen(tmp_path, "--names")
+    cli("export", "--format", "chrome", "-o", tmp_path / "c.json", snap)
+    inst = [e for e in json.loads((tmp_path / "c.json").read_text())["traceEvents"]
+            if e["ph"] == "i"]
+    assert inst and all(e["args"]["comm"] == "gen-%d" % e["args"]["pid"] for e in inst)
+    irq = [e for e in inst if e["cat"] == "irq"]
+    assert irq and all(e["args"]["irq_name"] == "gen-irq-%d" % e["args"]["irq"] for e in irq)
+    cli("export", "--format", "svg", "-o", tmp_path / "s.svg", snap)
+    svg = (tmp_path / "s.svg").read_text()
+    ticks = re.findall(r"<title>irq_(?:post|play) irq (\d+) \(([^)]*)\)", svg)
+    assert ticks and all(name == "gen-irq-" + irq for irq, name in ticks)
+    marks = re.findall(r"<title>\w+ pid (\d+) \(([^)]*)\)", svg)
+    assert marks and all(name == "gen-" + pid for pid, name in marks)
