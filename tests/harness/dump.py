@@ -19,6 +19,8 @@ from .initramfs import ROOT
 FORMATS = ("elf", "kdump-zlib", "kdump-lzo", "kdump-snappy")
 FIXNOTE_SRC = os.path.join(ROOT, "tools", "vmcore-fixnote.c")
 FIXNOTE = os.path.join(ROOT, "out", "vmcore-fixnote")
+REPAGE_SRC = os.path.join(ROOT, "tools", "kdump-repage.c")
+REPAGE = os.path.join(ROOT, "out", "kdump-repage")
 
 
 class DumpError(Exception):
@@ -29,12 +31,12 @@ def unreadable(kernel, fmt):
     """Why dumps of `fmt` from this kernel's guests cannot be read here,
     or None. QEMU 7.2 writes an aarch64 guest's kdump file in 64 KiB
     blocks (its dump page size for arm) while the kernel's pages are
-    4 KiB, and libkdumpfile 0.5.1 (drgn's kdump reader) pages it by
-    VMCOREINFO's PAGESIZE: every read is an out-of-bounds PFN."""
-    if kernel.arch == "arm64" and fmt != "elf":
-        return ("QEMU 7.2 writes aarch64 kdump files in 64 KiB blocks and "
-                "libkdumpfile 0.5.1 reads them as 4 KiB pages: drgn cannot "
-                "read them (ELF dumps only on arm64)")
+    4 KiB, which libkdumpfile 0.5.1 (drgn's kdump reader) cannot page:
+    take() rewrites zlib ones by kernel pages (tools/kdump-repage), not
+    LZO or snappy ones."""
+    if kernel.arch == "arm64" and fmt in ("kdump-lzo", "kdump-snappy"):
+        return ("QEMU 7.2 writes aarch64 kdump files in 64 KiB blocks; "
+                "tools/kdump-repage rewrites zlib ones only")
     return None
 
 
@@ -94,6 +96,19 @@ def fixnote():
     return FIXNOTE
 
 
+def repage():
+    """Path of tools/kdump-repage, built here if missing or stale."""
+    if not os.path.exists(REPAGE) or \
+            os.path.getmtime(REPAGE) < os.path.getmtime(REPAGE_SRC):
+        os.makedirs(os.path.dirname(REPAGE), exist_ok=True)
+        r = subprocess.run(["gcc", "-Wall", "-Wextra", "-O2", "-o", REPAGE,
+                            REPAGE_SRC, "-lz"], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+        if r.returncode:
+            raise DumpError("cannot build kdump-repage: %s" % r.stdout)
+    return REPAGE
+
+
 def take(vm, path, fmt="elf", timeout=300):
     if fmt not in FORMATS:
         raise DumpError("unknown dump format %r" % fmt)
@@ -115,6 +130,18 @@ def take(vm, path, fmt="elf", timeout=300):
         os.unlink(raw)
         if r.returncode:
             raise DumpError("makedumpfile -R failed: %s" % r.stdout.strip())
+        if vm.kernel.arch == "arm64":
+            why = unreadable(vm.kernel, fmt)
+            if why:
+                raise DumpError(why)
+            # 64 KiB blocks from QEMU, 4 KiB kernel pages (unreadable()).
+            r = subprocess.run([repage(), path, path + ".4k"],
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True,
+                               timeout=timeout)
+            if r.returncode:
+                raise DumpError(r.stdout.strip())
+            os.replace(path + ".4k", path)
     cmd = [fixnote(), path]
     if uts_version:
         cmd[1:1] = ["-u", uts_version]
