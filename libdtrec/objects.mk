@@ -1,5 +1,8 @@
-# The objects of libdtrec, by part; shared with crash-ext/Makefile, which
-# compiles the same sources into dovetail.so.
+# The objects of libdtrec, by part, each part a folder of its own; shared
+# with crash-ext/Makefile, which compiles the same sources into dovetail.so,
+# and tests/fuzz/Makefile. The headers (the API and what the parts share)
+# stay at the top.
+DTREC_DIRS := format state analysis export
 # format: the snapshot stream, its records and their names
 DTREC_FORMAT := parse.o build.o merge.o filter.o names.o print.o json.o dumpnotes.o \
 	outfile.o text.o

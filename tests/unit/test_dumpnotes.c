@@ -15,7 +15,7 @@
  * libdtrec.a it is linked with already carries dumpnotes.o (an archive
  * member is only pulled in for symbols still undefined).
  */
-#include "../../libdtrec/dumpnotes.c"
+#include "../../libdtrec/format/dumpnotes.c"
 
 static char dir[4096] = "/tmp/dtnotesXXXXXX";
 

@@ -1,4 +1,4 @@
-"""The interval model (libdtrec/intervals.c, docs/audit.md "Sections").
+"""The interval model (libdtrec/analysis/intervals.c, docs/audit.md "Sections").
 
 One hand-built trace with every edge case (a section open at the start,
 one open at the end, a hole of a torn record, a coalesced post, a wait

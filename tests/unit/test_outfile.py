@@ -1,4 +1,4 @@
-"""Output files (libdtrec/outfile.c): `dovetail-trace export -o`, the
+"""Output files (libdtrec/format/outfile.c): `dovetail-trace export -o`, the
 crash/gdb/drgn snapshot writers (dtrec_write_file through ctypes) and
 the in-process export never destroy what the user named: a device,
 FIFO or stdout is written and kept, a regular file is replaced only
