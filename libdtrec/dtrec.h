@@ -283,6 +283,14 @@ int dtrec_export_svg(FILE *out, const struct dtrec_snapshot *s,
  */
 const char *dtrec_export_limit(const char *format, int rc);
 /*
+ * The export formats, named once: dtrec_export_check() refuses an unknown
+ * name, or filters given to tracedat (0 or -EINVAL with err[] set);
+ * dtrec_export_format() writes s to f in that format.
+ */
+int dtrec_export_check(const char *fmt, int nfilter, char *err, size_t errlen);
+int dtrec_export_format(FILE *f, const char *fmt, const struct dtrec_snapshot *s,
+			const struct dtrec_filter *flt, char *err, size_t errlen);
+/*
  * The export command of every front end: "--format tracedat|chrome|svg
  * -o FILE [filters]" (or "FORMAT FILE [filters]"), written to FILE,
  * whose name goes to path. 0 or a negative errno with err[] set.

@@ -254,23 +254,16 @@ static int cmd_export(const struct args *a, const struct dtrec_snapshot *s,
 	size_t i;
 	int rc, wrc;
 
-	if (strcmp(a->format, "tracedat") && strcmp(a->format, "chrome") &&
-	    strcmp(a->format, "svg"))
-		fail(2, "unknown export format '%s' (tracedat, chrome, svg)", a->format);
-	if (!strcmp(a->format, "tracedat") && a->nfilter)
-		fail(2, "tracedat export takes no filter option");
+	if (dtrec_export_check(a->format, a->nfilter, err, sizeof(err)))
+		fail(2, "%s", err);
+	err[0] = 0;
 	/* A new file or one replaced whole, never one half written. */
 	if (dtrec_out_open(&out, a->output, a->snapshot, err, sizeof(err)))
 		fail(1, "%s", err);
 	export_out = &out;
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		signal(sigs[i], on_signal);
-	if (!strcmp(a->format, "tracedat"))
-		rc = dtrec_export_tracedat(out.f, s, err, sizeof(err));
-	else if (!strcmp(a->format, "chrome"))
-		rc = dtrec_export_chrome(out.f, s, f);
-	else
-		rc = dtrec_export_svg(out.f, s, f);
+	rc = dtrec_export_format(out.f, a->format, s, f, err, sizeof(err));
 	wrc = dtrec_out_close(&out, rc < 0, werr, sizeof(werr));
 	export_out = NULL;
 	/* A write error explains a failed export best (ENOSPC, EPIPE, ...). */

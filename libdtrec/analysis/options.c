@@ -131,6 +131,28 @@ const char *dtrec_export_limit(const char *format, int rc)
 	return NULL;
 }
 
+int dtrec_export_check(const char *fmt, int nfilter, char *err, size_t errlen)
+{
+	if (strcmp(fmt, "tracedat") && strcmp(fmt, "chrome") && strcmp(fmt, "svg"))
+		return dtrec_seterr(err, errlen, -EINVAL,
+				    "export: unknown format '%.32s' (tracedat, chrome, svg)", fmt);
+	if (!strcmp(fmt, "tracedat") && nfilter)
+		return dtrec_seterr(err, errlen, -EINVAL, "export tracedat takes no filters");
+	return 0;
+}
+
+int dtrec_export_format(FILE *f, const char *fmt, const struct dtrec_snapshot *s,
+			const struct dtrec_filter *flt, char *err, size_t errlen)
+{
+	if (!strcmp(fmt, "tracedat"))
+		return dtrec_export_tracedat(f, s, err, errlen);
+	if (!strcmp(fmt, "chrome"))
+		return dtrec_export_chrome(f, s, flt);
+	if (!strcmp(fmt, "svg"))
+		return dtrec_export_svg(f, s, flt);
+	return dtrec_seterr(err, errlen, -EINVAL, "export: unknown format '%.32s'", fmt);
+}
+
 int dtrec_export_command(const struct dtrec_snapshot *s, int argc, char **argv,
 			 char *path, size_t pathlen, char *err, size_t errlen)
 {
@@ -170,11 +192,8 @@ int dtrec_export_command(const struct dtrec_snapshot *s, int argc, char **argv,
 				  "usage: export --format tracedat|chrome|svg -o FILE [filters]");
 	else if (!strcmp(fmt, "trace.dat"))
 		fmt = "tracedat";
-	if (!rc && strcmp(fmt, "tracedat") && strcmp(fmt, "chrome") && strcmp(fmt, "svg"))
-		rc = dtrec_seterr(err, errlen, -EINVAL,
-				  "export: unknown format '%.32s' (tracedat, chrome, svg)", fmt);
-	if (!rc && !strcmp(fmt, "tracedat") && n)
-		rc = dtrec_seterr(err, errlen, -EINVAL, "export tracedat takes no filters");
+	if (!rc)
+		rc = dtrec_export_check(fmt, n, err, errlen);
 	dtrec_filter_init(&f);
 	if (!rc)
 		rc = dtrec_filter_parse(&f, n, w, err, errlen);
@@ -185,12 +204,7 @@ int dtrec_export_command(const struct dtrec_snapshot *s, int argc, char **argv,
 	rc = dtrec_out_open(&o, out, NULL, err, errlen);
 	if (rc)
 		return rc;
-	if (!strcmp(fmt, "tracedat"))
-		rc = dtrec_export_tracedat(o.f, s, err, errlen);
-	else if (!strcmp(fmt, "chrome"))
-		rc = dtrec_export_chrome(o.f, s, &f);
-	else
-		rc = dtrec_export_svg(o.f, s, &f);
+	rc = dtrec_export_format(o.f, fmt, s, &f, err, errlen);
 	if (dtrec_export_limit(fmt, rc))
 		dtrec_seterr(err, errlen, rc, "%s", dtrec_export_limit(fmt, rc));
 	else if (rc < 0 && strcmp(fmt, "tracedat"))
