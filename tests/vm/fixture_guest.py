@@ -46,6 +46,10 @@ def boot(kernel, workdir, kaslr=False, append=""):
         # would never reach the shell (seen on 5.13, by chance).
         vm.check("echo 1 > /sys/devices/virtual/workqueue/cpumask")
         vm.check("echo 'oob on' > %s" % CTL)
+        # What pause() asks the guest is asked now, while it still
+        # answers: after a hold, a forked uname may never return.
+        vm.uts_version()
+        vm.kaslr_offset()
     except Exception:
         vm.stop()
         raise
@@ -56,12 +60,25 @@ def ctl(vm, cmd, timeout=60):
     vm.check("echo '%s' > %s" % (cmd, CTL), timeout)
 
 
+def hold(vm, cmd, timeout=60):
+    """Run a command that holds a CPU, and return the expected state.
+
+    Both in one command line: the shell has read all of it before the
+    hold starts, so nothing depends on console input reaching the shell
+    once a CPU is held (under load, it sometimes never did)."""
+    return json.loads(vm.check("echo '%s' > %s && %s"
+                               % (cmd, CTL, _READ_EXPECTED), timeout))
+
+
 def expected(vm):
     # Read by the shell's builtins: no fork, no exec, no exit. Once a hold
     # keeps CPU1 hard-off, anything that waits for an IPI to every CPU
     # (a TLB flush for freed page tables or purged vmap areas, which an
     # exiting `cat` may set off) blocks CPU0 for good (seen on 5.13).
-    return json.loads(vm.check('IFS= read -r l < %s; echo "$l"' % EXPECTED))
+    return json.loads(vm.check(_READ_EXPECTED))
+
+
+_READ_EXPECTED = 'IFS= read -r l < %s; echo "$l"' % EXPECTED
 
 
 def wait_tasks(vm, want, timeout=60):
@@ -235,8 +252,7 @@ def known_state(vm):
     stuck, exp = new_task(vm, "stuck 0", exp)
     wait_tasks(vm, {park: "oob-blocked", stuck: "migrating"})
     # Last: CPU1 runs nothing else from here on.
-    ctl(vm, "hold 1 both 0 2")
-    return expected(vm), {"trip": trip, "park": park, "stuck": stuck}
+    return hold(vm, "hold 1 both 0 2"), {"trip": trip, "park": park, "stuck": stuck}
 
 
 def one_json_line(text, who):

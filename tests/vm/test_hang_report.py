@@ -65,9 +65,8 @@ def hang(kernel, request, tmp_path_factory):
             exp = fg.wait_tasks(vm, {pid: "migrating"})
             comm = next(t["comm"] for t in exp["tasks"] if t["pid"] == pid)
         else:
-            fg.ctl(vm, cmd)
             comm = "dtfix-hold/1"
-            exp = fg.expected(vm)
+            exp = fg.hold(vm, cmd)
             assert [h["cpu"] for h in exp["holds"]] == [1], exp
             pid = exp["holds"][0]["pid"]
         t0 = time.monotonic()
