@@ -34,11 +34,13 @@ def state(kernel, request, tmp_path_factory):
     d = tmp_path_factory.mktemp("fixture")
     # Rings big enough to keep the whole setup: the console alone writes
     # thousands of records per command.
-    vm = fg.boot(kernel, str(d), kaslr=request.param,
-                 append="dovetail_recorder=131072")
-    try:
-        exp, pids = fg.known_state(vm)
+    def setup(vm):
+        r = fg.known_state(vm)
         fg.freeze(vm)
+        return r
+    vm, (exp, pids) = fg.boot_into(kernel, str(d), setup, kaslr=request.param,
+                                   append="dovetail_recorder=131072")
+    try:
         vm.pause()                  # every reader sees the same instant
         dumps = {f: take(vm, str(d / ("vmcore." + f)), f)
                  for f in formats(kernel, DUMPS)}

@@ -56,9 +56,7 @@ def hang(kernel, request, tmp_path_factory):
                        text=True)
     assert r.returncode == 0, r.stdout + r.stderr
     d = tmp_path_factory.mktemp("hang-" + kind)
-    # Rings large enough to keep the start of the hang on CPU1.
-    vm = fg.boot(kernel, str(d), kaslr=True, append="dovetail_recorder=131072")
-    try:
+    def setup(vm):
         exp = fg.expected(vm)
         if kind == "stuck":
             pid, exp = fg.new_task(vm, cmd, exp)
@@ -69,6 +67,11 @@ def hang(kernel, request, tmp_path_factory):
             exp = fg.hold(vm, cmd)
             assert [h["cpu"] for h in exp["holds"]] == [1], exp
             pid = exp["holds"][0]["pid"]
+        return exp, pid, comm
+    # Rings large enough to keep the start of the hang on CPU1.
+    vm, (exp, pid, comm) = fg.boot_into(kernel, str(d), setup, kaslr=True,
+                                        append="dovetail_recorder=131072")
+    try:
         t0 = time.monotonic()
         time.sleep(HUNG_S)
         vm.pause()
