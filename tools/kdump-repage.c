@@ -27,51 +27,10 @@
 #include <fcntl.h>
 #include <zlib.h>
 
-#define UTS_LEN		65
-#define OFF_BLOCK_SIZE	(8 + 4 + 6 * UTS_LEN + 6 + 16 + 4)	/* 428 */
-#define DUMP_ZLIB	0x1
-#define DUMP_LZO	0x2
-#define DUMP_SNAPPY	0x4
-#define DUMP_ZSTD	0x20
+#include "kdump_format.h"
 
 static const char *prog = "kdump-repage";
 static const char *in_path;
-
-struct hdr {			/* struct disk_dump_header, 64-bit */
-	char signature[8];
-	int32_t header_version;
-	char utsname[6 * UTS_LEN];
-	char pad[6];
-	int64_t tv_sec, tv_usec;
-	uint32_t status;
-	int32_t block_size;
-	int32_t sub_hdr_size;
-	uint32_t bitmap_blocks;
-	uint32_t max_mapnr;
-	uint32_t total_ram_blocks;
-	uint32_t device_blocks;
-	uint32_t written_blocks;
-	uint32_t current_cpu;
-	int32_t nr_cpus;
-} __attribute__((packed));
-
-struct sub {			/* struct kdump_sub_header, version 6 */
-	uint64_t phys_base;
-	int32_t dump_level;
-	int32_t split;
-	uint64_t start_pfn, end_pfn;
-	uint64_t offset_vmcoreinfo, size_vmcoreinfo;
-	uint64_t offset_note, size_note;
-	uint64_t offset_eraseinfo, size_eraseinfo;
-	uint64_t start_pfn_64, end_pfn_64, max_mapnr_64;
-} __attribute__((packed));
-
-struct desc {			/* struct page_desc */
-	int64_t offset;
-	uint32_t size;
-	uint32_t flags;
-	uint64_t page_flags;
-};
 
 static int fail(const char *fmt, const char *what)
 {
@@ -128,8 +87,8 @@ int main(int argc, char **argv)
 	unsigned char *zin = NULL, *frame = NULL, *subarea = NULL, *zout = NULL;
 	uint64_t bs, ps, ratio, nmax, nmapbytes, nbitmap_blocks, ndesc = 0, i;
 	uint64_t old_area, new_area, desc_off, ndesc_off, data_off, zero_off = 0;
-	struct hdr h, nh;
-	struct sub s, ns;
+	struct kdump_header h, nh;
+	struct kdump_sub_header s, ns;
 	char *vi = NULL;
 	uint32_t zero_size = 0, zero_flags = 0;
 	int in, out = -1, rc = 1, have_zero = 0;
@@ -230,7 +189,7 @@ int main(int argc, char **argv)
 	nh.max_mapnr = (uint32_t)nmax;
 	new_area = (1 + (uint64_t)nh.sub_hdr_size) * ps;
 	ndesc_off = new_area + 2 * nbitmap_blocks * ps;
-	data_off = ndesc_off + ndesc * sizeof(struct desc);
+	data_off = ndesc_off + ndesc * sizeof(struct kdump_page_desc);
 	{
 		unsigned char block[4096] = { 0 };
 
@@ -245,7 +204,7 @@ int main(int argc, char **argv)
 
 	/* Every dumpable frame: its pages, raw; zero pages share one copy. */
 	for (i = 0; i < h.max_mapnr; i++) {
-		struct desc d, nd;
+		struct kdump_page_desc d, nd;
 		uint64_t k;
 
 		if (!bit(map2, i))

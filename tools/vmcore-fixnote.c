@@ -37,37 +37,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define UTS_LEN 65
+#include "kdump_format.h"
 
-/* makedumpfile's kdump-compressed header, 64-bit little-endian flavour */
-struct uts {
-	char sysname[UTS_LEN];
-	char nodename[UTS_LEN];
-	char release[UTS_LEN];
-	char version[UTS_LEN];
-	char machine[UTS_LEN];
-	char domainname[UTS_LEN];
-} __attribute__((packed));
-
-struct kdump_header {
-	char signature[8];
-	int32_t header_version;
-	struct uts utsname;
-	char pad[6];
-	int64_t tv_sec, tv_usec;
-	uint32_t status;
-	int32_t block_size;
-	/* the rest is not needed */
-} __attribute__((packed));
-
-struct kdump_sub_header {
-	uint64_t phys_base;
-	int32_t dump_level;
-	int32_t split;
-	uint64_t start_pfn, end_pfn;
-	uint64_t offset_vmcoreinfo, size_vmcoreinfo;
-	uint64_t offset_note, size_note;
-} __attribute__((packed));
+#define UTS_LEN KDUMP_UTS_LEN
 
 static const char *prog = "vmcore-fixnote";
 static const char *path;
