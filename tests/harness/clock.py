@@ -13,6 +13,8 @@ import os
 import platform
 import subprocess
 
+from . import hostbuild
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tsc_khz.c")
 _BIN = os.path.join(ROOT, "out", "harness", "tsc-khz")
@@ -31,14 +33,10 @@ def host_tsc_khz():
     if platform.machine() != "x86_64":
         raise ClockError("host is %s: no TSC to hand an x86 guest"
                          % platform.machine())
-    if not os.path.exists(_BIN) or \
-            os.path.getmtime(_BIN) < os.path.getmtime(_SRC):
-        os.makedirs(os.path.dirname(_BIN), exist_ok=True)
-        r = subprocess.run(["cc", "-O2", "-o", _BIN, _SRC],
-                           capture_output=True, text=True)
-        if r.returncode:
-            raise ClockError("cannot build %s: %s"
-                             % (_SRC, r.stderr.strip()[-200:]))
+    try:
+        hostbuild.built(_SRC, _BIN)
+    except hostbuild.BuildError as e:
+        raise ClockError(str(e))
     r = subprocess.run([_BIN], capture_output=True, text=True)
     if r.returncode or not r.stdout.strip().isdigit():
         raise ClockError("cannot measure the host's TSC rate")

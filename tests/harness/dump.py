@@ -14,6 +14,7 @@ import os
 import struct
 import subprocess
 
+from . import hostbuild
 from .initramfs import ROOT
 
 FORMATS = ("elf", "kdump-zlib", "kdump-lzo", "kdump-snappy")
@@ -82,31 +83,25 @@ def formats(kernel, wanted):
     return tuple(f for f in wanted if not unreadable(kernel, f))
 
 
+# What the dump tools are built from besides their own source.
+_TOOL_HEADERS = [os.path.join(ROOT, "tools", "kdump_format.h")]
+
+
+def _built(src, out, libs=()):
+    try:
+        return hostbuild.built(src, out, _TOOL_HEADERS, libs)
+    except hostbuild.BuildError as e:
+        raise DumpError(str(e))
+
+
 def fixnote():
-    """Path of tools/vmcore-fixnote, built here if missing or stale (the
-    tier must not depend on `make` having run)."""
-    if not os.path.exists(FIXNOTE) or \
-            os.path.getmtime(FIXNOTE) < os.path.getmtime(FIXNOTE_SRC):
-        os.makedirs(os.path.dirname(FIXNOTE), exist_ok=True)
-        r = subprocess.run(["gcc", "-Wall", "-Wextra", "-O2", "-o", FIXNOTE,
-                            FIXNOTE_SRC], stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True)
-        if r.returncode:
-            raise DumpError("cannot build vmcore-fixnote: %s" % r.stdout)
-    return FIXNOTE
+    """Path of tools/vmcore-fixnote, built if needed."""
+    return _built(FIXNOTE_SRC, FIXNOTE)
 
 
 def repage():
-    """Path of tools/kdump-repage, built here if missing or stale."""
-    if not os.path.exists(REPAGE) or \
-            os.path.getmtime(REPAGE) < os.path.getmtime(REPAGE_SRC):
-        os.makedirs(os.path.dirname(REPAGE), exist_ok=True)
-        r = subprocess.run(["gcc", "-Wall", "-Wextra", "-O2", "-o", REPAGE,
-                            REPAGE_SRC, "-lz"], stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True)
-        if r.returncode:
-            raise DumpError("cannot build kdump-repage: %s" % r.stdout)
-    return REPAGE
+    """Path of tools/kdump-repage, built if needed."""
+    return _built(REPAGE_SRC, REPAGE, ["-lz"])
 
 
 def take(vm, path, fmt="elf", timeout=300):
