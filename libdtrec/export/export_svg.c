@@ -302,8 +302,11 @@ static uint64_t tick_step(uint64_t span)
 	return step;
 }
 
-/* A signed offset from the origin, in the unit of the tick step. */
-static void offset_label(FILE *out, int64_t d, uint64_t step)
+/*
+ * An offset from the origin, in the unit of the tick step. Sign and
+ * magnitude apart: a window may span more than INT64_MAX nanoseconds.
+ */
+static void offset_label(FILE *out, int before, uint64_t m, uint64_t step)
 {
 	static const struct {
 		uint64_t ns;
@@ -311,7 +314,6 @@ static void offset_label(FILE *out, int64_t d, uint64_t step)
 	} units[] = {
 		{ 1000000000ULL, "s" }, { 1000000ULL, "ms" }, { 1000ULL, "\xc2\xb5s" }, { 1, "ns" },
 	};
-	uint64_t m = d < 0 ? (uint64_t)-d : (uint64_t)d;
 	size_t u = 0;
 
 	while (units[u].ns > step)
@@ -319,37 +321,43 @@ static void offset_label(FILE *out, int64_t d, uint64_t step)
 	if (!m)
 		fputs("0", out);
 	else
-		fprintf(out, "%s%llu %s", d < 0 ? "\xe2\x88\x92" : "+",
+		fprintf(out, "%s%llu %s", before ? "\xe2\x88\x92" : "+",
 			(unsigned long long)(m / units[u].ns), units[u].unit);
 }
 
+static void axis_tick(const struct svg *g, double height, int before, uint64_t off,
+		      uint64_t step)
+{
+	uint64_t t = before ? g->origin - off : g->origin + off;
+	double x = xpos(g, t);
+	const char *anchor = "middle";
+
+	/* Labels never leave the picture. */
+	if (x < LEFT + 30.0)
+		anchor = "start";
+	else if (x > WIDTH - RIGHT - 10.0)
+		anchor = "end";
+	fprintf(g->out, "<line class=\"axis\" x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\"/>\n"
+		"<text class=\"tick\" x=\"%.2f\" y=\"%.1f\" text-anchor=\"%s\">",
+		x, TOP - 4.0, x, height, x, TOP - 8.0, anchor);
+	offset_label(g->out, before, off, step);
+	fputs("</text>\n", g->out);
+}
+
+/*
+ * Ticks at origin +/- k * step inside the window. The origin lies in
+ * [t0, t1], so k * step never exceeds the span: unsigned arithmetic on
+ * offsets cannot overflow, whatever the timestamps.
+ */
 static void axis(const struct svg *g, double height)
 {
 	uint64_t span = g->t1 - g->t0, step = tick_step(span ? span : 1);
-	int64_t j, lo, hi;
+	uint64_t k, before = (g->origin - g->t0) / step, after = (g->t1 - g->origin) / step;
 
-	/* Ticks at origin + j * step inside the window. */
-	lo = ((int64_t)g->t0 - (int64_t)g->origin) / (int64_t)step;
-	hi = ((int64_t)g->t1 - (int64_t)g->origin) / (int64_t)step;
-	for (j = lo - 1; j <= hi + 1; j++) {
-		int64_t t = (int64_t)g->origin + j * (int64_t)step;
-		double x;
-		const char *anchor = "middle";
-
-		if (t < (int64_t)g->t0 || t > (int64_t)g->t1)
-			continue;
-		x = xpos(g, (uint64_t)t);
-		/* Labels never leave the picture. */
-		if (x < LEFT + 30.0)
-			anchor = "start";
-		else if (x > WIDTH - RIGHT - 10.0)
-			anchor = "end";
-		fprintf(g->out, "<line class=\"axis\" x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\"/>\n"
-			"<text class=\"tick\" x=\"%.2f\" y=\"%.1f\" text-anchor=\"%s\">",
-			x, TOP - 4.0, x, height, x, TOP - 8.0, anchor);
-		offset_label(g->out, j * (int64_t)step, step);
-		fputs("</text>\n", g->out);
-	}
+	for (k = before; k > 0; k--)
+		axis_tick(g, height, 1, k * step, step);
+	for (k = 0; k <= after; k++)
+		axis_tick(g, height, 0, k * step, step);
 }
 
 static void legend(FILE *out, double y)
@@ -462,6 +470,9 @@ int dtrec_export_svg(FILE *out, const struct dtrec_snapshot *s,
 		g.t0 = f->from_ns;
 	if (f && f->to_ns)
 		g.t1 = f->to_ns;
+	/* An empty window (--from past --to) is one instant, not a wrap. */
+	if (g.t1 < g.t0)
+		g.t1 = g.t0;
 	/* The origin: --from, else the freeze when it is in view, else the start. */
 	g.origin = g.t0;
 	if (f && f->from_ns) {

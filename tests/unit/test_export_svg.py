@@ -227,3 +227,33 @@ def test_size_bound(tmp_path):
     assert r.stderr.strip().splitlines() == [
         "dovetail-trace: svg export: the window holds more than the 20000 records an SVG "
         "shows; narrow it with --from/--to, --cpu or --last"]
+
+
+@pytest.mark.parametrize("window", [("--from", "1"), ()], ids=["from-1", "freeze-origin"])
+def test_axis_on_extreme_clock(tmp_path, window):
+    """Timestamps near 2^64 ns (a 1 Hz clock read late): the axis still
+    has ticks, in order, each label being its offset from the origin.
+    The ticks were once computed in int64_t: a window wider than
+    INT64_MAX lost them all, and a step of 2e18 ns overflowed."""
+    snap = tmp_path / "late.snap"
+    with open(snap, "wb") as f:
+        subprocess.run([GEN, "--cpus", "2", "--records", "64", "--events", "100",
+                        "--clock-hz", "1", "--ref-ns", "18000000000000000000"],
+                       stdout=f, check=True)
+    out = tmp_path / "late.svg"
+    run("export", "--format", "svg", *window, "-o", out, snap)
+    root = ET.parse(out).getroot()
+    ticks_ = [t for t in root.iter(SVG + "text") if t.get("class") == "tick"]
+    assert len(ticks_) >= 3, [("".join(t.itertext())) for t in ticks_]
+    xs = [float(t.get("x")) for t in ticks_]
+    assert xs == sorted(xs)
+    unit = {"ns": 1, "\u00b5s": 10**3, "ms": 10**6, "s": 10**9}
+    offs = []
+    for t in ticks_:
+        m = re.fullmatch(r"(0)|([+\u2212])(\d+) (ns|\u00b5s|ms|s)", "".join(t.itertext()))
+        assert m, "".join(t.itertext())
+        offs.append(0 if m.group(1) else
+                    (-1 if m.group(2) == "\u2212" else 1) * int(m.group(3)) * unit[m.group(4)])
+    assert 0 in offs and offs == sorted(offs)
+    steps = {b - a for a, b in zip(offs, offs[1:])}
+    assert len(steps) == 1, offs
