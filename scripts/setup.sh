@@ -11,6 +11,11 @@ have crash || need+=(crash)
 have qemu-system-x86_64 || need+=(qemu-system-x86)
 have makedumpfile || need+=(makedumpfile)
 have trace-cmd || need+=(trace-cmd)
+# The trace.dat export is checked in KernelShark, on a virtual X server.
+have kernelshark || need+=(kernelshark)
+have Xvfb || need+=(xvfb)
+have xwd || need+=(x11-apps)
+have rsvg-convert || need+=(librsvg2-bin)
 have cpio || need+=(cpio)
 # make kernel: what Kbuild needs on the host (scripts/, objtool, sorttable,
 # the certificate tools), and ccache so that rebuilds after apply.sh are quick.
