@@ -51,6 +51,7 @@ struct dtrec_pending_irq {
 	uint64_t hwirq;
 	const char *vector;		/* x86 system vector name, or NULL */
 	char vecbuf[24];
+	char chip[25];			/* the irq_chip's name, or empty */
 };
 
 struct dtrec_irq_log {
@@ -125,6 +126,14 @@ char *dtrec_snapshot_with_target_names(const struct dtrec_target *t, const void 
 				       size_t errlen);
 void dtrec_stages_free(struct dtrec_stages *s);
 void dtrec_irqs_free(struct dtrec_irqs *q);
+/*
+ * Name n IRQs of the target, pending or not (the names block of a
+ * snapshot a front end assembles): out[i] for irqs[i], each unknown
+ * field left empty. Free with dtrec_irqs_names_free().
+ */
+int dtrec_irqs_name(const struct dtrec_target *t, const uint32_t *irqs, size_t n,
+		    struct dtrec_pending_irq **out, char *err, size_t errlen);
+void dtrec_irqs_names_free(struct dtrec_pending_irq *p, size_t n);
 void dtrec_tasks_free(struct dtrec_tasks *k);
 
 /*

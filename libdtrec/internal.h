@@ -91,6 +91,16 @@ int dtrec_report_first_verdict(const struct dtrec_snapshot *s,
  * dtrec_export_limit()). */
 #define DTREC_SVG_MAX_RECORDS	20000
 
+/*
+ * What an IRQ means beyond its name (format/irq_meaning.c): an x86 system
+ * vector's name (its number in buf when unknown), an arm64 GIC
+ * interrupt's class and number, and a names-block entry completed with
+ * either.
+ */
+const char *dtrec_x86_vector_name(uint64_t vector, char *buf, size_t len);
+const char *dtrec_gic_name(uint64_t hwirq, char *buf, size_t len);
+void dtrec_irq_name_complete(struct dtrec_irq_name *n);
+
 static inline int dtrec_is_pow2(uint64_t v)
 {
 	return v && !(v & (v - 1));

@@ -329,7 +329,10 @@ static size_t distinct(unsigned int *v, size_t n)
 /*
  * --names: a names block (snapshot version 2) naming every pid the
  * slots hold "gen-PID" and every IRQ they post, play or handle
- * "gen-irq-N" on chip "gen-chip", hwirq N + 1000.
+ * "gen-irq-N": one IRQ in three on chip "gen-chip" (hwirq N + 1000),
+ * one on x86's "SIPIC" with the vector number the kernel writes (0xec,
+ * LOCAL_TIMER_VECTOR once read), one on arm64's "GICv3" with hwirq
+ * N % 32 and no vector (the reader names SGIs and PPIs).
  */
 static void write_names(const struct opts *o, const struct ring *r)
 {
@@ -373,9 +376,18 @@ static void write_names(const struct opts *o, const struct ring *r)
 
 		memset(&q, 0, sizeof(q));
 		q.irq = irqs[k];
-		q.hwirq = irqs[k] + 1000;
 		snprintf(q.name, sizeof(q.name), "gen-irq-%u", irqs[k]);
-		snprintf(q.chip, sizeof(q.chip), "gen-chip");
+		if (irqs[k] % 3 == 1) {
+			q.hwirq = 3;	/* FIRST_SYSTEM_VECTOR 0xe9 + 3 */
+			snprintf(q.chip, sizeof(q.chip), "SIPIC");
+			snprintf(q.vector, sizeof(q.vector), "0xec");
+		} else if (irqs[k] % 3 == 2) {
+			q.hwirq = irqs[k] % 32;
+			snprintf(q.chip, sizeof(q.chip), "GICv3");
+		} else {
+			q.hwirq = irqs[k] + 1000;
+			snprintf(q.chip, sizeof(q.chip), "gen-chip");
+		}
 		wr(&q, sizeof(q));
 	}
 	free(pids);

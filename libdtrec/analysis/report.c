@@ -1449,6 +1449,8 @@ static void json_cpu(FILE *out, const struct report *r, const struct rcpu *c,
 		fprintf(out, "%s{\"stage\":\"%s\",\"irq\":%u,\"name\":", k ? "," : "",
 			p->stage ? "oob" : "inband", p->irq);
 		dtrec_json_str(out, p->name);
+		fputs(",\"vector\":", out);
+		dtrec_json_str(out, p->vector);
 		fputs(",\"posted_ns\":", out);
 		json_time(out, timed && p->exact, p->post);
 		fputs(",\"wait_ns\":", out);
@@ -1635,6 +1637,11 @@ static void text_cpu(FILE *out, const struct report *r, const struct rcpu *c)
 
 		fprintf(out, "  %-7s irq %-6u ", p->stage ? "oob" : "in-band", p->irq);
 		w = dtrec_text_str(out, p->name ? p->name : "?");
+		if (p->vector) {
+			fputs(" (", out);
+			w += 3 + dtrec_text_str(out, p->vector);
+			fputc(')', out);
+		}
 		fprintf(out, "%*s", w < 24 ? (int)(24 - w) : 0, "");
 		if (p->timed) {
 			fputs(p->exact ? " posted " : " posted before ", out);

@@ -301,6 +301,7 @@ static int parse_names(struct dtrec_snapshot *s, const unsigned char *p, size_t 
 		field(d->name, q.name, sizeof(q.name));
 		field(d->chip, q.chip, sizeof(q.chip));
 		field(d->vector, q.vector, sizeof(q.vector));
+		dtrec_irq_name_complete(d);
 	}
 	s->nr_comms = n.nr_tasks;
 	s->nr_irq_names = n.nr_irqs;

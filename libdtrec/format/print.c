@@ -297,6 +297,70 @@ static void stats_text(FILE *out, const struct dtrec_snapshot *s,
 		(unsigned long long)(st->last_ns % 1000000000ULL));
 }
 
+/* Spaces up to width columns after used ones, and one more. */
+static void pad(FILE *out, size_t used, size_t width)
+{
+	do
+		fputc(' ', out);
+	while (++used < width + 1);
+}
+
+/*
+ * The names block: how many comms, and every IRQ it names with its chip,
+ * hwirq and meaning ("names": null without a block: version 1, or a
+ * stream written without one).
+ */
+static void stats_names(FILE *out, const struct dtrec_snapshot *s, int json)
+{
+	size_t i;
+
+	if (json) {
+		if (!s->comms) {
+			fputs(",\"names\":null", out);
+			return;
+		}
+		fprintf(out, ",\"names\":{\"comms\":%zu,\"irqs\":[", s->nr_comms);
+		for (i = 0; i < s->nr_irq_names; i++) {
+			const struct dtrec_irq_name *n = &s->irq_names[i];
+
+			fprintf(out, "%s{\"irq\":%u,\"name\":", i ? "," : "", n->irq);
+			dtrec_json_str(out, n->name[0] ? n->name : NULL);
+			fputs(",\"chip\":", out);
+			dtrec_json_str(out, n->chip[0] ? n->chip : NULL);
+			if (n->hwirq == 0xffffffffU)
+				fputs(",\"hwirq\":null", out);
+			else
+				fprintf(out, ",\"hwirq\":%u", n->hwirq);
+			fputs(",\"vector\":", out);
+			dtrec_json_str(out, n->vector[0] ? n->vector : NULL);
+			fputc('}', out);
+		}
+		fputs("]}", out);
+		return;
+	}
+	if (!s->comms) {
+		fputs("names: none (no names block)\n", out);
+		return;
+	}
+	fprintf(out, "names: %zu comms, %zu IRQs\n", s->nr_comms, s->nr_irq_names);
+	if (s->nr_irq_names)
+		fprintf(out, "%-8s %-24s %-16s %10s  %s\n", "irq", "name", "chip", "hwirq",
+			"meaning");
+	for (i = 0; i < s->nr_irq_names; i++) {
+		const struct dtrec_irq_name *n = &s->irq_names[i];
+
+		fprintf(out, "%-8u ", n->irq);
+		pad(out, dtrec_text_strn(out, n->name[0] ? n->name : "?", sizeof(n->name)), 24);
+		pad(out, dtrec_text_strn(out, n->chip[0] ? n->chip : "?", sizeof(n->chip)), 16);
+		if (n->hwirq == 0xffffffffU)
+			fprintf(out, " %10s  ", "?");
+		else
+			fprintf(out, " %10u  ", n->hwirq);
+		dtrec_text_strn(out, n->vector[0] ? n->vector : "-", sizeof(n->vector));
+		fputc('\n', out);
+	}
+}
+
 int dtrec_print_stats(FILE *out, const struct dtrec_snapshot *s, int json)
 {
 	struct dtrec_ivset set;
@@ -320,6 +384,7 @@ int dtrec_print_stats(FILE *out, const struct dtrec_snapshot *s, int json)
 	else
 		stats_text(out, s, &st, ok);
 	stats_sections(out, &set, json);
+	stats_names(out, s, json);
 	if (json)
 		fputs("}\n", out);
 	dtrec_intervals_free(&set);

@@ -15,98 +15,6 @@
 
 #define WORD	8U
 
-/* ---- x86 system vectors (arch/x86/include/asm/irq_vectors.h) ---- */
-
-/*
- * The same numbers in 5.10 and 6.6, save for CALL_FUNCTION_OOB, new in
- * 6.x. Macros: DWARF does not carry them.
- */
-static const struct {
-	unsigned int vector;
-	const char *name;
-} vectors[] = {
-	{ 0xff, "SPURIOUS_APIC_VECTOR" },
-	{ 0xfe, "ERROR_APIC_VECTOR" },
-	{ 0xfd, "RESCHEDULE_VECTOR" },
-	{ 0xfc, "CALL_FUNCTION_VECTOR" },
-	{ 0xfb, "CALL_FUNCTION_SINGLE_VECTOR" },
-	{ 0xfa, "THERMAL_APIC_VECTOR" },
-	{ 0xf9, "THRESHOLD_APIC_VECTOR" },
-	{ 0xf8, "REBOOT_VECTOR" },
-	{ 0xf7, "X86_PLATFORM_IPI_VECTOR" },
-	{ 0xf6, "IRQ_WORK_VECTOR" },
-	{ 0xf4, "DEFERRED_ERROR_VECTOR" },
-	{ 0xf3, "HYPERVISOR_CALLBACK_VECTOR" },
-	{ 0xf2, "POSTED_INTR_VECTOR" },
-	{ 0xf1, "POSTED_INTR_WAKEUP_VECTOR" },
-	{ 0xf0, "POSTED_INTR_NESTED_VECTOR" },
-	{ 0xef, "MANAGED_IRQ_SHUTDOWN_VECTOR" },
-	{ 0xee, "HYPERV_REENLIGHTENMENT_VECTOR" },
-	{ 0xed, "HYPERV_STIMER0_VECTOR" },
-	{ 0xec, "LOCAL_TIMER_VECTOR" },
-	{ 0xeb, "TIMER_OOB_VECTOR" },
-	{ 0xea, "RESCHEDULE_OOB_VECTOR" },
-	{ 0xe9, "CALL_FUNCTION_OOB_VECTOR" },
-};
-
-static const char *vector_name(uint64_t vector, char *buf, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++)
-		if (vectors[i].vector == vector)
-			return vectors[i].name;
-	snprintf(buf, len, "0x%02llx", (unsigned long long)vector);
-	return buf;
-}
-
-/* ---- arm64 GIC interrupts (arch/arm64/include/asm/irq_pipeline.h) ---- */
-
-/*
- * Dovetail multiplexes the in-band IPIs over SGI0 and maps the
- * out-of-band ones to SGI1-3 (OOB_IPI_OFFSET, TIMER_OOB_IPI,
- * RESCHEDULE_OOB_IPI, CALL_FUNCTION_OOB_IPI). Other GIC interrupts are
- * named by their class and number within it, as the GIC bindings do.
- */
-static const char *gic_name(uint64_t hwirq, char *buf, size_t len)
-{
-	static const char *const sgis[] = {
-		"INBAND_IPI", "TIMER_OOB_IPI", "RESCHEDULE_OOB_IPI",
-		"CALL_FUNCTION_OOB_IPI",
-	};
-
-	if (hwirq < sizeof(sgis) / sizeof(sgis[0]))
-		return sgis[hwirq];
-	if (hwirq < 16)
-		snprintf(buf, len, "SGI%u", (unsigned int)hwirq);
-	else if (hwirq < 32)
-		snprintf(buf, len, "PPI%u", (unsigned int)hwirq - 16);
-	else if (hwirq < 1020)
-		snprintf(buf, len, "SPI%u", (unsigned int)hwirq - 32);
-	else if (hwirq >= 8192 && hwirq < (1ULL << 32))
-		snprintf(buf, len, "LPI%u", (unsigned int)hwirq);
-	else
-		snprintf(buf, len, "GIC:%#llx", (unsigned long long)hwirq);
-	return buf;
-}
-
-/* IPIs among them: what another CPU waits for when it is not taken. */
-int dtrec_vector_is_ipi(const char *vector)
-{
-	static const char *const ipis[] = {
-		"RESCHEDULE_VECTOR", "CALL_FUNCTION_VECTOR",
-		"CALL_FUNCTION_SINGLE_VECTOR", "REBOOT_VECTOR",
-		"RESCHEDULE_OOB_VECTOR", "CALL_FUNCTION_OOB_VECTOR",
-		"INBAND_IPI", "RESCHEDULE_OOB_IPI", "CALL_FUNCTION_OOB_IPI",
-	};
-	size_t i;
-
-	for (i = 0; vector && i < sizeof(ipis) / sizeof(ipis[0]); i++)
-		if (!strcmp(vector, ipis[i]))
-			return 1;
-	return 0;
-}
-
 /* ---- irq_to_desc() ---- */
 
 #define XA_IS_NODE(e)		(((e) & 3) == 2 && (e) > 4096)
@@ -323,11 +231,30 @@ static void namer_free(struct namer *nm)
 	free(nm->cache);
 }
 
-/* Name, hwirq and vector of an IRQ; all unknown when any read fails. */
+/* The irq_chip's name of a descriptor, into chip (empty if unknown). */
+static void chip_name(struct kt *k, uint64_t desc, char *chip, size_t len)
+{
+	struct dtrec_member cm, nm;
+	uint64_t c, np;
+	char *s = NULL;
+
+	if (kt_path(k, &cm, "irq_desc", "irq_data", "irq_data", "chip", NULL) ||
+	    kt_member(k, "irq_chip", "name", &nm) || kt_ptr(k, desc + cm.offset, &c) || !c ||
+	    kt_ptr(k, c + nm.offset, &np) || !np || kt_cstr(k, np, (unsigned int)len - 1, &s))
+		return;
+	snprintf(chip, len, "%s", s);
+	free(s);
+}
+
+/*
+ * Name, hwirq, chip and vector of an IRQ; all unknown when any read
+ * fails. The name is the first action's, else the descriptor's own (as
+ * the kernel's names block has it).
+ */
 static void resolve(struct kt *k, const struct namer *nm, uint32_t irq,
 		    struct dtrec_pending_irq *p)
 {
-	struct dtrec_member m[3], an;
+	struct dtrec_member m[3], an, dn;
 	uint64_t desc, action, np = 0;
 	struct kt_view v;
 	int bad;
@@ -344,17 +271,21 @@ static void resolve(struct kt *k, const struct namer *nm, uint32_t irq,
 	bad = action && (kt_member(k, "irqaction", "name", &an) ||
 			 kt_ptr(k, action + an.offset, &np) ||
 			 (np && kt_cstr(k, np, 64, &p->name)));
+	if (!bad && !p->name && !kt_member(k, "irq_desc", "name", &dn) &&
+	    !kt_ptr(k, desc + dn.offset, &np) && np)
+		kt_cstr(k, np, 64, &p->name);	/* none if unreadable */
 	if (!bad) {
 		p->have_hwirq = 1;
 		p->hwirq = kt_vu(&v, &m[1]);
+		chip_name(k, desc, p->chip, sizeof(p->chip));
 		/* sipic_domain maps hwirq 0 to FIRST_SYSTEM_IRQ, i.e. to
 		 * FIRST_SYSTEM_VECTOR (apicm_irq_vector()). */
 		if (nm->sipic && kt_vu(&v, &m[2]) == nm->sipic)
-			p->vector = vector_name(nm->first_vec + p->hwirq,
-						p->vecbuf, sizeof(p->vecbuf));
+			p->vector = dtrec_x86_vector_name(nm->first_vec + p->hwirq,
+							  p->vecbuf, sizeof(p->vecbuf));
 		else if (nm->gic && kt_vu(&v, &m[2]) == nm->gic)
-			p->vector = gic_name(p->hwirq, p->vecbuf,
-					     sizeof(p->vecbuf));
+			p->vector = dtrec_gic_name(p->hwirq, p->vecbuf,
+						   sizeof(p->vecbuf));
 	}
 	kt_view_free(&v);
 }
@@ -656,6 +587,47 @@ int dtrec_irqs_read(const struct dtrec_target *t, struct dtrec_irqs **out,
 	}
 	kt_done(&k);
 	return rc;
+}
+
+int dtrec_irqs_name(const struct dtrec_target *t, const uint32_t *irqs, size_t n,
+		    struct dtrec_pending_irq **out, char *err, size_t errlen)
+{
+	struct dtrec_pending_irq *r;
+	struct namer nm;
+	size_t i;
+	struct kt k;
+	int rc;
+
+	*out = NULL;
+	rc = kt_init(&k, t, err, errlen);
+	if (rc)
+		return rc;
+	r = calloc(n ? n : 1, sizeof(*r));
+	rc = r ? kt_check_dovetail(&k) : kt_fail(&k, "out of memory");
+	if (!rc)
+		namer_init(&k, &nm);
+	/* Resolved in place: a vector in vecbuf points into its own entry. */
+	for (i = 0; !rc && i < n; i++)
+		resolve(&k, &nm, irqs[i], &r[i]);
+	if (!rc)
+		namer_free(&nm);
+	if (rc) {
+		kt_err(&k, err, errlen, rc);
+		free(r);
+	} else {
+		*out = r;
+	}
+	kt_done(&k);
+	return rc;
+}
+
+void dtrec_irqs_names_free(struct dtrec_pending_irq *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; p && i < n; i++)
+		free(p[i].name);
+	free(p);
 }
 
 void dtrec_irqs_free(struct dtrec_irqs *q)

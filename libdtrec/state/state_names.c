@@ -2,10 +2,11 @@
 /*
  * The names block of a snapshot a front end assembled from a dump or a
  * live target (docs/recorder.md, section 5.1): the comm of every task
- * the records mention, from the tasks decoder, and the names of the
- * IRQs they mention that the target shows pending (name, hwirq, x86
- * vector), from the irqs decoder. What the target cannot give is left
- * out; the snapshot is never refused for it.
+ * the records mention, from the tasks decoder, and the name, chip,
+ * hwirq and vector of every IRQ they mention that the target still has
+ * a descriptor for, from the irqs decoder (as the kernel's own names
+ * block). What the target cannot give is left out; the snapshot is
+ * never refused for it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -13,11 +14,11 @@
 #include "internal.h"
 #include "idmap.h"
 
-/* The pids and IRQs the records of s mention. */
+/* The pids and IRQs the records of s mention; the IRQs also in order. */
 static int mentioned(const struct dtrec_snapshot *s, struct dtrec_idmap *pids,
-		     struct dtrec_idmap *irqs)
+		     struct dtrec_idmap *irqs, uint32_t **irqv, size_t *nirq)
 {
-	size_t i;
+	size_t i, cap = 0;
 	int rc = 0;
 
 	for (i = 0; i < s->nr_events && !rc; i++) {
@@ -31,8 +32,19 @@ static int mentioned(const struct dtrec_snapshot *s, struct dtrec_idmap *pids,
 			rc = dtrec_idmap_put(pids, e->arg, 0);
 		if (!rc && e->event == DTREC_EV_OOB_SWITCH)
 			rc = dtrec_idmap_put(pids, e->arg2 & ~DTREC_CSW_LEAVE_INBAND, 0);
-		if (!rc && (cls == DTREC_C_IRQ_LOG || cls == DTREC_C_OOB_HANDLER))
-			rc = dtrec_idmap_put(irqs, e->arg, 0);
+		if (rc || !(cls == DTREC_C_IRQ_LOG || cls == DTREC_C_OOB_HANDLER) ||
+		    dtrec_idmap_get(irqs, e->arg, NULL))
+			continue;
+		if (*nirq == cap) {
+			uint32_t *n = realloc(*irqv, (cap ? cap * 2 : 16) * sizeof(**irqv));
+
+			if (!n)
+				return -ENOMEM;
+			*irqv = n;
+			cap = cap ? cap * 2 : 16;
+		}
+		(*irqv)[(*nirq)++] = e->arg;
+		rc = dtrec_idmap_put(irqs, e->arg, 0);
 	}
 	return rc;
 }
@@ -50,12 +62,13 @@ char *dtrec_snapshot_with_target_names(const struct dtrec_target *t, const void 
 				       size_t errlen)
 {
 	struct dtrec_idmap pids = { 0 }, irqs = { 0 }, seen = { 0 };
+	struct dtrec_pending_irq *named = NULL;
 	struct dtrec_snap_task *tk = NULL;
 	struct dtrec_snap_irq *iq = NULL;
 	struct dtrec_snapshot *s = NULL;
 	struct dtrec_tasks *tasks = NULL;
-	struct dtrec_irqs *q = NULL;
-	size_t nt = 0, ni = 0, i, c, l, k;
+	size_t nt = 0, ni = 0, nirq = 0, i;
+	uint32_t *irqv = NULL;
 	char why[DTREC_ERRLEN];
 	void *out = NULL;
 	int rc;
@@ -65,15 +78,17 @@ char *dtrec_snapshot_with_target_names(const struct dtrec_target *t, const void 
 	rc = dtrec_parse(stream, len, &s, err, errlen);
 	if (rc)
 		return NULL;
-	rc = mentioned(s, &pids, &irqs);
+	rc = mentioned(s, &pids, &irqs, &irqv, &nirq);
 	/* Tasks and IRQs are optional: a failure is only a warning. */
 	if (!rc && dtrec_tasks_read(t, 1, NULL, &tasks, why, sizeof(why)) && t->ops->warn)
 		t->ops->warn(t->ctx, why);
-	if (!rc && dtrec_irqs_read(t, &q, why, sizeof(why)) && t->ops->warn)
+	if (!rc && nirq && dtrec_irqs_name(t, irqv, nirq, &named, why, sizeof(why)) &&
+	    t->ops->warn)
 		t->ops->warn(t->ctx, why);
 	if (!rc) {
 		tk = calloc(tasks && tasks->nr_tasks ? tasks->nr_tasks : 1, sizeof(*tk));
-		if (!tk)
+		iq = calloc(nirq ? nirq : 1, sizeof(*iq));
+		if (!tk || !iq)
 			rc = -ENOMEM;
 	}
 	for (i = 0; !rc && tasks && i < tasks->nr_tasks; i++) {
@@ -87,31 +102,20 @@ char *dtrec_snapshot_with_target_names(const struct dtrec_target *t, const void 
 		copy_str(tk[nt].comm, sizeof(tk[nt].comm), x->comm);
 		nt++;
 	}
-	dtrec_idmap_clear(&seen);
-	for (c = 0; !rc && q && c < q->nr_cpus; c++)
-		for (l = 0; !rc && l < 2; l++)
-			for (k = 0; !rc && k < q->cpus[c].log[l].nr_pending; k++) {
-				const struct dtrec_pending_irq *p = &q->cpus[c].log[l].pending[k];
-				struct dtrec_snap_irq *n;
+	/* An IRQ without a descriptor any more is left out, as the kernel does. */
+	for (i = 0; !rc && named && i < nirq; i++) {
+		const struct dtrec_pending_irq *p = &named[i];
 
-				if (!dtrec_idmap_get(&irqs, p->irq, NULL) ||
-				    dtrec_idmap_get(&seen, p->irq, NULL))
-					continue;
-				n = realloc(iq, (ni + 1) * sizeof(*iq));
-				if (!n) {
-					rc = -ENOMEM;
-					break;
-				}
-				iq = n;
-				rc = dtrec_idmap_put(&seen, p->irq, 0);
-				memset(&iq[ni], 0, sizeof(iq[ni]));
-				iq[ni].irq = p->irq;
-				iq[ni].hwirq = p->have_hwirq && p->hwirq < 0xffffffffULL ?
-					(uint32_t)p->hwirq : 0xffffffffU;
-				copy_str(iq[ni].name, sizeof(iq[ni].name), p->name);
-				copy_str(iq[ni].vector, sizeof(iq[ni].vector), p->vector);
-				ni++;
-			}
+		if (!p->have_hwirq && !p->name)
+			continue;
+		iq[ni].irq = p->irq;
+		iq[ni].hwirq = p->have_hwirq && p->hwirq < 0xffffffffULL ?
+			(uint32_t)p->hwirq : 0xffffffffU;
+		copy_str(iq[ni].name, sizeof(iq[ni].name), p->name);
+		copy_str(iq[ni].chip, sizeof(iq[ni].chip), p->chip);
+		copy_str(iq[ni].vector, sizeof(iq[ni].vector), p->vector);
+		ni++;
+	}
 	if (!rc) {
 		out = malloc(len);
 		if (!out)
@@ -130,8 +134,9 @@ char *dtrec_snapshot_with_target_names(const struct dtrec_target *t, const void 
 	}
 	free(tk);
 	free(iq);
+	free(irqv);
+	dtrec_irqs_names_free(named, nirq);
 	dtrec_tasks_free(tasks);
-	dtrec_irqs_free(q);
 	dtrec_idmap_free(&pids);
 	dtrec_idmap_free(&irqs);
 	dtrec_idmap_free(&seen);

@@ -120,10 +120,12 @@ def test_stats(snap):
     assert doc["frozen"] in (True, False)   # a bool, as in report --json
     lines = run_cli("stats", path).stdout.splitlines()
     total = [ln for ln in lines if ln.startswith("total ")]
-    assert total == [lines[-12]] and total[0].startswith("total %d events" % len(ok))
+    assert total == [lines[-13]] and total[0].startswith("total %d events" % len(ok))
     # then the interval model's sections, one line per kind, as in --json
-    assert lines[-11].split()[:3] == ["section", "measured", "open"]
-    assert [ln.split()[0] for ln in lines[-10:]] == list(doc["intervals"])
+    assert lines[-12].split()[:3] == ["section", "measured", "open"]
+    assert [ln.split()[0] for ln in lines[-11:-1]] == list(doc["intervals"])
+    # and last the names block (none in a dtrec-gen stream without --names)
+    assert lines[-1] == "names: none (no names block)" and doc["names"] is None
 
 
 def test_stdin(snap):

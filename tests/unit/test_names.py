@@ -1,7 +1,7 @@
 """Names in the snapshot (stream version 2, docs/recorder.md section 5.1).
 
 dtrec-gen --names writes a names block (comm "gen-PID" for every pid of
-the rings, "gen-irq-N" on chip "gen-chip" for every IRQ); the outputs
+the rings, "gen-irq-N" for every IRQ, on three kinds of chip); the outputs
 must use it: report's tasks and pending IRQs, trace.dat's saved cmdlines
 and sched_switch comms (read back by trace-cmd), the Chrome task
 processes. Version 1 streams still read; a bad block is one line.
@@ -115,10 +115,57 @@ def test_bad_names_block_is_one_line(tmp_path):
     assert r.returncode == 1 and "trailing bytes" in r.stderr
 
 
-def test_version_1_still_reads():
-    with open(SAMPLE, "rb") as f:
-        assert struct.unpack_from("<I", f.read(12), 8)[0] == 1
-    assert cli("stats", "--json", SAMPLE).stdout
+def strip_names(raw):
+    """A version 1 stream from a version 2 one: the names block (last,
+    its size in its header) cut off, the version set back to 1."""
+    at = raw.rfind(struct.pack("<Q", NAMES_MAGIC))
+    assert at > 0 and struct.unpack_from("<I", raw, at + 8)[0] == len(raw) - at
+    return raw[:8] + struct.pack("<I", 1) + raw[12:at]
+
+
+def test_version_1_still_reads(tmp_path):
+    """The same records without their names block, as version 1: every
+    output the same, save the names."""
+    v2 = gen(tmp_path, "--names")
+    v1 = tmp_path / "v1.snap"
+    v1.write_bytes(strip_names(v2.read_bytes()))
+    assert struct.unpack_from("<I", v1.read_bytes(), 8)[0] == 1
+    s1, s2 = (json.loads(cli("stats", "--json", p).stdout) for p in (v1, v2))
+    assert s1.pop("names") is None and s2.pop("names")["irqs"]
+    assert s1 == s2
+    d1, d2 = (json.loads(cli("decode", "--json", p).stdout) for p in (v1, v2))
+    assert [dict(e, comm=None) for e in d1["events"]] == \
+        [dict(e, comm=None) for e in d2["events"]]
+    assert all(e.get("comm") is None for e in d1["events"])
+
+
+def test_irq_meaning_from_chip_and_vector(tmp_path):
+    """What an IRQ stands for, from the block: the x86 vector number the
+    kernel writes for a SIPIC IRQ becomes its name, a GIC interrupt gets
+    its class and number (Dovetail's IPIs by name); report agrees."""
+    snap = gen(tmp_path, "--names")
+    irqs = json.loads(cli("stats", "--json", snap).stdout)["names"]["irqs"]
+    gic = {0: "INBAND_IPI", 1: "TIMER_OOB_IPI", 2: "RESCHEDULE_OOB_IPI",
+           3: "CALL_FUNCTION_OOB_IPI"}
+    seen = set()
+    for q in irqs:
+        seen.add(q["chip"])
+        if q["chip"] == "SIPIC":
+            want = "LOCAL_TIMER_VECTOR"
+        elif q["chip"] == "GICv3":
+            h = q["hwirq"]
+            want = gic.get(h) or ("SGI%d" % h if h < 16 else "PPI%d" % (h - 16))
+        else:
+            want = None
+        assert q["vector"] == want, q
+    assert seen == {"SIPIC", "GICv3", "gen-chip"}, seen
+    by_irq = {q["irq"]: q for q in irqs}
+    rep = json.loads(cli("report", "--json", snap, ok=(0, 4)).stdout)
+    pending = [p for c in rep["cpus"] for p in c["pending"]]
+    assert pending
+    for p in pending:
+        assert (p["name"], p["vector"]) == (by_irq[p["irq"]]["name"],
+                                            by_irq[p["irq"]]["vector"]), p
 
 
 def test_add_names_through_the_library(tmp_path):

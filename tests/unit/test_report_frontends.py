@@ -138,9 +138,9 @@ def test_report_is_identical_in_every_front_end(crash_outputs):
     c0 = o["cpus"][0]
     assert (c0["stage"], c0["current"], c0["pipeline_entry"]) == ("oob", 42, False)
     assert c0["pending"] == [
-        {"stage": "inband", "irq": 3, "name": None, "posted_ns": r.ns(t_p3),
+        {"stage": "inband", "irq": 3, "name": None, "vector": None, "posted_ns": r.ns(t_p3),
          "wait_ns": freeze - r.ns(t_p3), "exact": True},
-        {"stage": "inband", "irq": 4355, "name": None, "posted_ns": r.ns(t_p4),
+        {"stage": "inband", "irq": 4355, "name": None, "vector": None, "posted_ns": r.ns(t_p4),
          "wait_ns": freeze - r.ns(t_p4), "exact": True}]
     assert c0["tasks"] == [{"pid": 42, "comm": "rt-thread", "class": "oob-running",
                             "inflight": False, "since_ns": None,

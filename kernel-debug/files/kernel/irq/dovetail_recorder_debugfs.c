@@ -10,6 +10,7 @@
 #include <linux/fs.h>
 #include <linux/irq.h>
 #include <linux/irqdesc.h>
+#include <linux/irqstage.h>
 #include <linux/interrupt.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
@@ -214,6 +215,22 @@ static void dtrec_task_entry(struct dtrec_snap_task *t, u32 pid, bool *found)
 	rcu_read_unlock();
 }
 
+/*
+ * x86: an IRQ of Dovetail's SIPIC domain stands for an APIC system
+ * vector (the local timer, the IPIs, the oob ones); its number goes in
+ * the entry, and libdtrec names it. Elsewhere the chip and hwirq are
+ * enough for the reader.
+ */
+static void dtrec_irq_vector(struct dtrec_snap_irq *q, unsigned int irq,
+			     struct irq_chip *chip)
+{
+#ifdef CONFIG_X86
+	if (chip && chip->name && !strcmp(chip->name, "SIPIC"))
+		snprintf(q->vector, sizeof(q->vector), "0x%02x",
+			 (unsigned int)apicm_irq_vector(irq));
+#endif
+}
+
 static bool dtrec_irq_entry(struct dtrec_snap_irq *q, unsigned int irq)
 {
 	struct irq_desc *desc;
@@ -237,6 +254,7 @@ static bool dtrec_irq_entry(struct dtrec_snap_irq *q, unsigned int irq)
 			strscpy_pad(q->chip, chip->name, sizeof(q->chip));
 		if (desc->irq_data.hwirq <= 0xfffffffe)
 			q->hwirq = (u32)desc->irq_data.hwirq;
+		dtrec_irq_vector(q, irq, chip);
 		raw_spin_unlock_irqrestore(&desc->lock, flags);
 		found = true;
 	}
