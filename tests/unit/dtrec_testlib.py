@@ -123,3 +123,20 @@ def named_args(event, arg, arg2):
     if c:
         out += " %s=%d" % (c, flag)
     return out
+
+
+SAMPLE = os.path.join(ROOT, "tests", "data", "sample.dtrec")
+
+
+def sample_hold(sample=SAMPLE):
+    """What the bundled sample's scenario left (scripts/capture-sample.py:
+    a CPU's in-band stage held stalled to the freeze), as the report and
+    the records tell it, never as constants: (cpu, since_ns, the CPU's
+    last record ns)."""
+    import json
+    rep = json.loads(run_cli("report", "--json", sample).stdout)
+    v = rep["verdicts"][0]
+    assert v["rule"] == "inband_stall_pending", v
+    events = json.loads(run_cli("decode", "--json", sample).stdout)["events"]
+    last = max(e["ns"] for e in events if e["cpu"] == v["cpu"] and e["status"] == "ok")
+    return v["cpu"], v["since_ns"], last

@@ -18,6 +18,7 @@ SAMPLES = [p for p in SAMPLES if os.path.exists(p)]
 HDR = struct.Struct("<QIIIIQQQIIIIII64s")
 CPU = struct.Struct("<IIQ")
 REC = struct.Struct("<QQIIIHH")
+NAMES = struct.Struct("<QIIII")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -40,6 +41,18 @@ def swapped(data):
             r = REC.unpack_from(data, off + k * rec_size)
             struct.pack_into(">QQIIIHH", out, off + k * rec_size, *r)
         off += c[1] * rec_size
+    if off < len(data):
+        # Version 2's names block: its header, then (pid, comm[16]) and
+        # (irq, hwirq, name[32], chip[24], vector[32]).
+        magic, size, nt, ni, res = NAMES.unpack_from(data, off)
+        struct.pack_into(">QIIII", out, off, magic, size, nt, ni, res)
+        off += NAMES.size
+        for _ in range(nt):
+            struct.pack_into(">I", out, off, *struct.unpack_from("<I", data, off))
+            off += 20
+        for _ in range(ni):
+            struct.pack_into(">II", out, off, *struct.unpack_from("<II", data, off))
+            off += 96
     assert off == len(data)
     return bytes(out)
 

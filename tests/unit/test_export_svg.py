@@ -125,9 +125,9 @@ def test_hostile_release_is_escaped(tmp_path):
 
 
 def test_sample_agrees_with_audit(tmp_path):
-    """The sample's hard-off bars are the audit's sections (the longest
-    357.757 us on CPU1), and CPU1's stall still on at the freeze is drawn
-    open, not as an 823 ms section."""
+    """The sample's hard-off bars are the audit's sections (count and
+    longest), and the stall still on at the freeze is drawn open, not as
+    a measured section."""
     sample = os.path.join(ROOT, "tests", "data", "sample.dtrec")
     counts, rows, root = shapes(run("export", "--format", "svg", sample))
     want = expected_counts(sample)
@@ -139,7 +139,8 @@ def test_sample_agrees_with_audit(tmp_path):
         if r.get("class") == "hard-off":
             m = re.search(r"(\d+)\.\.(\d+) ns", r.find(SVG + "title").text)
             durs.append(int(m.group(2)) - int(m.group(1)))
-    assert (len(durs), max(durs)) == (audit["sections"], audit["max_ns"]) == (402, 357757)
+    assert (len(durs), max(durs)) == (audit["sections"], audit["max_ns"])
+    assert durs and audit["max_ns"] > 0
     opened = [r for g in rows for r in g.iter(SVG + "rect") if r.get("class") == "stall-inband open"]
     assert any("still on at the end" in r.find(SVG + "title").text for r in opened)
 
@@ -186,11 +187,13 @@ def test_sample_picture_has_every_part(tmp_path):
     assert len(legend) == 1
     assert ["".join(t.itertext()) for t in legend[0].iter(SVG + "text")
             if t.get("class") == "legend-label"] == LEGEND
-    # The axis: 0 at the freeze, offsets in ms before it.
+    # The axis: 0 at the freeze (the newest record), offsets in ms before it.
+    freeze = max(e["ns"] for e in json.loads(subprocess.run(
+        [CLI, "decode", "--json", sample], capture_output=True, text=True).stdout)["events"])
     title = "".join([t for t in texts if t.get("class") == "title"][0].itertext())
-    assert "times from the freeze at 1741434108 ns" in title
+    assert "times from the freeze at %d ns" % freeze in title
     ticks_ = ["".join(t.itertext()) for t in texts if t.get("class") == "tick"]
-    assert "0" in ticks_ and "\u2212800 ms" in ticks_
+    assert "0" in ticks_ and any(re.fullmatch("\u2212\\d+ ms", t) for t in ticks_)
     assert all(re.fullmatch(r"0|[+\u2212]\d+ (ns|\u00b5s|ms|s)", t) for t in ticks_)
     verdict = "".join([t for t in texts if t.get("class") == "verdict-text"][0].itertext())
     report = json.loads(subprocess.run([CLI, "report", "--json", sample], capture_output=True,
@@ -202,8 +205,21 @@ def test_sample_picture_has_every_part(tmp_path):
     classes = {el.get("class") for el in root.iter()}
     assert {"freeze", "mark", "task-event", "pending-inband", "irq-post", "irq-play",
             "stall-inband open"} <= classes
+    # Each CPU's label: the most IRQs pending at once in each log over
+    # the window, recounted here from the posts and plays.
     counts = ["".join(t.itertext()) for t in texts if "pending-count" in (t.get("class") or "")]
-    assert counts == ["pending: 2 ib, 0 oob", "pending: 5 ib, 1 oob"]
+    events = json.loads(subprocess.run([CLI, "decode", "--json", sample], capture_output=True,
+                                       text=True).stdout)["events"]
+    want = []
+    for cpu in sorted({e["cpu"] for e in events}):
+        pend, most = [set(), set()], [0, 0]
+        for e in events:
+            if e["cpu"] == cpu and e["status"] == "ok" and e["event"] in ("irq_post", "irq_play"):
+                st = e["arg2"] & 0xff
+                (pend[st].add if e["event"] == "irq_post" else pend[st].discard)(e["arg"])
+                most[st] = max(most[st], len(pend[st]))
+        want.append("pending: %d ib, %d oob" % tuple(most))
+    assert counts == want and any(w != "pending: 0 ib, 0 oob" for w in want)
 
 
 def test_size_bound(tmp_path):

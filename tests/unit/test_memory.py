@@ -38,23 +38,29 @@ def test_not_a_snapshot_is_refused_after_its_header():
     assert limited("stats", "-", stdin="/dev/zero") == (1, "dovetail-trace: -: " + bad)
 
 
-def _valid_head(nr_records=64):
+def _valid_head(nr_records=64, version=None):
     """A valid header for one CPU block of nr_records records, and that block."""
     data = open(SAMPLE, "rb").read()
     hsize, = struct.unpack_from("<I", data, 12)
     head = bytearray(data[:hsize])
     struct.pack_into("<I", head, 16, 1)                 # nr_cpus
+    if version:
+        struct.pack_into("<I", head, 8, version)
     return bytes(head) + struct.pack("<IIQ", 0, nr_records, 0) + bytes(nr_records * 32)
 
 
-def test_big_sparse_file_with_a_valid_header(tmp_path):
+@pytest.mark.parametrize("version", [1, 2])
+def test_big_sparse_file_with_a_valid_header(tmp_path, version):
     """2 GiB, of which the header describes 2 KiB: refused at the first
-    byte past the last block, without reading the rest."""
+    byte past the last block, without reading the rest (in version 2,
+    what follows must be a names block, whose size is checked first)."""
     p = tmp_path / "sparse.dtrec"
+    head = _valid_head(version=version)
     with open(p, "wb") as f:
-        f.write(_valid_head())
+        f.write(head)
         f.truncate(2 << 30)
-    want = "trailing bytes after the last CPU block (offset %d)" % len(_valid_head())
+    want = ("trailing bytes after the last CPU block (offset %d)" if version == 1 else
+            "bad names block after the last CPU block (offset %d)") % len(head)
     for args, stdin in ((["stats", p], None), (["report", "-"], p)):
         rc, line = limited(*args, stdin=stdin)
         assert rc == 1 and line.endswith(want), line
