@@ -43,7 +43,8 @@ int dtrec_merge(struct dtrec_snapshot *s, const unsigned char *const *rings,
  * One event as the trace prints it: a text line (newline included) or
  * a JSON object, preceded by a comma unless first (docs/json.md).
  */
-void dtrec_print_event(FILE *out, const struct dtrec_ev *e, int json, int first);
+void dtrec_print_event(FILE *out, const struct dtrec_snapshot *s,
+		       const struct dtrec_ev *e, int json, int first);
 
 /*
  * s (up to max bytes, or its NUL) for a terminal: control characters

@@ -685,7 +685,7 @@ static void print_json(FILE *out, const struct audit *a)
 		fputs(",\"context\":[", out);
 		ctx_range(a, v, &lo, &hi);
 		for (j = lo; j < hi; j++)
-			dtrec_print_event(out, a->pc->v[v->cpuv].ev[j], 1, j == lo);
+			dtrec_print_event(out, a->s, a->pc->v[v->cpuv].ev[j], 1, j == lo);
 		fputs("]}", out);
 	}
 	fputs("],\"measurements\":{", out);
@@ -720,12 +720,20 @@ static void print_json(FILE *out, const struct audit *a)
 	fprintf(out, "],\"unlisted\":%llu}\n", (unsigned long long)a->unlisted);
 }
 
-static void text_event(FILE *out, const struct dtrec_ev *e, int mark)
+static void text_event(FILE *out, const struct dtrec_snapshot *s,
+		       const struct dtrec_ev *e, int mark)
 {
+	const char *comm = dtrec_comm(s, e->pid);
+
 	fprintf(out, "  %s [%03u] %llu.%09llu %-17s pid=%u",
 		mark ? ">" : " ", e->cpu, (unsigned long long)(e->ns / 1000000000ULL),
 		(unsigned long long)(e->ns % 1000000000ULL),
 		dtrec_event_name(e->event), e->pid);
+	if (comm) {
+		fputc('(', out);
+		dtrec_text_str(out, comm);
+		fputc(')', out);
+	}
 	dtrec_print_args(out, e);
 	fputs(e->status == DTREC_TORN ? " (torn)\n" :
 	      e->status == DTREC_STALE ? " (stale)\n" : "\n", out);
@@ -774,7 +782,7 @@ static void print_text(FILE *out, const struct audit *a)
 			(unsigned long long)(v->ns % 1000000000ULL), v->pid, v->msg);
 		ctx_range(a, v, &lo, &hi);
 		for (j = lo; j < hi; j++)
-			text_event(out, a->pc->v[v->cpuv].ev[j], j == v->idx);
+			text_event(out, a->s, a->pc->v[v->cpuv].ev[j], j == v->idx);
 	}
 	for (i = 0; i < nsk; i++)
 		fprintf(out, "%s not checked: %s\n", sk[i].rule, sk[i].why);

@@ -1482,7 +1482,7 @@ static void json_cpu(FILE *out, const struct report *r, const struct rcpu *c,
 	fputs("],\"last_events\":[", out);
 	if (c->cv)
 		for (k = first_shown(r, c); k < c->cv->n; k++)
-			dtrec_print_event(out, c->cv->ev[k], 1, k == first_shown(r, c));
+			dtrec_print_event(out, r->s, c->cv->ev[k], 1, k == first_shown(r, c));
 	fputs("]}", out);
 }
 
@@ -1692,7 +1692,7 @@ static void text_cpu(FILE *out, const struct report *r, const struct rcpu *c)
 	}
 	fprintf(out, "last %zu events:\n", c->cv->n - first_shown(r, c));
 	for (k = first_shown(r, c); k < c->cv->n; k++)
-		dtrec_print_event(out, c->cv->ev[k], 0, 0);
+		dtrec_print_event(out, r->s, c->cv->ev[k], 0, 0);
 }
 
 static void print_text(FILE *out, const struct report *r)

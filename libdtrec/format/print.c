@@ -63,20 +63,23 @@ static void print_event_text(FILE *out, const struct dtrec_ev *e, const char *co
 	      e->status == DTREC_STALE ? " STALE\n" : "\n", out);
 }
 
-void dtrec_print_event(FILE *out, const struct dtrec_ev *e, int json, int first)
+void dtrec_print_event(FILE *out, const struct dtrec_snapshot *s,
+		       const struct dtrec_ev *e, int json, int first)
 {
+	const char *comm = s ? dtrec_comm(s, e->pid) : NULL;
 
 	if (json) {
-		fprintf(out, "%s{\"cpu\":%u,\"pos\":%llu,\"ns\":%llu,\"event\":\"%s\",\"pid\":%u,\"arg\":%u,\"arg2\":%u,\"state\":",
+		fprintf(out, "%s{\"cpu\":%u,\"pos\":%llu,\"ns\":%llu,\"event\":\"%s\",\"pid\":%u,\"comm\":",
 			first ? "" : ",", e->cpu, (unsigned long long)e->pos,
-			(unsigned long long)e->ns, dtrec_event_name(e->event),
-			e->pid, e->arg, e->arg2);
+			(unsigned long long)e->ns, dtrec_event_name(e->event), e->pid);
+		dtrec_json_str(out, comm);
+		fprintf(out, ",\"arg\":%u,\"arg2\":%u,\"state\":", e->arg, e->arg2);
 		json_state(out, e->state);
 		fprintf(out, ",\"status\":\"%s\"}",
 			status_name[e->status <= DTREC_STALE ? e->status : DTREC_STALE]);
 		return;
 	}
-	print_event_text(out, e, NULL);
+	print_event_text(out, e, comm);
 }
 
 /* Index of the first event to print so that at most f->last are shown. */
@@ -121,12 +124,8 @@ int dtrec_print_trace(FILE *out, const struct dtrec_snapshot *s,
 	for (i = first_shown(s, f); i < s->nr_events; i++) {
 		if (!dtrec_filter_match(f, &s->events[i]))
 			continue;
-		/* The text names the pid when the snapshot's names block does. */
-		if (json)
-			dtrec_print_event(out, &s->events[i], json, first);
-		else
-			print_event_text(out, &s->events[i],
-					 dtrec_comm(s, s->events[i].pid));
+		/* The pid's comm when the snapshot's names block has it. */
+		dtrec_print_event(out, s, &s->events[i], json, first);
 		first = 0;
 	}
 	if (json)

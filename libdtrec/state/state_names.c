@@ -51,10 +51,10 @@ static int mentioned(const struct dtrec_snapshot *s, struct dtrec_idmap *pids,
 
 static void copy_str(char *dst, size_t n, const char *src)
 {
-	/* NUL-padded, not terminated when full (the block's convention). */
+	/* NUL-padded and terminated, as the kernel's strscpy_pad() writes. */
 	memset(dst, 0, n);
 	if (src)
-		memcpy(dst, src, strnlen(src, n));
+		memcpy(dst, src, strnlen(src, n - 1));
 }
 
 char *dtrec_snapshot_with_target_names(const struct dtrec_target *t, const void *stream,

@@ -62,13 +62,20 @@ def cycles_to_ns(truth, ts):
     return max(rn - (rc - ts) * 10**9 // hz, 0)
 
 
+def comm_of(truth, pid):
+    """The comm a names block gives pid: dtrec-gen --names calls every
+    pid gen-PID; without a block (truth "names" false) there is none."""
+    return "gen-%d" % pid if truth.get("names") else None
+
+
 def expected_events(truth):
     """The merged event list the decoder must produce, with --all."""
     evs = []
     for cpu, pos, seq, ts, ev, pid, arg, arg2, state in truth["records"]:
         status = "ok" if seq == pos + 1 else "torn" if seq == 0 else "stale"
         evs.append({"cpu": cpu, "pos": pos, "ns": cycles_to_ns(truth, ts),
-                    "event": EVENTS[ev], "pid": pid, "arg": arg, "arg2": arg2,
+                    "event": EVENTS[ev], "pid": pid, "comm": comm_of(truth, pid),
+                    "arg": arg, "arg2": arg2,
                     "state": [n for i, n in enumerate(STATE) if state >> i & 1],
                     "status": status, "_ts": ts})
     evs.sort(key=lambda e: (e["_ts"], e["cpu"], e["pos"]))

@@ -504,8 +504,8 @@ static void test_output(void)
 		json = dtrec_trace_str(s, &f, 1);
 		CHECK(json && !strcmp(json,
 			"{\"command\":\"trace\",\"clock_hz\":1000000000,\"cpus\":[{\"cpu\":0,\"head\":3,\"lost\":1,\"torn\":1,\"stale\":0}],"
-			"\"events\":[{\"cpu\":0,\"pos\":1,\"ns\":5,\"event\":\"irq_play\",\"pid\":1,\"arg\":5,\"arg2\":7,\"state\":[],\"status\":\"torn\"},"
-			"{\"cpu\":0,\"pos\":2,\"ns\":12345678901,\"event\":\"irq_post\",\"pid\":42,\"arg\":3755744309,\"arg2\":7,"
+			"\"events\":[{\"cpu\":0,\"pos\":1,\"ns\":5,\"event\":\"irq_play\",\"pid\":1,\"comm\":null,\"arg\":5,\"arg2\":7,\"state\":[],\"status\":\"torn\"},"
+			"{\"cpu\":0,\"pos\":2,\"ns\":12345678901,\"event\":\"irq_post\",\"pid\":42,\"comm\":null,\"arg\":3755744309,\"arg2\":7,"
 			"\"state\":[\"inband_stalled\",\"stage_oob\",\"hard_off\"],\"status\":\"ok\"}]}\n"));
 		free(json);
 		txt = dtrec_trace_str(s, NULL, 0);

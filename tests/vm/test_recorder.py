@@ -126,6 +126,41 @@ def test_every_event_class(guest, tmp_path):
         assert ev in seen, "%s never recorded: %s" % (ev, sorted(seen))
 
 
+def test_front_end_names_match_the_kernel(guest, kernel, tmp_path):
+    """The names block drgn appends to a snapshot it extracts from a dump
+    is the kernel's own for the same frozen rings: the same comms for
+    every record, the same IRQs with the same name, chip, hwirq and
+    meaning (x86: the kernel's vector number read as its name; arm64:
+    the GIC's class and number)."""
+    from tests.harness.dump import take
+    guest.check("echo 1 > %s/clear" % fg.RECORDER)
+    fg.ctl(guest, "roundtrip 1 3")
+    fg.freeze(guest)
+    try:
+        ksnap = fg.snapshot(guest, str(tmp_path / "kernel.snap"))
+        dump = take(guest, str(tmp_path / "vmcore"), "elf")
+    finally:
+        guest.check("echo 0 > %s/freeze" % fg.RECORDER)
+    fsnap = str(tmp_path / "drgn.snap")
+    fg.drgn_out(kernel, dump, "snapshot " + fsnap)
+    os.unlink(dump)
+
+    def names(path):
+        rc, out, err = fg.trace_tool("stats", "--json", path)
+        assert rc == 0, err
+        return json.loads(out)["names"]
+
+    kn, fn = names(ksnap), names(fsnap)
+    assert kn and fn and kn["irqs"], (kn, fn)
+    assert fn["irqs"] == kn["irqs"]
+    assert all(q["chip"] for q in kn["irqs"]), kn["irqs"]
+    arch = [q for q in kn["irqs"] if q["chip"] == "SIPIC" or q["chip"].startswith("GIC")]
+    assert all(q["vector"] for q in arch), arch
+    ke, fe = _decode(ksnap)["events"], _decode(fsnap)["events"]
+    assert [(e["pos"], e.get("comm")) for e in fe] == [(e["pos"], e.get("comm")) for e in ke]
+    assert any(e.get("comm") for e in ke)
+
+
 def _audit(guest, tmp_path, name, cmd):
     guest.check("echo 1 > %s/clear" % fg.RECORDER)
     fg.ctl(guest, cmd)
