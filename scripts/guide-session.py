@@ -28,6 +28,7 @@ is printed after `$ ` (or its debugger's prompt) followed by its output,
 stdout and stderr together, and `[exit N]` when N is not 0.
 """
 import argparse
+import json
 import os
 import pty
 import re
@@ -179,24 +180,41 @@ def setup_dir(out, kernel, base):
 
 # -- sections -------------------------------------------------------------
 
+def r3_window(sample):
+    """The sample's deliberate R3 (the fixture's violate R3 on CPU1): the
+    ns of its IRQ's post and a window from the stall before it to the
+    play after it, rounded to microseconds, for the guide's commands."""
+    r = subprocess.run([os.path.join(ROOT, "tools", "dovetail-trace"), "audit", "--json",
+                        sample], capture_output=True, text=True)
+    v = next(v for v in json.loads(r.stdout)["violations"] if v["rule"] == "R3")
+    post = next(e for e in v["context"] if e["event"] == "irq_post")
+    stall = max(e["ns"] for e in v["context"] if e["event"] == "inband_stall"
+                and e["ns"] < post["ns"])
+    return post["ns"], stall // 1000 * 1000, (v["ns"] + 40000) // 1000 * 1000, post["arg"]
+
+
 def offline(out):
     t = Transcript(os.path.join(out, "offline.txt"))
     s = os.path.join(ROOT, "tests", "data", "sample.dtrec")
     os.symlink(s, fresh("sample.dtrec"))
+    post, lo, hi, irq = r3_window(s)
     for c in ("stats", "decode --last 20",
-              "decode --cpu 1 --from 901816000 --to 901861000",
+              "decode --cpu 1 --from %d --to %d" % (lo, hi),
               "audit", "report", "report --json"):
         t.sh("tools/dovetail-trace %s sample.dtrec" % c)
     t.sh("tools/dovetail-trace export --format tracedat -o sample.dat sample.dtrec")
     t.sh("tools/dovetail-trace export --format chrome -o sample.json sample.dtrec")
-    t.sh("tools/dovetail-trace export --format svg --cpu 1 --from 901700000 "
-         "--to 901900000 -o sample.svg sample.dtrec")
+    t.sh("tools/dovetail-trace export --format svg --cpu 1 --from %d "
+         "--to %d -o sample.svg sample.dtrec" % (lo - 100000, hi + 60000))
     t.sh("ls -l sample.dat sample.json sample.svg | awk '{print $5, $9}'")
     t.sh("head -c 300 sample.json; echo")
-    t.sh("trace-cmd report -i sample.dat | head -4")
-    t.sh("trace-cmd report -F 'irq_post,irq_play: arg == 26' -i sample.dat")
-    t.sh("trace-cmd report -i sample.dat -F 'irq_post,irq_play: arg == 26' | head -3")
-    t.sh("trace-cmd report -t --cpu 1 -i sample.dat | grep -A6 ' 0.901823697'")
+    t.sh("trace-cmd report -v -F 'dovetail/section' -i sample.dat | head -4")
+    t.sh("trace-cmd report -F 'irq_post,irq_play: irq == %d' -i sample.dat | head -4" % irq)
+    t.sh("trace-cmd report -F 'dovetail/section: kind == 4 && open == 0 && "
+         "dur_ns > 300000' -i sample.dat | head -4")
+    t.sh("trace-cmd report --stat -i sample.dat | sed -n 7,15p")
+    t.sh("trace-cmd report -t --cpu 1 -v -F 'dovetail/section' -i sample.dat | grep -A6 ' %d.%09d'"
+         % (post // 10**9, post % 10**9))
     t.close()
 
 
