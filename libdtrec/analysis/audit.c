@@ -332,14 +332,21 @@ static void r3b_fail(struct audit *a, struct cpustate *cs, size_t c)
  * empty (hard IRQs stay off in between): its next own-context records
  * must be the sync's stall and a play. Once a sync starts its loop
  * empties the log, so nothing more is asked of it (a softirq inside an
- * in-band handler may unstall and sync in a nested loop).
+ * in-band handler may unstall and sync in a nested loop). A log emptied
+ * before that record, by plays in another context (the sync at the end
+ * of a pipeline entry, say an IRQ taken right after a raw unstall in
+ * arm64's entry code), was synced too: nothing was left pending.
  */
 static void r3b_step(struct audit *a, struct cpustate *cs, size_t c, size_t i,
 		     const struct dtrec_ev *e)
 {
+	const uint32_t *np = a->iv.cpu[c].npend[0];
+
 	if (!own_inband_context(e))
 		return;
-	if (cs->r3b == 1) {
+	if (cs->r3b && i > 0 && !np[i - 1]) {
+		cs->r3b = 0;
+	} else if (cs->r3b == 1) {
 		if (e->event == DTREC_EV_INBAND_STALL)
 			cs->r3b = 2;
 		else if (e->event == DTREC_EV_IRQ_PLAY && !(e->arg2 & 0xff))
@@ -352,7 +359,7 @@ static void r3b_step(struct audit *a, struct cpustate *cs, size_t c, size_t i,
 		else
 			r3b_fail(a, cs, c);
 	}
-	if (e->event == DTREC_EV_INBAND_UNSTALL && a->iv.cpu[c].npend[0][i] &&
+	if (e->event == DTREC_EV_INBAND_UNSTALL && np[i] &&
 	    has_class(a, DTREC_C_INBAND_STALL)) {
 		cs->r3b = 1;
 		cs->r3b_idx = i;

@@ -17,6 +17,7 @@
 #define HOFF	DTREC_ST_HARD_OFF
 #define NMI	DTREC_ST_IN_NMI
 #define TOOB	DTREC_ST_TASK_OOB
+#define HIRQ	DTREC_ST_IN_HARDIRQ
 
 #define MAXREC	4096
 #define MAXCPU	2
@@ -397,6 +398,33 @@ static void test_r3_left_pending(void)
 	end();
 }
 
+static void test_r3_synced_in_pipeline(void)
+{
+	begin("R3: a raw unstall whose IRQs the next pipeline entry plays");
+	/*
+	 * arm64's entry code unstalls raw with an IRQ pending; the next IRQ
+	 * syncs the log at the end of its pipeline entry (plays in IRQ
+	 * context), before the task's own next stall: nothing was left.
+	 */
+	ev(1, 0, 42, DTREC_EV_MARK, 0, 0, IS);
+	ev(1, 100, 42, DTREC_EV_SWITCH_OOB, 0, 0, IS | OOB | HOFF);
+	ev(1, 10, 42, DTREC_EV_PIPELINE_ENTRY, 0, 0, IS | OOB | PIPE | HOFF);
+	ev(1, 10, 42, DTREC_EV_IRQ_POST, 33, 0, IS | OOB | PIPE | HOFF);
+	ev(1, 10, 42, DTREC_EV_PIPELINE_EXIT, 0, 0, IS | OOB | PIPE | HOFF);
+	ev(1, 10, 42, DTREC_EV_SWITCH_INBAND, 0, 0, IS | HOFF);
+	ev(1, 10, 42, DTREC_EV_INBAND_UNSTALL, 0, 0, HOFF);
+	ev(1, 10, 42, DTREC_EV_PIPELINE_ENTRY, 0, 0, PIPE | HOFF);
+	ev(1, 10, 42, DTREC_EV_IRQ_POST, 34, 0, PIPE | HOFF);
+	ev(1, 10, 42, DTREC_EV_IRQ_PLAY, 33, 0, IS | HIRQ | HOFF);
+	ev(1, 10, 42, DTREC_EV_IRQ_PLAY, 34, 0, IS | HIRQ | HOFF);
+	ev(1, 10, 42, DTREC_EV_PIPELINE_EXIT, 0, 0, IS | PIPE | HOFF);
+	ev(1, 10, 42, DTREC_EV_INBAND_STALL, 0, 0, IS | HOFF);
+	ev(1, 10, 42, DTREC_EV_INBAND_UNSTALL, 0, 0, HOFF);
+	audit(NULL);
+	CHECK(nviol == 0);
+	end();
+}
+
 static void test_r4_inflight(void)
 {
 	uint64_t t;
@@ -625,6 +653,7 @@ int main(void)
 	test_r2();
 	test_r3_stalled_sync();
 	test_r3_left_pending();
+	test_r3_synced_in_pipeline();
 	test_r4_inflight();
 	test_r4_no_leave_oob();
 	test_r5_switch_state();
