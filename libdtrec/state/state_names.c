@@ -32,8 +32,9 @@ static int mentioned(const struct dtrec_snapshot *s, struct dtrec_idmap *pids,
 			rc = dtrec_idmap_put(pids, e->arg, 0);
 		if (!rc && e->event == DTREC_EV_OOB_SWITCH)
 			rc = dtrec_idmap_put(pids, e->arg2 & ~DTREC_CSW_LEAVE_INBAND, 0);
+		/* Past the block's limit the rest go unnamed, never refused. */
 		if (rc || !(cls == DTREC_C_IRQ_LOG || cls == DTREC_C_OOB_HANDLER) ||
-		    dtrec_idmap_get(irqs, e->arg, NULL))
+		    *nirq >= DTREC_MAX_NAMES || dtrec_idmap_get(irqs, e->arg, NULL))
 			continue;
 		if (*nirq == cap) {
 			uint32_t *n = realloc(*irqv, (cap ? cap * 2 : 16) * sizeof(**irqv));
@@ -94,7 +95,8 @@ char *dtrec_snapshot_with_target_names(const struct dtrec_target *t, const void 
 	for (i = 0; !rc && tasks && i < tasks->nr_tasks; i++) {
 		const struct dtrec_task *x = &tasks->tasks[i];
 
-		if (x->pid < 0 || x->pid > UINT32_MAX || !dtrec_idmap_get(&pids, (uint64_t)x->pid, NULL) ||
+		if (x->pid < 0 || x->pid > UINT32_MAX || nt >= DTREC_MAX_NAMES ||
+		    !dtrec_idmap_get(&pids, (uint64_t)x->pid, NULL) ||
 		    dtrec_idmap_get(&seen, (uint64_t)x->pid, NULL))
 			continue;
 		rc = dtrec_idmap_put(&seen, (uint64_t)x->pid, 0);

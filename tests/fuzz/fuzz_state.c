@@ -53,8 +53,10 @@ static const struct { const char *type, *member; uint64_t off, size, nelem; } me
 	{ "uts_namespace", "name", 0, 390, 0 }, { "new_utsname", "release", 65, 65, 65 },
 	{ "cpumask", "bits", 0, 8, 1 },
 	{ "irq_desc", NULL, 0, 64, 0 },
-	{ "irq_desc", "action", 0, 8, 0 }, { "irq_desc", "irq_data", 8, 16, 0 },
+	{ "irq_desc", "action", 0, 8, 0 }, { "irq_desc", "irq_data", 8, 24, 0 },
+	{ "irq_desc", "name", 32, 8, 0 },
 	{ "irq_data", "hwirq", 0, 8, 0 }, { "irq_data", "domain", 8, 8, 0 },
+	{ "irq_data", "chip", 16, 8, 0 }, { "irq_chip", "name", 0, 8, 0 },
 	{ "irqaction", "name", 0, 8, 0 },
 	{ "evl_thread", NULL, 0, 32, 0 },
 	{ "evl_thread", "name", 0, 8, 0 }, { "evl_thread", "state", 8, 4, 0 },
@@ -178,6 +180,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			free(r);
 		}
 		dtrec_live_free(l);
+	}
+	{
+		/* The names of IRQs the records mention (a front end's names block). */
+		static const uint32_t irqs[] = { 0, 1, 3, 25, 4355, 0xffffffffU };
+		const struct dtrec_target t = { &ops, NULL, "x86_64" };
+		struct dtrec_pending_irq *p;
+
+		if (!dtrec_irqs_name(&t, irqs, N(irqs), &p, err, sizeof(err))) {
+			for (i = 0; i < N(irqs); i++)
+				if (strnlen(p[i].chip, sizeof(p[i].chip)) == sizeof(p[i].chip))
+					abort();	/* always terminated */
+			dtrec_irqs_names_free(p, N(irqs));
+		} else if (!err[0] || strchr(err, '\n')) {
+			abort();
+		}
 	}
 	return 0;
 }
