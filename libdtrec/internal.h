@@ -52,6 +52,10 @@ void dtrec_print_event(FILE *out, const struct dtrec_snapshot *s,
  */
 size_t dtrec_text_strn(FILE *out, const char *s, size_t max);
 size_t dtrec_text_str(FILE *out, const char *s);
+/* Spaces from column used up to width (none past it). */
+void dtrec_text_pad(FILE *out, size_t used, size_t width);
+/* "(comm)" after a pid, escaped as above; nothing when comm is NULL. */
+void dtrec_text_comm(FILE *out, const char *comm);
 
 /*
  * A record's arguments by name (names.c): what arg and arg2 mean for

@@ -730,17 +730,11 @@ static void print_json(FILE *out, const struct audit *a)
 static void text_event(FILE *out, const struct dtrec_snapshot *s,
 		       const struct dtrec_ev *e, int mark)
 {
-	const char *comm = dtrec_comm(s, e->pid);
-
 	fprintf(out, "  %s [%03u] %llu.%09llu %-17s pid=%u",
 		mark ? ">" : " ", e->cpu, (unsigned long long)(e->ns / 1000000000ULL),
 		(unsigned long long)(e->ns % 1000000000ULL),
 		dtrec_event_name(e->event), e->pid);
-	if (comm) {
-		fputc('(', out);
-		dtrec_text_str(out, comm);
-		fputc(')', out);
-	}
+	dtrec_text_comm(out, dtrec_comm(s, e->pid));
 	dtrec_print_args(out, e);
 	fputs(e->status == DTREC_TORN ? " (torn)\n" :
 	      e->status == DTREC_STALE ? " (stale)\n" : "\n", out);

@@ -1642,7 +1642,7 @@ static void text_cpu(FILE *out, const struct report *r, const struct rcpu *c)
 			w += 3 + dtrec_text_str(out, p->vector);
 			fputc(')', out);
 		}
-		fprintf(out, "%*s", w < 24 ? (int)(24 - w) : 0, "");
+		dtrec_text_pad(out, w, 24);
 		if (p->timed) {
 			fputs(p->exact ? " posted " : " posted before ", out);
 			text_time(out, p->post);

@@ -122,6 +122,6 @@ void dtrec_irq_name_complete(struct dtrec_irq_name *n)
 	} else if (!n->vector[0] && !strncmp(n->chip, "GIC", 3) && n->hwirq != 0xffffffffU) {
 		m = dtrec_gic_name(n->hwirq, buf, sizeof(buf));
 	}
-	if (m && m != n->vector)
+	if (m)
 		snprintf(n->vector, sizeof(n->vector), "%s", m);
 }

@@ -52,12 +52,7 @@ static void print_event_text(FILE *out, const struct dtrec_ev *e, const char *co
 		(unsigned long long)(e->ns / 1000000000ULL),
 		(unsigned long long)(e->ns % 1000000000ULL),
 		dtrec_event_name(e->event), e->pid);
-	if (comm) {
-		/* From the target: escaped for the terminal (text.c). */
-		fputc('(', out);
-		dtrec_text_str(out, comm);
-		fputc(')', out);
-	}
+	dtrec_text_comm(out, comm);
 	dtrec_print_args(out, e);
 	fputs(e->status == DTREC_TORN ? " TORN\n" :
 	      e->status == DTREC_STALE ? " STALE\n" : "\n", out);
@@ -66,7 +61,7 @@ static void print_event_text(FILE *out, const struct dtrec_ev *e, const char *co
 void dtrec_print_event(FILE *out, const struct dtrec_snapshot *s,
 		       const struct dtrec_ev *e, int json, int first)
 {
-	const char *comm = s ? dtrec_comm(s, e->pid) : NULL;
+	const char *comm = dtrec_comm(s, e->pid);	/* NULL without s */
 
 	if (json) {
 		fprintf(out, "%s{\"cpu\":%u,\"pos\":%llu,\"ns\":%llu,\"event\":\"%s\",\"pid\":%u,\"comm\":",
@@ -296,14 +291,6 @@ static void stats_text(FILE *out, const struct dtrec_snapshot *s,
 		(unsigned long long)(st->last_ns % 1000000000ULL));
 }
 
-/* Spaces up to width columns after used ones, and one more. */
-static void pad(FILE *out, size_t used, size_t width)
-{
-	do
-		fputc(' ', out);
-	while (++used < width + 1);
-}
-
 /*
  * The names block: how many comms, and every IRQ it names with its chip,
  * hwirq and meaning ("names": null without a block: version 1, or a
@@ -349,8 +336,12 @@ static void stats_names(FILE *out, const struct dtrec_snapshot *s, int json)
 		const struct dtrec_irq_name *n = &s->irq_names[i];
 
 		fprintf(out, "%-8u ", n->irq);
-		pad(out, dtrec_text_strn(out, n->name[0] ? n->name : "?", sizeof(n->name)), 24);
-		pad(out, dtrec_text_strn(out, n->chip[0] ? n->chip : "?", sizeof(n->chip)), 16);
+		dtrec_text_pad(out, dtrec_text_strn(out, n->name[0] ? n->name : "?",
+						    sizeof(n->name)), 24);
+		fputc(' ', out);
+		dtrec_text_pad(out, dtrec_text_strn(out, n->chip[0] ? n->chip : "?",
+						    sizeof(n->chip)), 16);
+		fputc(' ', out);
 		if (n->hwirq == 0xffffffffU)
 			fprintf(out, " %10s  ", "?");
 		else

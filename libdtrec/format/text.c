@@ -48,3 +48,18 @@ size_t dtrec_text_str(FILE *out, const char *s)
 {
 	return dtrec_text_strn(out, s, s ? strlen(s) : 0);
 }
+
+void dtrec_text_pad(FILE *out, size_t used, size_t width)
+{
+	while (used++ < width)
+		fputc(' ', out);
+}
+
+void dtrec_text_comm(FILE *out, const char *comm)
+{
+	if (!comm)
+		return;
+	fputc('(', out);
+	dtrec_text_str(out, comm);
+	fputc(')', out);
+}

@@ -240,7 +240,7 @@ static void chip_name(struct kt *k, uint64_t desc, char *chip, size_t len)
 
 	if (kt_path(k, &cm, "irq_desc", "irq_data", "irq_data", "chip", NULL) ||
 	    kt_member(k, "irq_chip", "name", &nm) || kt_ptr(k, desc + cm.offset, &c) || !c ||
-	    kt_ptr(k, c + nm.offset, &np) || !np || kt_cstr(k, np, (unsigned int)len - 1, &s))
+	    kt_ptr(k, c + nm.offset, &np) || !np || kt_cstr(k, np, len - 1, &s))
 		return;
 	snprintf(chip, len, "%s", s);
 	free(s);

@@ -147,3 +147,21 @@ def sample_hold(sample=SAMPLE):
     events = json.loads(run_cli("decode", "--json", sample).stdout)["events"]
     last = max(e["ns"] for e in events if e["cpu"] == v["cpu"] and e["status"] == "ok")
     return v["cpu"], v["since_ns"], last
+
+
+def pending_walk(events, cpu):
+    """Yield (event, pend) along CPU cpu's records in ring order, pend
+    being {0: set, 1: set}: the IRQs pending in each log after the event,
+    as the interval model counts them. The log is a set per stage (a
+    repost coalesces), emptied of what the data cannot show at each hole
+    (a gap in positions)."""
+    pend, last_pos = {0: set(), 1: set()}, None
+    for e in sorted((e for e in events if e["cpu"] == cpu and e["status"] == "ok"),
+                    key=lambda e: e["pos"]):
+        if last_pos is not None and e["pos"] != last_pos + 1:
+            pend = {0: set(), 1: set()}
+        last_pos = e["pos"]
+        if e["event"] in ("irq_post", "irq_play") and e["arg2"] & 0xff <= 1:
+            stage = e["arg2"] & 0xff
+            (pend[stage].add if e["event"] == "irq_post" else pend[stage].discard)(e["arg"])
+        yield e, pend

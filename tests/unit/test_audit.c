@@ -378,18 +378,27 @@ static void test_r3_stalled_sync(void)
 	end();
 }
 
-static void test_r3_left_pending(void)
+/*
+ * IRQ 33 posted to CPU1's in-band log while stalled (from the oob stage),
+ * then a raw unstall with it pending: the unstall's timestamp.
+ */
+static uint64_t post_then_raw_unstall(void)
 {
-	uint64_t t;
-
-	begin("R3: in-band IRQ left pending past an unstall");
 	ev(1, 0, 42, DTREC_EV_MARK, 0, 0, IS);
 	ev(1, 100, 42, DTREC_EV_SWITCH_OOB, 0, 0, IS | OOB | HOFF);
 	ev(1, 10, 42, DTREC_EV_PIPELINE_ENTRY, 0, 0, IS | OOB | PIPE | HOFF);
 	ev(1, 10, 42, DTREC_EV_IRQ_POST, 33, 0, IS | OOB | PIPE | HOFF);
 	ev(1, 10, 42, DTREC_EV_PIPELINE_EXIT, 0, 0, IS | OOB | PIPE | HOFF);
 	ev(1, 10, 42, DTREC_EV_SWITCH_INBAND, 0, 0, IS | HOFF);
-	t = ev(1, 10, 42, DTREC_EV_INBAND_UNSTALL, 0, 0, HOFF);	/* no sync follows */
+	return ev(1, 10, 42, DTREC_EV_INBAND_UNSTALL, 0, 0, HOFF);
+}
+
+static void test_r3_left_pending(void)
+{
+	uint64_t t;
+
+	begin("R3: in-band IRQ left pending past an unstall");
+	t = post_then_raw_unstall();	/* no sync follows */
 	ev(1, 100, 42, DTREC_EV_INBAND_STALL, 0, 0, IS);
 	ev(1, 100, 42, DTREC_EV_INBAND_UNSTALL, 0, 0, 0);
 	audit(NULL);
@@ -406,13 +415,7 @@ static void test_r3_synced_in_pipeline(void)
 	 * syncs the log at the end of its pipeline entry (plays in IRQ
 	 * context), before the task's own next stall: nothing was left.
 	 */
-	ev(1, 0, 42, DTREC_EV_MARK, 0, 0, IS);
-	ev(1, 100, 42, DTREC_EV_SWITCH_OOB, 0, 0, IS | OOB | HOFF);
-	ev(1, 10, 42, DTREC_EV_PIPELINE_ENTRY, 0, 0, IS | OOB | PIPE | HOFF);
-	ev(1, 10, 42, DTREC_EV_IRQ_POST, 33, 0, IS | OOB | PIPE | HOFF);
-	ev(1, 10, 42, DTREC_EV_PIPELINE_EXIT, 0, 0, IS | OOB | PIPE | HOFF);
-	ev(1, 10, 42, DTREC_EV_SWITCH_INBAND, 0, 0, IS | HOFF);
-	ev(1, 10, 42, DTREC_EV_INBAND_UNSTALL, 0, 0, HOFF);
+	post_then_raw_unstall();
 	ev(1, 10, 42, DTREC_EV_PIPELINE_ENTRY, 0, 0, PIPE | HOFF);
 	ev(1, 10, 42, DTREC_EV_IRQ_POST, 34, 0, PIPE | HOFF);
 	ev(1, 10, 42, DTREC_EV_IRQ_PLAY, 33, 0, IS | HIRQ | HOFF);

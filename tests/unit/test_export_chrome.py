@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from dtrec_testlib import sample_hold
+from dtrec_testlib import pending_walk, sample_hold
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CLI = os.path.join(ROOT, "tools", "dovetail-trace")
@@ -179,18 +179,11 @@ def test_schema_and_content(snap):
         assert (i["args"]["prev"], i["args"]["next"], i["args"]["leave_inband"]) == \
             (e["arg"], e["arg2"] & 0x7fffffff, e["arg2"] >> 31)
 
-    # Pending counters: the log is a set per CPU and stage, emptied of
-    # what the data cannot show at each hole (a gap in positions).
+    # Pending counters: the final count of each log (dtrec_testlib).
     for c in cpus:
-        pend, last_pos = {0: set(), 1: set()}, None
-        for e in sorted((e for e in events if e["cpu"] == c), key=lambda e: e["pos"]):
-            if last_pos is not None and e["pos"] != last_pos + 1:
-                pend = {0: set(), 1: set()}
-            last_pos = e["pos"]
-            if e["event"] not in ("irq_post", "irq_play") or e["arg2"] & 0xff > 1:
-                continue
-            stage = e["arg2"] & 0xff
-            (pend[stage].add if e["event"] == "irq_post" else pend[stage].discard)(e["arg"])
+        pend = {0: set(), 1: set()}
+        for _, pend in pending_walk(events, c):
+            pass
         counters = [e for e in trace if e["ph"] == "C" and e["pid"] == BASE + c]
         assert counters[-1]["args"] == {"inband": len(pend[0]), "oob": len(pend[1])}
 

@@ -14,6 +14,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from dtrec_testlib import pending_walk
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CLI = os.path.join(ROOT, "tools", "dovetail-trace")
 GEN = os.path.join(ROOT, "tools", "dtrec-gen")
@@ -212,12 +214,9 @@ def test_sample_picture_has_every_part(tmp_path):
                                        text=True).stdout)["events"]
     want = []
     for cpu in sorted({e["cpu"] for e in events}):
-        pend, most = [set(), set()], [0, 0]
-        for e in events:
-            if e["cpu"] == cpu and e["status"] == "ok" and e["event"] in ("irq_post", "irq_play"):
-                st = e["arg2"] & 0xff
-                (pend[st].add if e["event"] == "irq_post" else pend[st].discard)(e["arg"])
-                most[st] = max(most[st], len(pend[st]))
+        most = [0, 0]
+        for _, pend in pending_walk(events, cpu):
+            most = [max(most[s], len(pend[s])) for s in (0, 1)]
         want.append("pending: %d ib, %d oob" % tuple(most))
     assert counts == want and any(w != "pending: 0 ib, 0 oob" for w in want)
 
