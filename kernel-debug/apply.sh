@@ -49,6 +49,7 @@ state=$ksrc/.dovetail-recorder
 supported=$(sed -n 's/^generations[ 	]\{1,\}//p' "$hookset")
 kconfig_line='source "kernel/irq/Kconfig.recorder"'
 make_lines='obj-$(CONFIG_DOVETAIL_RECORDER) += dovetail_recorder.o dovetail_recorder_debugfs.o
+obj-$(CONFIG_DOVETAIL_RECORDER) += dovetail_recorder_max.o
 obj-$(CONFIG_DOVETAIL_RECORDER_SELFTEST) += dovetail_recorder_selftest.o
 obj-$(CONFIG_DOVETAIL_RECORDER_FIXTURE) += dovetail_recorder_fixture.o'
 

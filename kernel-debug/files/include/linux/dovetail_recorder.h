@@ -19,6 +19,7 @@ DECLARE_STATIC_KEY_FALSE(dovetail_recorder_on);
 
 void __dovetail_record(unsigned int event, u32 arg, u32 arg2);
 void dovetail_recorder_freeze(unsigned int reason);
+void dovetail_recorder_freeze_value(const char *why, u64 value_ns);
 void dovetail_recorder_unfreeze(void);
 void dovetail_recorder_mark(u32 arg, u32 arg2);
 
@@ -80,6 +81,8 @@ static __always_inline void dovetail_record_post(int stage_index,
 static __always_inline void dovetail_record(unsigned int event,
 					    u32 arg, u32 arg2) { }
 static inline void dovetail_recorder_freeze(unsigned int reason) { }
+static inline void dovetail_recorder_freeze_value(const char *why,
+						  u64 value_ns) { }
 static inline void dovetail_recorder_unfreeze(void) { }
 static inline void dovetail_recorder_mark(u32 arg, u32 arg2) { }
 

@@ -125,9 +125,14 @@ noinstr void __dovetail_record(unsigned int event, u32 arg, u32 arg2)
 	/* Pins the CPU between picking the ring and reserving a slot. */
 	flags = hard_local_irq_save();
 	ring = raw_cpu_read(dtrec_cpu_ring);
-	if (likely(ring))
+	if (likely(ring)) {
+		u16 state = dtrec_state(flags);
+
 		dtrec_ring_write(ring, dtrec_clock(), current->pid, arg, arg2,
-				 event, dtrec_state(flags));
+				 event, state);
+		if (READ_ONCE(dovetail_recorder_desc.max_on))
+			dtrec_max_track(ring, state);
+	}
 	hard_local_irq_restore(flags);
 }
 EXPORT_SYMBOL_GPL(__dovetail_record);
@@ -140,21 +145,47 @@ EXPORT_SYMBOL_GPL(dovetail_recorder_mark);
 
 /*
  * Freezing records its own event first, so the last record of a frozen
- * ring says who froze it and why.
+ * ring says who froze it and why (arg2: the metric of a threshold).
+ * Only the first freeze is kept, with its value and note.
  */
-void notrace dovetail_recorder_freeze(unsigned int reason)
+void notrace dtrec_freeze_why(unsigned int reason, unsigned int metric,
+			      u64 value, const char *note)
 {
-	if (READ_ONCE(dovetail_recorder_desc.frozen))
+	struct dtrec_desc *d = &dovetail_recorder_desc;
+
+	if (READ_ONCE(d->frozen))
 		return;
 
-	dovetail_record(DTREC_EV_FREEZE, reason, 0);
-	dovetail_recorder_desc.freeze_reason = reason;
-	dovetail_recorder_desc.freeze_cpu = raw_smp_processor_id();
+	dovetail_record(DTREC_EV_FREEZE, reason, metric);
+	d->freeze_reason = reason;
+	d->freeze_cpu = raw_smp_processor_id();
+	d->freeze_metric = metric;
+	d->freeze_value = value;
+	memset(d->freeze_note, 0, sizeof(d->freeze_note));
+	if (note)
+		strscpy(d->freeze_note, note, sizeof(d->freeze_note));
 	/* Whoever sees frozen set also sees the reason and the CPU. */
 	smp_wmb();
-	WRITE_ONCE(dovetail_recorder_desc.frozen, 1);
+	WRITE_ONCE(d->frozen, 1);
+}
+
+void notrace dovetail_recorder_freeze(unsigned int reason)
+{
+	dtrec_freeze_why(reason, 0, 0, NULL);
 }
 EXPORT_SYMBOL_GPL(dovetail_recorder_freeze);
+
+/*
+ * For a companion core's latency monitor or a test: freeze on a new
+ * worst case, saying why (a short note, e.g. "latmus: new max") and
+ * the value it saw, in nanoseconds. Both are in every snapshot and
+ * dump and shown by the report. Any context, NMI included.
+ */
+void notrace dovetail_recorder_freeze_value(const char *why, u64 value_ns)
+{
+	dtrec_freeze_why(DTREC_FREEZE_API, 0, value_ns, why);
+}
+EXPORT_SYMBOL_GPL(dovetail_recorder_freeze_value);
 
 void dovetail_recorder_unfreeze(void)
 {
@@ -164,6 +195,10 @@ void dovetail_recorder_unfreeze(void)
 	 * leaves behind must then read as DTREC_FREEZE_DEBUGGER.
 	 */
 	dovetail_recorder_desc.freeze_reason = DTREC_FREEZE_DEBUGGER;
+	dovetail_recorder_desc.freeze_metric = 0;
+	dovetail_recorder_desc.freeze_value = 0;
+	memset(dovetail_recorder_desc.freeze_note, 0,
+	       sizeof(dovetail_recorder_desc.freeze_note));
 }
 EXPORT_SYMBOL_GPL(dovetail_recorder_unfreeze);
 
@@ -187,6 +222,8 @@ static void dtrec_clear_local(void *unused)
 	memset(ring + 1, 0, (size_t)ring->nr_records *
 	       sizeof(struct dtrec_record));
 	local64_set((local64_t *)&ring->head, 0);
+	/* Positions start over: maxima of the old numbering go too. */
+	dtrec_max_reset_local(NULL);
 	hard_local_irq_restore(flags);
 }
 
@@ -290,6 +327,7 @@ static int __init dtrec_early_init(void)
 
 	if (dtrec_alloc_rings())
 		return -ENOMEM;
+	dtrec_max_alloc();
 
 	dtrec_cal_cycles = dtrec_clock();
 	dtrec_cal_ns = local_clock();
@@ -383,6 +421,7 @@ static int __init dtrec_late_init(void)
 		return 0;
 
 	dtrec_calibrate_clock();
+	dtrec_max_late_init();
 	dtrec_calibrate_overhead();
 	dtrec_publish_vmcoreinfo();
 

@@ -51,6 +51,19 @@ extern struct dtrec_desc dovetail_recorder_desc;
 DECLARE_PER_CPU(struct dtrec_ring *, dtrec_cpu_ring);
 
 void dtrec_set_enabled(bool on);
+void dtrec_freeze_why(unsigned int reason, unsigned int metric, u64 value,
+		      const char *note);
+
+/* Worst-case capture (dovetail_recorder_max.c). */
+void dtrec_max_track(struct dtrec_ring *ring, u16 state);
+int dtrec_max_alloc(void);
+void dtrec_max_late_init(void);
+void dtrec_max_reset(void);
+void dtrec_max_reset_local(void *unused);
+int dtrec_set_threshold(unsigned int metric, u64 ns);
+u64 dtrec_threshold_get_ns(unsigned int metric);
+const char *dtrec_metric_name(unsigned int metric);
+int dtrec_metric_parse(const char *s, size_t len);
 void dtrec_clear(void);
 /* debugfs "dovetail/", shared by the recorder's and the fixture's files. */
 struct dentry *dtrec_debugfs_top(void);

@@ -25,6 +25,7 @@
 #include <linux/uaccess.h>
 #include <linux/utsname.h>
 #include <linux/sched/clock.h>
+#include <linux/math64.h>
 #include <linux/dovetail_recorder.h>
 #include "dovetail_recorder.h"
 
@@ -115,6 +116,12 @@ size_t dtrec_fill_snapshot(void *buf)
 	h->format_version = d->version;
 	h->overhead_ps = d->overhead_ps;
 	strscpy(h->release, init_utsname()->release, sizeof(h->release));
+	h->freeze_value = d->freeze_value;
+	h->freeze_metric = d->freeze_metric;
+	h->max_context = d->max_context;
+	for (cpu = 0; cpu < DTREC_NR_METRICS; cpu++)
+		h->threshold_ns[cpu] = dtrec_threshold_get_ns(cpu);
+	memcpy(h->freeze_note, d->freeze_note, sizeof(h->freeze_note));
 	p += sizeof(*h);
 
 	for (cpu = 0; cpu < d->nr_cpus; cpu++) {
@@ -179,12 +186,15 @@ static void dtrec_names_mark(struct dtrec_names *n, const struct dtrec_record *r
 			__set_bit(pids[k], n->pids);
 }
 
-/* Mark what the copied stream's intact slots mention. */
-static void dtrec_names_scan(struct dtrec_names *n, const void *stream)
+/* Mark what the copied stream's intact slots and max areas mention. */
+static void dtrec_names_scan(struct dtrec_names *n, const void *stream,
+			     size_t len)
 {
 	const struct dtrec_snap_header *h = stream;
 	const char *p = (const char *)stream + h->header_size;
 	const struct dtrec_snap_cpu *c;
+	const struct dtrec_snap_max *mb;
+	const struct dtrec_max_area *a;
 	const struct dtrec_record *r;
 	u32 cpu, i;
 
@@ -196,6 +206,102 @@ static void dtrec_names_scan(struct dtrec_names *n, const void *stream)
 				dtrec_names_mark(n, &r[i]);
 		p += sizeof(*c) + (size_t)c->nr_records * sizeof(*r);
 	}
+	if (p + sizeof(*mb) > (const char *)stream + len)
+		return;
+	mb = (const struct dtrec_snap_max *)p;
+	if (mb->magic != DTREC_MAXB_MAGIC)
+		return;
+	p += sizeof(*mb);
+	for (cpu = 0; cpu < mb->nr_areas; cpu++) {
+		a = (const struct dtrec_max_area *)p;
+		r = (const struct dtrec_record *)(a + 1);
+		for (i = 0; i < a->nr; i++)
+			dtrec_names_mark(n, &r[i]);
+		p += sizeof(*a) + (size_t)a->nr * sizeof(*r);
+	}
+}
+
+/*
+ * Copy one max area as it stands, header and valid records, into @dst;
+ * false if it holds nothing or kept changing under the copy (its CPU
+ * beat the maximum again meanwhile).
+ */
+static bool dtrec_copy_area(const struct dtrec_max_area *a,
+			    struct dtrec_max_area *dst, u32 slots)
+{
+	int tries;
+	u64 gen;
+
+	for (tries = 0; tries < 3; tries++) {
+		gen = READ_ONCE(a->gen);
+		if (gen & 1)
+			continue;
+		/* Pairs with dtrec_capture()'s first barrier. */
+		smp_rmb();
+		*dst = *a;
+		if (!dst->length || !dst->nr || dst->nr > slots)
+			return false;
+		memcpy(dst + 1, a + 1, (size_t)dst->nr * sizeof(struct dtrec_record));
+		/* Pairs with its last one: the copy is done before the check. */
+		smp_rmb();
+		if (READ_ONCE(a->gen) == gen) {
+			dst->gen = 0;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Append the max block (snapshot version 3): every area holding a
+ * section. Returns the new length, or @len unchanged if memory is short
+ * or nothing was captured.
+ */
+static size_t dtrec_add_max(void **stream, size_t len)
+{
+	const struct dtrec_desc *d = &dovetail_recorder_desc;
+	struct dtrec_snap_max *mb;
+	struct dtrec_max_area *a;
+	size_t size;
+	u32 cpu, m, nr = 0;
+	char *buf, *q;
+
+	if (!d->max_nr_metrics || !d->max_area_size)
+		return len;
+	size = sizeof(*mb) + (size_t)d->nr_cpus * d->max_nr_metrics *
+		d->max_area_size;
+	buf = vmalloc(len + size);
+	if (!buf)
+		return len;
+	memcpy(buf, *stream, len);
+	mb = (struct dtrec_snap_max *)(buf + len);
+	q = (char *)(mb + 1);
+	for (cpu = 0; cpu < d->nr_cpus; cpu++) {
+		if (!d->max_cpu[cpu])
+			continue;
+		for (m = 0; m < d->max_nr_metrics; m++) {
+			a = (struct dtrec_max_area *)(unsigned long)
+				(d->max_cpu[cpu] + (u64)m * d->max_area_size);
+			if (!dtrec_copy_area(a, (struct dtrec_max_area *)q,
+					     d->max_area_records))
+				continue;
+			q += sizeof(*a) + (size_t)((struct dtrec_max_area *)q)->nr *
+				sizeof(struct dtrec_record);
+			nr++;
+		}
+	}
+	if (!nr) {
+		vfree(buf);
+		return len;
+	}
+	memset(mb, 0, sizeof(*mb));
+	mb->magic = DTREC_MAXB_MAGIC;
+	mb->nr_areas = nr;
+	mb->rec_size = sizeof(struct dtrec_record);
+	mb->size = (u32)(q - (char *)mb);
+	vfree(*stream);
+	*stream = buf;
+	return len + mb->size;
 }
 
 static void dtrec_task_entry(struct dtrec_snap_task *t, u32 pid, bool *found)
@@ -280,7 +386,7 @@ static size_t dtrec_add_names(void **stream, size_t len)
 	n.irqs = bitmap_zalloc(n.nr_irqs ? n.nr_irqs : 1, GFP_KERNEL);
 	if (!n.pids || !n.irqs)
 		goto out;
-	dtrec_names_scan(&n, *stream);
+	dtrec_names_scan(&n, *stream, len);
 	size = sizeof(*nb) +
 		(size_t)bitmap_weight(n.pids, n.nr_pids) * sizeof(struct dtrec_snap_task) +
 		(size_t)bitmap_weight(n.irqs, n.nr_irqs) * sizeof(struct dtrec_snap_irq);
@@ -337,6 +443,7 @@ static int dtrec_snapshot_open(struct inode *inode, struct file *file)
 	}
 
 	dtrec_fill_snapshot(sf->buf);
+	sf->size = dtrec_add_max(&sf->buf, sf->size);
 	sf->size = dtrec_add_names(&sf->buf, sf->size);
 	file->private_data = sf;
 	i_size_write(inode, sf->size);
@@ -466,6 +573,129 @@ static const struct file_operations dtrec_clear_fops = {
 	.llseek	= noop_llseek,
 };
 
+/*
+ * max: one line per captured worst case (cpu, metric, length in ns,
+ * ring positions, records kept). Writing "reset" empties every area,
+ * "on" and "off" start and stop the tracking.
+ */
+static int dtrec_max_show(struct seq_file *m, void *v)
+{
+	const struct dtrec_desc *d = &dovetail_recorder_desc;
+	const struct dtrec_max_area *a;
+	u32 cpu, k;
+	u64 ns;
+
+	seq_printf(m, "# maxima %s, %u records per area, %u of context\n",
+		   d->max_on ? "on" : "off", d->max_area_records, d->max_context);
+	seq_puts(m, "# cpu metric length_ns start_pos end_pos records\n");
+	for (cpu = 0; cpu < d->nr_cpus; cpu++) {
+		if (!d->max_cpu[cpu])
+			continue;
+		for (k = 0; k < d->max_nr_metrics; k++) {
+			a = (const struct dtrec_max_area *)(unsigned long)
+				(d->max_cpu[cpu] + (u64)k * d->max_area_size);
+			if (!READ_ONCE(a->length))
+				continue;
+			ns = d->clock_hz ? mul_u64_u64_div_u64(a->length,
+					NSEC_PER_SEC, d->clock_hz) : 0;
+			seq_printf(m, "%u %s %llu %llu %llu %u\n", cpu,
+				   dtrec_metric_name(k), ns, a->start_pos,
+				   a->end_pos, a->nr);
+		}
+	}
+	return 0;
+}
+
+static int dtrec_max_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, dtrec_max_show, NULL);
+}
+
+static ssize_t dtrec_max_write(struct file *file, const char __user *ubuf,
+			       size_t count, loff_t *ppos)
+{
+	char buf[16];
+
+	if (count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = '\0';
+	strim(buf);
+	if (!strcmp(buf, "reset"))
+		dtrec_max_reset();
+	else if (!strcmp(buf, "on"))
+		WRITE_ONCE(dovetail_recorder_desc.max_on,
+			   !!dovetail_recorder_desc.max_nr_metrics);
+	else if (!strcmp(buf, "off"))
+		WRITE_ONCE(dovetail_recorder_desc.max_on, 0);
+	else
+		return -EINVAL;
+	return count;
+}
+
+static const struct file_operations dtrec_max_fops = {
+	.owner		= THIS_MODULE,
+	.open		= dtrec_max_open,
+	.read		= seq_read,
+	.write		= dtrec_max_write,
+	.llseek		= seq_lseek,
+	.release	= single_release,
+};
+
+/*
+ * threshold: "<metric> <ns>" per metric; writing one such line sets
+ * it (0: no trigger). A section longer than its metric's threshold
+ * freezes the recorder.
+ */
+static int dtrec_threshold_show(struct seq_file *m, void *v)
+{
+	unsigned int k;
+
+	for (k = 0; k < DTREC_NR_METRICS; k++)
+		seq_printf(m, "%s %llu\n", dtrec_metric_name(k),
+			   dtrec_threshold_get_ns(k));
+	return 0;
+}
+
+static int dtrec_threshold_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, dtrec_threshold_show, NULL);
+}
+
+static ssize_t dtrec_threshold_write(struct file *file,
+				     const char __user *ubuf, size_t count,
+				     loff_t *ppos)
+{
+	char buf[64], *w, *sp;
+	u64 ns;
+	int m, rc;
+
+	if (count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = '\0';
+	w = strim(buf);
+	sp = strchr(w, ' ');
+	if (!sp)
+		return -EINVAL;
+	m = dtrec_metric_parse(w, sp - w);
+	if (m < 0 || kstrtoull(skip_spaces(sp), 0, &ns))
+		return -EINVAL;
+	rc = dtrec_set_threshold(m, ns);
+	return rc ? rc : count;
+}
+
+static const struct file_operations dtrec_threshold_fops = {
+	.owner		= THIS_MODULE,
+	.open		= dtrec_threshold_open,
+	.read		= seq_read,
+	.write		= dtrec_threshold_write,
+	.llseek		= seq_lseek,
+	.release	= single_release,
+};
+
 struct dentry *dtrec_debugfs_top(void)
 {
 	struct dentry *top = debugfs_lookup("dovetail", NULL);
@@ -493,6 +723,8 @@ static int __init dtrec_debugfs_init(void)
 	debugfs_create_file("clear", 0200, dir, NULL, &dtrec_clear_fops);
 	debugfs_create_file("snapshot", 0400, dir, NULL, &dtrec_snapshot_fops);
 	debugfs_create_file("trace", 0400, dir, NULL, &dtrec_trace_fops);
+	debugfs_create_file("max", 0600, dir, NULL, &dtrec_max_fops);
+	debugfs_create_file("threshold", 0600, dir, NULL, &dtrec_threshold_fops);
 
 	return 0;
 }

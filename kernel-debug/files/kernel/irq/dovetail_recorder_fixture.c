@@ -20,9 +20,15 @@
  *   stuck CPU                       a kthread whose oob migration is never
  *                                   completed (stuck migrating)
  *   events N                        N events of each recorder class
- *   bench N                         time N recorder events, N with the
- *                                   recorder disabled and N trace_printk()
- *                                   calls, in cycles, on one CPU
+ *   bench N                         time N recorder events (maxima off,
+ *                                   then on), N with the recorder disabled,
+ *                                   N trace_printk() and N irq_pipeline_entry
+ *                                   tracepoint calls, in cycles, on one CPU
+ *   section KIND US TAG             on this CPU, one section of KIND
+ *                                   (oob_stall, hard_off, pending) lasting
+ *                                   US microseconds, between two marks
+ *                                   (0xf1c5 and 0xf1ce, arg2 TAG)
+ *   freeze VALUE NOTE               dovetail_recorder_freeze_value()
  *   violate R1|R3|R5|R6             break one audit rule on purpose
  *   panic                           panic (the recorder freezes)
  * dovetail/fixture/expected reads back, as JSON, what the fixture set up.
@@ -48,6 +54,7 @@
 #include <linux/uaccess.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
+#include <trace/events/irq.h>
 #include "dovetail_recorder.h"
 
 #define DTFIX_NR_SIRQS	4
@@ -510,16 +517,24 @@ DTFIX_BENCH_LOOP(dtfix_bench_record, dovetail_record(DTREC_EV_MARK, 0xbe, j))
 #ifdef CONFIG_TRACING
 DTFIX_BENCH_LOOP(dtfix_bench_ftrace, trace_printk("dtfix %d\n", j))
 #endif
+/* What a user switches on instead: Dovetail's own trace event. */
+DTFIX_BENCH_LOOP(dtfix_bench_tracepoint, trace_irq_pipeline_entry(j))
 
 static int dtfix_bench(int n)
 {
-	u64 empty, rec, off, ftr = 0;
+	struct dtrec_desc *d = &dovetail_recorder_desc;
+	u64 empty, rec, rec_max, off, ftr = 0, tp;
 	bool was_on = static_key_enabled(&dovetail_recorder_on);
+	u32 max_was = READ_ONCE(d->max_on);
 
 	n = max(n, DTFIX_BENCH_CHUNK);
 	empty = dtfix_bench_empty(n);
 	dtrec_set_enabled(true);
+	WRITE_ONCE(d->max_on, 0);
 	rec = dtfix_bench_record(n);
+	WRITE_ONCE(d->max_on, !!d->max_nr_metrics);
+	rec_max = dtfix_bench_record(n);
+	WRITE_ONCE(d->max_on, max_was);
 	dtrec_set_enabled(false);
 	off = dtfix_bench_record(n);
 	dtrec_set_enabled(was_on);
@@ -527,9 +542,65 @@ static int dtfix_bench(int n)
 	tracing_on();
 	ftr = dtfix_bench_ftrace(n);
 #endif
+	/* Costs what tracefs made it: enabled or a patched-out branch. */
+	tp = dtfix_bench_tracepoint(n);
 	/* Best chunk of DTFIX_BENCH_CHUNK calls, in cycles. */
-	pr_info("DTFIX-BENCH chunk=%d empty=%llu recorder=%llu recorder_off=%llu ftrace=%llu\n",
-		DTFIX_BENCH_CHUNK, empty, rec, off, ftr);
+	pr_info("DTFIX-BENCH chunk=%d empty=%llu recorder=%llu recorder_off=%llu ftrace=%llu recorder_max=%llu tracepoint=%llu tracepoint_on=%d\n",
+		DTFIX_BENCH_CHUNK, empty, rec, off, ftr, rec_max, tp,
+		trace_irq_pipeline_entry_enabled() ? 1 : 0);
+	return 0;
+}
+
+/*
+ * A section of a known length on this CPU, between two marks (0xf1c5
+ * then 0xf1ce, arg2 = tag), spun on the recorder's clock. Each kind is
+ * what the interval model measures: oob_stall from the oob stall to
+ * the unstall, hard_off from the first mark to the second (hard IRQs
+ * go back on silently), pending from the post of an in-band IRQ into
+ * the stalled stage's log to the unstall that plays it.
+ */
+static void dtfix_spin_cycles(u64 cycles)
+{
+	u64 t0 = dtrec_clock();
+
+	while (dtrec_clock() - t0 < cycles)
+		cpu_relax();
+}
+
+static int dtfix_section(const char *kind, unsigned int us, u32 tag)
+{
+	u64 hz = READ_ONCE(dovetail_recorder_desc.clock_hz);
+	u64 cycles = mul_u64_u64_div_u64(us, hz, USEC_PER_SEC);
+	unsigned long flags;
+
+	if (!hz || us > 1000000)
+		return -EINVAL;
+	if (!strcmp(kind, "oob_stall")) {
+		flags = hard_local_irq_save();
+		dovetail_recorder_mark(0xf1c5, tag);
+		stall_oob();
+		dtfix_spin_cycles(cycles);
+		unstall_oob();
+		hard_local_irq_restore(flags);
+	} else if (!strcmp(kind, "hard_off")) {
+		flags = hard_local_irq_save();
+		dovetail_recorder_mark(0xf1c5, tag);
+		dtfix_spin_cycles(cycles);
+		dovetail_recorder_mark(0xf1c6, tag);
+		hard_local_irq_restore(flags);
+	} else if (!strcmp(kind, "pending")) {
+		local_irq_disable();
+		dovetail_recorder_mark(0xf1c5, tag);
+		irq_post_inband(dtfix_ib_irq[0]);
+		dtfix_spin_cycles(cycles);
+		local_irq_enable();
+	} else {
+		return -EINVAL;
+	}
+	/* A record with hard IRQs on, and the tracker's look-ahead. */
+	dovetail_recorder_mark(0xf1ce, tag);
+	dovetail_recorder_mark(0xf1ce, tag);
+	dovetail_recorder_mark(0xf1ce, tag);
 	return 0;
 }
 
@@ -636,6 +707,12 @@ static int dtfix_command(char *cmd)
 	}
 	if (sscanf(cmd, "bench %d", &a) == 1 && a > 0)
 		return dtfix_bench(a);
+	if (sscanf(cmd, "section %15s %d %d", w1, &a, &b) == 3 && a >= 0)
+		return dtfix_section(w1, a, b);
+	if (sscanf(cmd, "freeze %d %15s", &a, w1) == 2 && a >= 0) {
+		dovetail_recorder_freeze_value(w1, a);
+		return 0;
+	}
 	if (sscanf(cmd, "violate %15s", w1) == 1)
 		return dtfix_violate(w1);
 	if (!strncmp(cmd, "panic", 5))

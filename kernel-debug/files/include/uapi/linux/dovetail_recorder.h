@@ -131,7 +131,53 @@ enum dtrec_freeze_reason {
 	DTREC_FREEZE_DEBUGGER = 0,	/* desc.frozen written from outside */
 	DTREC_FREEZE_OOPS,		/* irq_pipeline_oops(): oops or panic */
 	DTREC_FREEZE_DEBUGFS,
-	DTREC_FREEZE_API,
+	DTREC_FREEZE_API,		/* dovetail_recorder_freeze[_value]() */
+	DTREC_FREEZE_THRESHOLD,		/* a section crossed its metric's threshold */
+};
+
+/*
+ * Worst-case capture. Per CPU and per metric the recorder keeps the
+ * longest section it saw, measured with the ring clock by the same
+ * rules as libdtrec's interval model (docs/recorder.md, "Maxima"),
+ * and a copy of its records plus context before it in a max area that
+ * later records never overwrite.
+ */
+enum dtrec_metric {
+	DTREC_M_OOB_STALL = 0,		/* oob stage stalled */
+	DTREC_M_HARD_OFF,		/* hard IRQs off, as the records show */
+	DTREC_M_STALL_PENDING,		/* in-band stalled with IRQs in its log */
+	DTREC_M_WAIT_INBAND,		/* one IRQ from post to play, in-band log */
+	DTREC_M_WAIT_OOB,		/* the same, oob log */
+	DTREC_NR_METRICS
+};
+
+/* Format limits: metrics a descriptor may carry, records per area. */
+#define DTREC_MAX_METRICS	8
+#define DTREC_MAX_AREA_RECORDS	4096U
+
+/* struct dtrec_max_area.flags */
+#define DTREC_MAX_CUT		0x1	/* the section began before records[0] */
+
+/*
+ * One max area: this header, then area_records records (nr of them
+ * valid, oldest first, ring positions first_pos .. first_pos + nr - 1).
+ * gen is odd while the writer updates the area: a reader that sees it
+ * odd, or changed across its copy, has a torn area.
+ */
+struct dtrec_max_area {
+	__u64 gen;
+	__u64 length;		/* end_ts - start_ts, cycles; 0: none yet */
+	__u64 start_ts;		/* first record of the section */
+	__u64 end_ts;		/* the record that ends it (last, hard-off) */
+	__u64 start_pos;	/* ring positions of those two records */
+	__u64 end_pos;
+	__u64 first_pos;	/* ring position of records[0] */
+	__u32 nr;		/* valid records */
+	__u32 metric;		/* enum dtrec_metric */
+	__u32 cpu;
+	__u32 pid;		/* current at the start of the section */
+	__u32 irq;		/* waits: the IRQ; else 0 */
+	__u32 flags;		/* DTREC_MAX_* */
 };
 
 /*
@@ -173,18 +219,37 @@ struct dtrec_desc {
 	__u32 overhead_ps;	/* calibrated cost of one event, picoseconds */
 	__u64 ring[DTREC_MAX_CPUS];	/* address of each CPU's struct dtrec_ring */
 	__u64 ring_bytes[DTREC_MAX_CPUS];	/* size of each ring allocation */
+	/*
+	 * From here on: worst-case capture. A descriptor that ends before
+	 * max_cpu[] (desc_size) comes from a recorder without it.
+	 */
+	__u64 max_cpu[DTREC_MAX_CPUS];	/* each CPU's max areas, one block */
+	__u32 max_on;		/* non-zero: maxima are tracked */
+	__u32 max_nr_metrics;	/* areas per CPU block */
+	__u32 max_area_records;	/* record slots per area */
+	__u32 max_area_size;	/* bytes per area: header + slots */
+	__u32 max_context;	/* records kept before a section */
+	__u32 freeze_metric;	/* THRESHOLD: enum dtrec_metric */
+	__u64 freeze_value;	/* THRESHOLD, API: the value, ns */
+	__u64 threshold[DTREC_MAX_METRICS];	/* cycles; 0: no trigger */
+	__u64 threshold_ns[DTREC_MAX_METRICS];	/* the same as set, ns */
+	char freeze_note[32];	/* API: the caller's reason, NUL padded */
 };
+
+/* Size of a descriptor from a recorder without worst-case capture. */
+#define DTREC_DESC_V1_SIZE	__builtin_offsetof(struct dtrec_desc, max_cpu)
 
 /*
  * Snapshot stream: what debugfs dovetail/recorder/snapshot returns and
  * what every front end writes when it extracts rings from a dump.
  * struct dtrec_snap_header, then for each CPU a struct dtrec_snap_cpu
  * followed by nr_records raw records in slot order; from version 2,
- * optionally a names block last (struct dtrec_snap_names). Readers
- * accept versions 1 and 2.
+ * optionally a names block last (struct dtrec_snap_names); from
+ * version 3, optionally a max block before it (struct dtrec_snap_max).
+ * Readers accept versions 1 to 3.
  */
 #define DTREC_SNAP_MAGIC	0x50414e534c545644ULL	/* "DVTLSNAP" */
-#define DTREC_SNAP_VERSION	2
+#define DTREC_SNAP_VERSION	3
 #define DTREC_SNAP_VERSION_MIN	1
 
 struct dtrec_snap_header {
@@ -203,12 +268,37 @@ struct dtrec_snap_header {
 	__u32 format_version;	/* DTREC_FORMAT_VERSION of the records */
 	__u32 overhead_ps;
 	char release[64];	/* utsname release, NUL padded */
+	/* From version 3 (header_size says): why the recorder froze. */
+	__u64 freeze_value;	/* THRESHOLD, API: the value, ns */
+	__u32 freeze_metric;	/* THRESHOLD: enum dtrec_metric */
+	__u32 max_context;	/* records kept before a captured section */
+	__u64 threshold_ns[DTREC_MAX_METRICS];	/* 0: no trigger */
+	char freeze_note[32];	/* API: the caller's reason, NUL padded */
 };
+
+/* Header size of snapshot versions 1 and 2. */
+#define DTREC_SNAP_HDR_V1_SIZE	__builtin_offsetof(struct dtrec_snap_header, freeze_value)
 
 struct dtrec_snap_cpu {
 	__u32 cpu;
 	__u32 nr_records;
 	__u64 head;
+};
+
+/*
+ * Max block (snapshot version 3, optional, before the names block):
+ * the captured worst cases. The header, then nr_areas times a struct
+ * dtrec_max_area followed by its nr records (rec_size bytes each).
+ * Only areas holding a section are written.
+ */
+#define DTREC_MAXB_MAGIC	0x4158414d4c545644ULL	/* "DVTLMAXA" */
+
+struct dtrec_snap_max {
+	__u64 magic;
+	__u32 size;		/* bytes of the block, this header included */
+	__u32 nr_areas;
+	__u32 rec_size;
+	__u32 reserved;		/* zero */
 };
 
 /*
