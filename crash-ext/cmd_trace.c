@@ -119,6 +119,43 @@ static int take_json(int *argc, char **argv)
 	return json;
 }
 
+/* Drop "--max[=METRICS]" from argv in place; returns the word or NULL. */
+static char *take_max(int *argc, char **argv)
+{
+	char *word = NULL;
+	int i, j;
+
+	for (i = j = 0; i < *argc; i++) {
+		if (!strcmp(argv[i], "--max") || !strncmp(argv[i], "--max=", 6))
+			word = argv[i];
+		else
+			argv[j++] = argv[i];
+	}
+	*argc = j;
+	return word;
+}
+
+/*
+ * With a --max word, the captured worst cases instead of the rings
+ * (dtrec_max_view()); s is freed either way. NULL after an error line.
+ */
+static struct dtrec_snapshot *max_view(struct dtrec_snapshot *s, char *word)
+{
+	const struct dtrec_snapshot *cs = s;
+	struct dtrec_snapshot *v;
+	char err[DTREC_ERRLEN];
+	int n = 1;
+
+	if (!s || !word)
+		return s;
+	if (dtrec_max_words(&cs, &n, &word, &v, err, sizeof(err))) {
+		ce_err("%s", err);
+		v = NULL;
+	}
+	dtrec_free(s);
+	return v;
+}
+
 static int parse_filter(struct dtrec_filter *f, int argc, char **argv)
 {
 	char err[DTREC_ERRLEN];
@@ -136,10 +173,11 @@ int ce_cmd_trace(int argc, char **argv)
 	struct dtrec_filter f;
 	struct dtrec_snapshot *s;
 	int json = take_json(&argc, argv), rc;
+	char *max = take_max(&argc, argv);
 
 	if (parse_filter(&f, argc, argv))
 		return -1;
-	s = load();
+	s = max_view(load(), max);
 	if (!s)
 		return -1;
 	rc = dtrec_print_trace(fp, s, &f, json);
@@ -157,13 +195,14 @@ int ce_cmd_audit(int argc, char **argv)
 	struct dtrec_snapshot *s;
 	char err[DTREC_ERRLEN];
 	int json = take_json(&argc, argv), rc;
+	char *max = take_max(&argc, argv);
 
 	dtrec_audit_opts_init(&o);
 	if (dtrec_audit_opts_parse(&o, argc, argv, err, sizeof(err))) {
 		ce_err("audit: %s", err);
 		return -1;
 	}
-	s = load();
+	s = max_view(load(), max);
 	if (!s)
 		return -1;
 	rc = dtrec_audit(fp, s, &o, json);
@@ -187,6 +226,7 @@ int ce_cmd_report(int argc, char **argv)
 	struct dtrec_live *live;
 	char err[DTREC_ERRLEN] = "", why[DTREC_ERRLEN];
 	int json = take_json(&argc, argv), rc;
+	char *max = take_max(&argc, argv);
 	char *text;
 
 	dtrec_report_opts_init(&o);
@@ -198,6 +238,15 @@ int ce_cmd_report(int argc, char **argv)
 		return -1;
 	/* Without a recorder, the state alone (docs/report.md). */
 	s = load_why(why, sizeof(why), 0);
+	if (max) {
+		if (!s) {
+			ce_err("--max: %s", why);
+			return -1;
+		}
+		s = max_view(s, max);
+		if (!s)
+			return -1;
+	}
 	live = dtrec_live_new();
 	if (!live || dtrec_state_live(&ce_target, live, err, sizeof(err)) ||
 	    dtrec_live_info(live, ko.release, s ? NULL : why)) {
@@ -222,9 +271,10 @@ int ce_cmd_export(int argc, char **argv)
 {
 	char err[DTREC_ERRLEN] = "", path[4096];
 	struct dtrec_snapshot *s;
+	char *max = take_max(&argc, argv);
 	int rc;
 
-	s = load_names(1);
+	s = max_view(load_names(1), max);
 	if (!s)
 		return -1;
 	rc = dtrec_export_command(s, argc, argv, path, sizeof(path), err, sizeof(err));

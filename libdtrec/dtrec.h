@@ -58,9 +58,25 @@ struct dtrec_irq_name {
 	char name[33], chip[25], vector[33];
 };
 
+/*
+ * A worst case the kernel captured (snapshot version 3, docs/maxima.md):
+ * the longest section of its metric on its CPU, and the records of its
+ * max area (the section and context before it), decoded.
+ */
+struct dtrec_max {
+	uint32_t cpu, metric;		/* enum dtrec_metric */
+	uint32_t pid, irq;		/* irq: waits only */
+	uint32_t flags;			/* DTREC_MAX_CUT */
+	uint64_t length;		/* cycles, as the kernel measured */
+	uint64_t start_ts, end_ts, start_ns, end_ns;
+	uint64_t start_pos, end_pos, first_pos;
+	size_t nr;
+	struct dtrec_ev *ev;		/* its records, oldest first */
+};
+
 /* A parsed snapshot: header fields and every valid-looking event merged. */
 struct dtrec_snapshot {
-	struct dtrec_snap_header hdr;
+	struct dtrec_snap_header hdr;	/* zero past a short header_size */
 	uint32_t nr_cpus;
 	struct dtrec_cpu_info *cpus;
 	size_t nr_events;
@@ -68,7 +84,42 @@ struct dtrec_snapshot {
 	size_t nr_comms, nr_irq_names;	/* the names block, if any */
 	struct dtrec_comm *comms;	/* sorted by pid */
 	struct dtrec_irq_name *irq_names;	/* sorted by irq */
+	size_t nr_maxima;		/* the max block, if any */
+	struct dtrec_max *maxima;	/* by cpu, then metric */
+	/*
+	 * Non-zero for dtrec_max_view(): the events are the records of
+	 * the captured worst cases of these metrics (1 << metric).
+	 */
+	uint32_t max_view;
 };
+
+/* "oob_stall", "hard_off", "stall_pending", "wait_inband", "wait_oob". */
+const char *dtrec_metric_name(unsigned int metric);
+/* A metric by name, or -EINVAL. */
+int dtrec_metric_parse(const char *name);
+/* A max area's section length in ns, by the snapshot's clock. */
+uint64_t dtrec_max_ns(const struct dtrec_max *m);
+/*
+ * The captured worst cases as a snapshot of their own: the records of
+ * the max areas of the metrics in mask (1 << metric; 0: all), as
+ * sparse windows of each CPU's ring, so that every command (trace,
+ * stats, audit, report, the exports) runs on them unchanged and says
+ * it shows captured worst cases. -ENOENT (err[] set) when the snapshot
+ * holds none of them. Free *out with dtrec_free().
+ */
+int dtrec_max_view(const struct dtrec_snapshot *s, uint32_t mask,
+		   struct dtrec_snapshot **out, char *err, size_t errlen);
+/*
+ * The "--max[=METRIC[,METRIC]]" word of a recorder command: removed
+ * from argv (argc updated) and, when present, *s replaced by its max
+ * view, *owned set to the view for the caller to dtrec_free(). 0 when
+ * absent too; a negative errno with err[] set for a bad metric or a
+ * snapshot without captured worst cases.
+ */
+int dtrec_max_words(const struct dtrec_snapshot **s, int *argc, char **argv,
+		    struct dtrec_snapshot **owned, char *err, size_t errlen);
+/* The captured worst cases, a line each (text) or a JSON array. */
+void dtrec_print_maxima(FILE *out, const struct dtrec_snapshot *s, int json);
 
 /* The comm the snapshot names pid with, or NULL. */
 const char *dtrec_comm(const struct dtrec_snapshot *s, uint32_t pid);

@@ -29,8 +29,26 @@ struct dtrec_opt {
 int dtrec_opts_parse(const struct dtrec_opt *tab, size_t n, const char *what,
 		     void *o, int argc, char **argv, char *err, size_t errlen);
 
+/* A span of d cycles at hz in ns, exact, clamped to 2^64 - 1; hz > 0. */
+uint64_t dtrec_cycles_span_ns(uint64_t d, uint64_t hz);
 /* Cycles to ns against the snapshot's reference point, clamped to [0, 2^64). */
 uint64_t dtrec_cycles_to_ns(const struct dtrec_snap_header *h, uint64_t ts);
+
+/* One raw record (stream layout) at ring position pos of a CPU. */
+void dtrec_decode_record(const struct dtrec_snapshot *s, uint32_t cpu,
+			 const unsigned char *rec, uint64_t pos, struct dtrec_ev *ev);
+
+/*
+ * The max block (maxima.c): its header checked against what is left of
+ * the stream and the format's bounds; its parse into s->maxima (*used:
+ * the block's size); the most bytes a block of nr_areas may take.
+ */
+int dtrec_max_block_check(const struct dtrec_snap_max *b, uint32_t rec_size,
+			  size_t left, char *err, size_t errlen);
+int dtrec_parse_max(struct dtrec_snapshot *s, const unsigned char *p, size_t len,
+		    size_t *used, char *err, size_t errlen);
+size_t dtrec_max_block_bound(uint32_t nr_areas, uint32_t rec_size);
+void dtrec_free_maxima(struct dtrec_snapshot *s);
 
 /*
  * Decode the window of every ring (rings[i] points at cpus[i]'s
@@ -45,6 +63,27 @@ int dtrec_merge(struct dtrec_snapshot *s, const unsigned char *const *rings,
  */
 void dtrec_print_event(FILE *out, const struct dtrec_snapshot *s,
 		       const struct dtrec_ev *e, int json, int first);
+
+/*
+ * Why the recorder froze beyond its reason (print.c): a threshold's
+ * metric and value, an API caller's note and value. JSON: the keys
+ * "freeze_metric","freeze_value_ns","freeze_note" (no leading comma);
+ * text: ": ..." after "frozen (REASON, cpu N)", nothing if no more.
+ */
+void dtrec_print_freeze_why(FILE *out, const struct dtrec_snap_header *h, int json);
+/*
+ * The label of a max view (dtrec_max_view()): JSON the "max" key
+ * (null for the rings), text a heading and the areas (nothing for
+ * the rings).
+ */
+void dtrec_print_max_view(FILE *out, const struct dtrec_snapshot *s, int json);
+/*
+ * One captured worst case with its records from context records
+ * before the section to the end of its area; text marks the section's
+ * own records with '>'. JSON: the area's object plus "events".
+ */
+void dtrec_print_max_area(FILE *out, const struct dtrec_snapshot *s,
+			  const struct dtrec_max *m, int json, uint64_t context);
 
 /*
  * s (up to max bytes, or its NUL) for a terminal: control characters

@@ -5,7 +5,7 @@
 DTREC_DIRS := format state analysis export
 # format: the snapshot stream, its records and their names
 DTREC_FORMAT := parse.o build.o merge.o filter.o names.o print.o json.o dumpnotes.o \
-	outfile.o text.o irq_meaning.o
+	outfile.o text.o irq_meaning.o maxima.o
 # state: pipeline state of a live target or a dump, through dtrec_target.h
 DTREC_STATE := state.o state_kernel.o state_stages.o state_irqs.o state_tasks.o \
 	state_print.o state_names.o

@@ -46,6 +46,9 @@ static const char usage_text[] =
 "  --oob-stall NS, --inband-stall NS, --migrating NS, --hard-off NS\n"
 "                    report verdict thresholds (0: defaults 10 ms, 100 ms,\n"
 "                    100 ms, 10 ms)\n"
+"  --max[=METRICS]   every command on the worst cases the kernel captured\n"
+"                    (oob_stall,hard_off,stall_pending,wait_inband,wait_oob;\n"
+"                    default all) instead of the rings (docs/maxima.md)\n"
 "  -o, --output FILE output file for export (default stdout)\n"
 "  -h, --help        this text\n"
 "\n"
@@ -58,6 +61,7 @@ struct args {
 	enum cmd cmd;
 	int json;
 	const char *snapshot, *format, *output;
+	char *max;			/* "--max[=METRICS]" */
 	struct dtrec_audit_opts audit;
 	struct dtrec_report_opts ropts;
 	int nfilter, nreport;
@@ -114,6 +118,8 @@ static void parse_args(struct args *a, int argc, char **argv)
 			exit(0);
 		} else if (!strcmp(o, "--json")) {
 			a->json = 1;
+		} else if (!strcmp(o, "--max") || !strncmp(o, "--max=", 6)) {
+			a->max = argv[i];
 		} else if (!strcmp(o, "--format")) {
 			if (!v)
 				fail(2, "--format needs a value");
@@ -304,6 +310,17 @@ int main(int argc, char **argv)
 	buf = read_input(a.snapshot, &len);
 	if (dtrec_parse(buf, len, &s, err, sizeof(err)))
 		fail(1, "%s: %s", a.snapshot, err);
+	if (a.max) {
+		/* The captured worst cases instead of the rings. */
+		const struct dtrec_snapshot *cs = s;
+		struct dtrec_snapshot *view;
+		int n = 1;
+
+		if (dtrec_max_words(&cs, &n, &a.max, &view, err, sizeof(err)))
+			fail(1, "%s: %s", a.snapshot, err);
+		dtrec_free(s);
+		s = view;
+	}
 
 	switch (a.cmd) {
 	case C_DECODE:

@@ -94,6 +94,11 @@ def parser(cmd, prog_prefix="dovetail "):
         p.add_argument("-o", "--output", required=True, help="output file")
         for opt, meta, h in TRACE_FILTERS[:3]:
             p.add_argument(opt, metavar=meta, help=h)
+    if cmd in ("trace", "stats", "audit", "report", "export"):
+        p.add_argument("--max", nargs="?", const="", metavar="METRICS",
+                       help="on the worst cases the kernel captured, not the "
+                       "rings: all, or some of oob_stall,hard_off,"
+                       "stall_pending,wait_inband,wait_oob (docs/maxima.md)")
     if cmd == "snapshot":
         p.add_argument("file")
     return p
@@ -113,12 +118,21 @@ def _opts_argv(a, opts):
     return argv
 
 
+def _max_argv(a):
+    """--max as libdtrec takes it: one word."""
+    m = getattr(a, "max", None)
+    if m is None:
+        return []
+    return ["--max=" + m if m else "--max"]
+
+
 def _filter_argv(a):
-    return _opts_argv(a, TRACE_FILTERS) + (["--all"] if getattr(a, "all", False) else [])
+    return _opts_argv(a, TRACE_FILTERS) + \
+        (["--all"] if getattr(a, "all", False) else []) + _max_argv(a)
 
 
 def _report_argv(a):
-    return _opts_argv(a, REPORT_OPTS)
+    return _opts_argv(a, REPORT_OPTS) + _max_argv(a)
 
 
 def _state_argv(cmd, a):
@@ -154,13 +168,14 @@ def execute(target, cmd, argv, out, err, prog_prefix="dovetail ",
         elif cmd == "trace":
             out(trace.trace(k, _filter_argv(a), a.json).rstrip("\n"))
         elif cmd == "stats":
-            out(trace.stats(k, a.json).rstrip("\n"))
+            out(trace.stats(k, a.json, _max_argv(a)).rstrip("\n"))
         elif cmd == "report":
             text, verdicts = trace.report(k, warn, _report_argv(a), a.json)
             out(text.rstrip("\n"))
             return 4 if verdicts else 0
         elif cmd == "audit":
-            text, violations = trace.audit(k, _opts_argv(a, AUDIT_OPTS), a.json)
+            text, violations = trace.audit(k, _opts_argv(a, AUDIT_OPTS) + _max_argv(a),
+                                           a.json)
             out(text.rstrip("\n"))
             return 3 if violations else 0
         elif cmd == "export":

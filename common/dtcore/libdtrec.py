@@ -92,6 +92,9 @@ def load(path=None):
     lib.dtrec_audit_str.restype = vp
     lib.dtrec_export_command.argtypes = [vp, ci, ctypes.POINTER(cp), cp, sz, cp, sz]
     lib.dtrec_export_command.restype = ci
+    lib.dtrec_max_words.argtypes = [ctypes.POINTER(vp), ctypes.POINTER(ci),
+                                    ctypes.POINTER(cp), ctypes.POINTER(vp), cp, sz]
+    lib.dtrec_max_words.restype = ci
     _lib = lib
     return lib
 
@@ -147,20 +150,43 @@ def dump_vmcoreinfo(path, size=1 << 16):
     return buf.value.decode("utf-8", "replace")
 
 
+def _is_max(word):
+    return word == "--max" or word.startswith("--max=")
+
+
 class _Snapshot:
     """A parsed snapshot, freed on exit of the with block; None parses
-    to no snapshot (a NULL pointer)."""
+    to no snapshot (a NULL pointer). A "--max[=METRICS]" word of args
+    makes it the max view (dtrec_max_words()); self.args are the other
+    words."""
 
-    def __init__(self, data):
+    def __init__(self, data, args=None):
         self.lib = load()
         self.ptr = ctypes.c_void_p()
-        if data is None:
-            return
+        self.args = list(args or [])
         err = ctypes.create_string_buffer(ERRLEN)
+        if data is None:
+            if any(_is_max(a) for a in self.args):
+                raise DtrecError("--max needs the recorder's snapshot")
+            return
         data = bytes(data)
         if self.lib.dtrec_parse(data, len(data), ctypes.byref(self.ptr),
                                 err, ERRLEN):
             raise DtrecError(_msg(err))
+        if not any(_is_max(a) for a in self.args):
+            return
+        n, argv = _words(self.args)
+        argc = ctypes.c_int(n)
+        cur = ctypes.c_void_p(self.ptr.value)
+        view = ctypes.c_void_p()
+        if self.lib.dtrec_max_words(ctypes.byref(cur), ctypes.byref(argc), argv,
+                                    ctypes.byref(view), err, ERRLEN):
+            self.lib.dtrec_free(self.ptr)
+            self.ptr = None
+            raise DtrecError(_msg(err))
+        self.lib.dtrec_free(self.ptr)
+        self.ptr = view
+        self.args = [argv[i].decode() for i in range(argc.value)]
 
     def __enter__(self):
         return self
@@ -191,8 +217,8 @@ def _words(args):
 def audit(snapshot_bytes, args=None, json=True):
     """dtrec_audit() with its options as words ("--context", "3", ...),
     parsed by libdtrec: returns (text, number of violations)."""
-    with _Snapshot(snapshot_bytes) as s:
-        n, argv = _words(args)
+    with _Snapshot(snapshot_bytes, args) as s:
+        n, argv = _words(s.args)
         nv = ctypes.c_int(0)
         err = ctypes.create_string_buffer(ERRLEN)
         p = s.lib.dtrec_audit_str(s.ptr, n, argv, 1 if json else 0,
@@ -208,8 +234,8 @@ def audit(snapshot_bytes, args=None, json=True):
 def export(snapshot_bytes, args):
     """The export command ("--format F -o FILE [filters]"), written by
     libdtrec; returns the file name."""
-    with _Snapshot(snapshot_bytes) as s:
-        n, argv = _words(args)
+    with _Snapshot(snapshot_bytes, args) as s:
+        n, argv = _words(s.args)
         path = ctypes.create_string_buffer(4096)
         err = ctypes.create_string_buffer(ERRLEN)
         if s.lib.dtrec_export_command(s.ptr, n, argv, path, 4096, err, ERRLEN):
@@ -222,8 +248,8 @@ def _filter(lib, args):
 
 
 def _trace(snapshot_bytes, filter_args, json):
-    with _Snapshot(snapshot_bytes) as s:
-        f = _filter(s.lib, filter_args)
+    with _Snapshot(snapshot_bytes, filter_args) as s:
+        f = _filter(s.lib, s.args)
         p = s.lib.dtrec_trace_str(s.ptr, f, json)
         if not p:
             raise DtrecError("out of memory formatting the trace")
@@ -243,14 +269,17 @@ def trace_text(snapshot_bytes, filter_args=None):
     return _trace(snapshot_bytes, filter_args, 0)
 
 
-def stats(snapshot_bytes, json=True):
-    """dtrec_print_stats() output, captured through an open_memstream FILE."""
+def stats(snapshot_bytes, json=True, args=None):
+    """dtrec_print_stats() output, captured through an open_memstream FILE;
+    args: ["--max[=METRICS]"] or none."""
     libc = ctypes.CDLL(None)
     libc.open_memstream.argtypes = [ctypes.POINTER(ctypes.c_void_p),
                                     ctypes.POINTER(ctypes.c_size_t)]
     libc.open_memstream.restype = ctypes.c_void_p
     libc.fclose.argtypes = [ctypes.c_void_p]
-    with _Snapshot(snapshot_bytes) as s:
+    with _Snapshot(snapshot_bytes, args) as s:
+        if s.args:
+            raise DtrecError("stats takes no option %r" % s.args[0])
         buf, size = ctypes.c_void_p(), ctypes.c_size_t()
         fp = libc.open_memstream(ctypes.byref(buf), ctypes.byref(size))
         if not fp:
@@ -411,11 +440,13 @@ def report(snapshot_bytes, live=None, opts=None, json=True):
     recorder): the report on the live state alone.
     """
     lib = load()
-    o = _opts(lib.dtrec_report_opts_init, lib.dtrec_report_opts_parse, opts)
     err = ctypes.create_string_buffer(ERRLEN)
-    lv = _Live(lib, live) if live is not None else None
+    lv = None
     try:
-        with _Snapshot(snapshot_bytes) as s:
+        with _Snapshot(snapshot_bytes, opts) as s:
+            o = _opts(lib.dtrec_report_opts_init, lib.dtrec_report_opts_parse,
+                      s.args)
+            lv = _Live(lib, live) if live is not None else None
             n = ctypes.c_int(0)
             p = lib.dtrec_report_str(s.ptr, lv.ptr if lv else None, o,
                                      1 if json else 0, ctypes.byref(n),

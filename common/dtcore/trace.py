@@ -110,9 +110,9 @@ def trace(k, filter_args, json_out):
         snap, filter_args))
 
 
-def stats(k, json_out):
+def stats(k, json_out, args=None):
     snap = snapshot(k)
-    return _call(lambda lib: lib.stats(snap, json_out))
+    return _call(lambda lib: lib.stats(snap, json_out, args))
 
 
 def report(k, warn, opts, json_out):

@@ -681,7 +681,9 @@ static void print_json(FILE *out, const struct audit *a)
 	struct skipped sk[8];
 	size_t i, j, nsk = skipped_rules(a, sk);
 
-	fputs("{\"command\":\"audit\",\"violations\":[", out);
+	fputs("{\"command\":\"audit\",", out);
+	dtrec_print_max_view(out, a->s, 1);
+	fputs(",\"violations\":[", out);
 	for (i = 0; i < a->nv; i++) {
 		const struct violation *v = &a->v[i];
 		size_t lo, hi;
@@ -765,6 +767,7 @@ static void print_text(FILE *out, const struct audit *a)
 	size_t i, j, nsk = skipped_rules(a, sk);
 	uint64_t total = a->nv + a->unlisted;
 
+	dtrec_print_max_view(out, a->s, 0);
 	fprintf(out, "audit: %llu violation%s", (unsigned long long)total,
 		total == 1 ? "" : "s");
 	if (a->unlisted)

@@ -1501,12 +1501,17 @@ static void print_json(FILE *out, const struct report *r)
 	else
 		dtrec_json_str(out, r->live->release);
 	if (h)
-		fprintf(out, ",\"clock_hz\":%llu,\"frozen\":%s,\"freeze_reason\":\"%s\",\"freeze_cpu\":%u,\"source\":\"%s\",\"no_records\":null,\"freeze_ns\":%llu,",
+	{
+		fprintf(out, ",\"clock_hz\":%llu,\"frozen\":%s,\"freeze_reason\":\"%s\",\"freeze_cpu\":%u,",
 			(unsigned long long)h->clock_hz, h->frozen ? "true" : "false",
-			dtrec_freeze_name(h->freeze_reason), h->freeze_cpu,
+			dtrec_freeze_name(h->freeze_reason), h->freeze_cpu);
+		dtrec_print_freeze_why(out, h, 1);
+		fputc(',', out);
+		dtrec_print_max_view(out, r->s, 1);
+		fprintf(out, ",\"source\":\"%s\",\"no_records\":null,\"freeze_ns\":%llu,",
 			r->live ? "live" : "records", (unsigned long long)r->freeze);
-	else {
-		fputs(",\"clock_hz\":null,\"frozen\":null,\"freeze_reason\":null,\"freeze_cpu\":null,\"source\":\"state\",\"no_records\":", out);
+	} else {
+		fputs(",\"clock_hz\":null,\"frozen\":null,\"freeze_reason\":null,\"freeze_cpu\":null,\"freeze_metric\":null,\"freeze_value_ns\":null,\"freeze_note\":null,\"max\":null,\"source\":\"state\",\"no_records\":", out);
 		dtrec_json_str(out, r->live->norec ? r->live->norec : "no valid record");
 		fputs(",\"freeze_ns\":null,", out);
 	}
@@ -1523,6 +1528,12 @@ static void print_json(FILE *out, const struct report *r)
 	fputs("],\"cpus\":[", out);
 	for (i = 0; i < r->nr; i++)
 		json_cpu(out, r, &r->c[i], i == 0);
+	fputs("],\"maxima\":[", out);
+	for (i = 0; r->s && i < r->s->nr_maxima; i++) {
+		if (i)
+			fputc(',', out);
+		dtrec_print_max_area(out, r->s, &r->s->maxima[i], 1, r->o.last);
+	}
 	fputs("],\"verdicts\":[", out);
 	for (i = 0; i < r->nv; i++) {
 		const struct verdict *v = &r->v[i];
@@ -1713,11 +1724,15 @@ static void print_text(FILE *out, const struct report *r)
 	dtrec_text_strn(out, h->release, sizeof(h->release));
 	fprintf(out, ", %zu CPUs, clock %llu Hz, recorder ", r->nr,
 		(unsigned long long)h->clock_hz);
-	if (h->frozen)
-		fprintf(out, "frozen (%s, cpu %u)\n", dtrec_freeze_name(h->freeze_reason),
+	if (h->frozen) {
+		fprintf(out, "frozen (%s, cpu %u)", dtrec_freeze_name(h->freeze_reason),
 			h->freeze_cpu);
-	else
+		dtrec_print_freeze_why(out, h, 0);
+		fputc('\n', out);
+	} else {
 		fputs("not frozen\n", out);
+	}
+	dtrec_print_max_view(out, r->s, 0);
 	fputs("freeze time ", out);
 	text_time(out, r->freeze);
 	fprintf(out, " (newest record); state from %s\n",
@@ -1740,6 +1755,12 @@ thresholds:
 			has_class(r, DTREC_C_TASK) ? "" : " task class (migrations)");
 	for (i = 0; i < r->nr; i++)
 		text_cpu(out, r, &r->c[i]);
+	if (r->s && r->s->nr_maxima) {
+		/* What the kernel kept of the longest sections: a latency spike. */
+		fputs("\n=== captured worst cases (the kernel's max areas) ===\n", out);
+		for (i = 0; i < r->s->nr_maxima; i++)
+			dtrec_print_max_area(out, r->s, &r->s->maxima[i], 0, r->o.last);
+	}
 	fputs("\n=== verdict ===\n", out);
 	if (!r->nv)
 		fputs("no hang signature\n", out);
@@ -1887,6 +1908,9 @@ int dtrec_report(FILE *out, const struct dtrec_snapshot *s,
 
 	if (!out || (!s && !live) || (s && s->nr_events && !s->events))
 		return dtrec_seterr(err, errlen, -EINVAL, "missing argument");
+	/* The captured worst cases are the past: the state now is not theirs. */
+	if (s && s->max_view)
+		live = NULL;
 	rc = report_run(&r, s, live, o, err, errlen);
 	if (rc)
 		return rc;

@@ -39,6 +39,7 @@ enum {
 	T_STALL_PENDING = 12,
 	T_HARD_OFF = 20,
 	T_TASK = 30,		/* alternate scheduling and misc instants */
+	T_MAX = 40,		/* max view: one track per metric, 40.. */
 };
 
 struct chrome {
@@ -272,6 +273,40 @@ static void cpu_meta(struct chrome *c, uint32_t cpu)
 	meta(c, "thread_name", CPU_PID(cpu), CPU_TID(cpu, T_TASK), "task events");
 }
 
+/*
+ * Max view: each captured worst case as a slice of its own on its
+ * CPU, one track per metric, named so that it reads as what the
+ * kernel captured, not as one more section of the rings.
+ */
+static void export_maxima(struct chrome *c, const struct dtrec_snapshot *s,
+			  const struct dtrec_iv_view *w)
+{
+	size_t i;
+
+	for (i = 0; s->max_view && i < s->nr_maxima; i++) {
+		const struct dtrec_max *m = &s->maxima[i];
+		const char *name = dtrec_metric_name(m->metric);
+		char thread[48];
+
+		if (!dtrec_iv_view_cpu(w, m->cpu))
+			continue;
+		snprintf(thread, sizeof(thread), "worst case: %s", name);
+		meta(c, "thread_name", CPU_PID(m->cpu),
+		     CPU_TID(m->cpu, T_MAX + m->metric), thread);
+		sep(c);
+		fprintf(c->out, "{\"name\":\"captured worst case: %s\",\"cat\":\"max\",\"ph\":\"X\",\"pid\":%u,\"tid\":%u,\"ts\":",
+			name, CPU_PID(m->cpu), CPU_TID(m->cpu, T_MAX + m->metric));
+		us(c->out, m->start_ns);
+		fputs(",\"dur\":", c->out);
+		us(c->out, dtrec_max_ns(m));
+		fprintf(c->out, ",\"args\":{\"metric\":\"%s\",\"ns\":%llu,\"pid\":%u",
+			name, (unsigned long long)dtrec_max_ns(m), m->pid);
+		if (m->metric == DTREC_M_WAIT_INBAND || m->metric == DTREC_M_WAIT_OOB)
+			fprintf(c->out, ",\"irq\":%u", m->irq);
+		fputs("}}", c->out);
+	}
+}
+
 /* The task sections of the window, by pid then start (pid 0 left out). */
 static int cmp_task(const void *pa, const void *pb)
 {
@@ -372,9 +407,12 @@ int dtrec_export_chrome(FILE *out, const struct dtrec_snapshot *s,
 		if (dtrec_iv_view_cpu(&w, set.pc.v[i].cpu))
 			export_cpu(&c, s, f, first, &set, &w, i);
 	rc = export_tasks(&c, s, &set, &w, f);
+	export_maxima(&c, s, &w);
 	fputs("],\"displayTimeUnit\":\"ns\",\"otherData\":{\"source\":\"dovetail recorder\",\"release\":", out);
 	dtrec_json_strn(out, s->hdr.release, sizeof(s->hdr.release));
-	fprintf(out, ",\"clock_hz\":%llu}}\n", (unsigned long long)s->hdr.clock_hz);
+	fprintf(out, ",\"clock_hz\":%llu,", (unsigned long long)s->hdr.clock_hz);
+	dtrec_print_max_view(out, s, 1);
+	fputs("}}\n", out);
 	dtrec_intervals_free(&set);
 	if (rc)
 		return rc;

@@ -344,6 +344,24 @@ static void axis_tick(const struct svg *g, double height, int before, uint64_t o
 	fputs("</text>\n", g->out);
 }
 
+
+/* Max view: what each captured worst case is, in one line. */
+static void max_note(FILE *out, const struct dtrec_snapshot *s, double y)
+{
+	size_t i;
+
+	fprintf(out, "<text class=\"note max-note\" x=\"4\" y=\"%.1f\">captured:", y);
+	for (i = 0; i < s->nr_maxima; i++) {
+		const struct dtrec_max *m = &s->maxima[i];
+		uint64_t ns = dtrec_max_ns(m);
+
+		fprintf(out, "%s CPU %u %s %llu.%03llu us", i ? ";" : "", m->cpu,
+			dtrec_metric_name(m->metric), (unsigned long long)(ns / 1000),
+			(unsigned long long)(ns % 1000));
+	}
+	fputs("</text>\n", out);
+}
+
 /*
  * Ticks at origin +/- k * step inside the window. The origin lies in
  * [t0, t1], so k * step never exceeds the span: unsigned arithmetic on
@@ -500,7 +518,8 @@ int dtrec_export_svg(FILE *out, const struct dtrec_snapshot *s,
 	fputs(style, out);
 	fprintf(out, "<rect class=\"background\" x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"#fff\"/>\n",
 		WIDTH, height + 84.0);
-	fputs("<text class=\"title\" x=\"4\" y=\"14\">Dovetail recorder ", out);
+	fprintf(out, "<text class=\"title\" x=\"4\" y=\"14\">Dovetail recorder%s ",
+		s->max_view ? ", captured worst cases (the kernel's max areas)," : "");
 	xml_text(out, s->hdr.release, sizeof(s->hdr.release));
 	fprintf(out, ": %llu..%llu ns, times from the %s at %llu ns</text>\n",
 		(unsigned long long)g.t0, (unsigned long long)g.t1, g.origin_name,
@@ -514,6 +533,8 @@ int dtrec_export_svg(FILE *out, const struct dtrec_snapshot *s,
 	if (cut)
 		fprintf(out, "<text class=\"note\" x=\"4\" y=\"42\">automatic window: the last %zu of %zu records, up to the freeze; choose another with --from/--to, --cpu or --last</text>\n",
 			nsel, cut);
+	if (s->max_view)
+		max_note(out, s, cut ? 56.0 : 42.0);
 	axis(&g, height);
 	if (s->hdr.frozen && freeze >= g.t0 && freeze <= g.t1)
 		fprintf(out, "<line class=\"freeze\" x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\"><title>freeze (%s) at %llu ns</title></line>\n",

@@ -548,8 +548,10 @@ static void options(struct obuf *b, const struct dtrec_snapshot *s,
 	for (k = 0; rel[k]; k++)
 		if ((unsigned char)rel[k] <= ' ' || (unsigned char)rel[k] >= 0x7f)
 			rel[k] = '?';
-	snprintf(text, sizeof(text), "Linux unknown %s dovetail-recorder-snapshot",
-		 rel[0] ? rel : "unknown");
+	/* A max view says so where trace-cmd shows the system. */
+	snprintf(text, sizeof(text), "Linux unknown %s %s", rel[0] ? rel : "unknown",
+		 s->max_view ? "dovetail-recorder-captured-worst-cases" :
+		 "dovetail-recorder-snapshot");
 	option_str(b, OPT_UNAME, text);
 	option_str(b, OPT_VERSION, "dovetail-trace (libdtrec)");
 	option_str(b, OPT_TRACECLOCK, "[local]\n");

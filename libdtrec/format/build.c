@@ -62,11 +62,14 @@ static int check_desc(const struct dtrec_desc *d, size_t desc_len,
 		return dtrec_seterr(err, errlen, -EPROTONOSUPPORT,
 			"unsupported recorder format version %u (this libdtrec reads %u)",
 			d->version, DTREC_FORMAT_VERSION);
-	if (d->desc_size < sizeof(*d) || d->desc_size > DTREC_MAX_DESC_SIZE ||
-	    desc_len < sizeof(*d))
+	if (d->desc_size < DTREC_DESC_V1_SIZE || d->desc_size > DTREC_MAX_DESC_SIZE)
 		return dtrec_seterr(err, errlen, -EINVAL,
-			"bad descriptor: size %u, %zu bytes read, need %zu",
-			d->desc_size, desc_len, sizeof(*d));
+			"bad descriptor: size %u (%zu..%u)", d->desc_size,
+			(size_t)DTREC_DESC_V1_SIZE, DTREC_MAX_DESC_SIZE);
+	if (desc_len < d->desc_size)
+		return dtrec_seterr(err, errlen, -EINVAL,
+			"truncated descriptor: %zu bytes, need %u", desc_len,
+			d->desc_size);
 	if (d->rec_size < sizeof(struct dtrec_record) ||
 	    d->rec_size > DTREC_MAX_REC_SIZE)
 		return dtrec_seterr(err, errlen, -EINVAL,
@@ -120,11 +123,10 @@ int dtrec_desc_size(const void *head, size_t len, uint32_t *size,
 		return dtrec_seterr(err, errlen, -EPROTONOSUPPORT,
 			"unsupported recorder format version %u (this libdtrec reads %u)",
 			h.version, DTREC_FORMAT_VERSION);
-	if (h.desc_size < sizeof(struct dtrec_desc) ||
-	    h.desc_size > DTREC_MAX_DESC_SIZE)
+	if (h.desc_size < DTREC_DESC_V1_SIZE || h.desc_size > DTREC_MAX_DESC_SIZE)
 		return dtrec_seterr(err, errlen, -EINVAL,
 			"bad descriptor size %u (%zu..%u)", h.desc_size,
-			sizeof(struct dtrec_desc), DTREC_MAX_DESC_SIZE);
+			(size_t)DTREC_DESC_V1_SIZE, DTREC_MAX_DESC_SIZE);
 	*size = h.desc_size;
 	return 0;
 }
@@ -154,13 +156,13 @@ static uint16_t get16(const unsigned char *p, unsigned int off)
 }
 
 static void repack(const struct dtrec_desc *d, const unsigned char *src,
-		   unsigned char *dst)
+		   unsigned char *dst, uint32_t nr)
 {
 	struct dtrec_record r;
 	uint32_t i;
 
 	memset(&r, 0, sizeof(r));
-	for (i = 0; i < d->nr_records; i++, src += d->rec_size,
+	for (i = 0; i < nr; i++, src += d->rec_size,
 	     dst += sizeof(r)) {
 		r.seq = get64(src, d->off_seq);
 		r.ts = get64(src, d->off_ts);
@@ -176,6 +178,8 @@ static void repack(const struct dtrec_desc *d, const unsigned char *src,
 static void fill_header(struct dtrec_snap_header *h, const struct dtrec_desc *d,
 			uint32_t nr_cpus, const char *release)
 {
+	unsigned int i;
+
 	memset(h, 0, sizeof(*h));
 	h->magic = DTREC_SNAP_MAGIC;
 	h->version = DTREC_SNAP_VERSION;
@@ -193,6 +197,83 @@ static void fill_header(struct dtrec_snap_header *h, const struct dtrec_desc *d,
 	h->overhead_ps = d->overhead_ps;
 	if (release)
 		strncpy(h->release, release, sizeof(h->release) - 1);
+	h->freeze_value = d->freeze_value;
+	h->freeze_metric = d->freeze_metric;
+	h->max_context = d->max_context;
+	for (i = 0; i < DTREC_MAX_METRICS; i++)
+		h->threshold_ns[i] = d->threshold[i] ? d->threshold_ns[i] : 0;
+	memcpy(h->freeze_note, d->freeze_note, sizeof(h->freeze_note));
+}
+
+/*
+ * The max block from the descriptor's areas: one read per CPU (its
+ * areas are one block). An area that is empty, being written (odd
+ * gen) or not as the descriptor says is left out: the rings are what
+ * a dump is read for. *out NULL when nothing was captured.
+ */
+static int build_max(const struct dtrec_desc *d, dtrec_read_fn read, void *ctx,
+		     unsigned char **out, size_t *outlen, char *err, size_t errlen)
+{
+	uint64_t cpu_len = (uint64_t)d->max_nr_metrics * d->max_area_size;
+	unsigned char *blk, *stream, *w;
+	struct dtrec_snap_max b;
+	uint32_t cpu, m;
+
+	*out = NULL;
+	*outlen = 0;
+	if (d->desc_size < sizeof(*d) || !d->max_nr_metrics)
+		return 0;
+	if (d->max_nr_metrics > DTREC_MAX_METRICS ||
+	    d->max_area_records > DTREC_MAX_AREA_RECORDS ||
+	    d->max_area_size < sizeof(struct dtrec_max_area) +
+	    (uint64_t)d->max_area_records * d->rec_size ||
+	    d->max_area_size > sizeof(struct dtrec_max_area) +
+	    (uint64_t)DTREC_MAX_AREA_RECORDS * DTREC_MAX_REC_SIZE)
+		return dtrec_seterr(err, errlen, -EINVAL,
+			"bad descriptor: %u max areas of %u records in %u bytes",
+			d->max_nr_metrics, d->max_area_records, d->max_area_size);
+	blk = malloc(cpu_len);
+	stream = malloc(sizeof(b) + d->nr_cpus * cpu_len);
+	if (!blk || !stream) {
+		free(blk);
+		free(stream);
+		return dtrec_seterr(err, errlen, -ENOMEM, "out of memory");
+	}
+	memset(&b, 0, sizeof(b));
+	w = stream + sizeof(b);
+	for (cpu = 0; cpu < d->nr_cpus; cpu++) {
+		if (!d->max_cpu[cpu] || !d->ring[cpu])
+			continue;
+		if (read(ctx, d->max_cpu[cpu], blk, cpu_len))
+			continue;	/* e.g. vmalloc pages not in the dump */
+		for (m = 0; m < d->max_nr_metrics; m++) {
+			const unsigned char *p = blk + (size_t)m * d->max_area_size;
+			struct dtrec_max_area a;
+
+			memcpy(&a, p, sizeof(a));
+			if (!a.length || !a.nr || a.nr > d->max_area_records ||
+			    (a.gen & 1) || a.cpu != cpu || a.metric != m)
+				continue;
+			a.gen = 0;
+			memcpy(w, &a, sizeof(a));
+			w += sizeof(a);
+			repack(d, p + sizeof(a), w, a.nr);
+			w += (size_t)a.nr * sizeof(struct dtrec_record);
+			b.nr_areas++;
+		}
+	}
+	free(blk);
+	if (!b.nr_areas) {
+		free(stream);
+		return 0;
+	}
+	b.magic = DTREC_MAXB_MAGIC;
+	b.size = (uint32_t)(w - stream);
+	b.rec_size = sizeof(struct dtrec_record);
+	memcpy(stream, &b, sizeof(b));
+	*out = stream;
+	*outlen = b.size;
+	return 0;
 }
 
 int dtrec_build_snapshot(const void *desc, size_t desc_len, dtrec_read_fn read,
@@ -201,7 +282,8 @@ int dtrec_build_snapshot(const void *desc, size_t desc_len, dtrec_read_fn read,
 {
 	struct dtrec_desc d;
 	uint64_t ring_len, total;
-	unsigned char *buf = NULL, *stream = NULL, *w;
+	unsigned char *buf = NULL, *stream = NULL, *w, *mb = NULL;
+	size_t mblen = 0;
 	uint32_t i, present = 0;
 	int rc;
 
@@ -209,11 +291,13 @@ int dtrec_build_snapshot(const void *desc, size_t desc_len, dtrec_read_fn read,
 		return dtrec_seterr(err, errlen, -EINVAL, "missing argument");
 	*out = NULL;
 	*outlen = 0;
-	if (!desc || desc_len < sizeof(d))
+	if (!desc || desc_len < DTREC_DESC_V1_SIZE)
 		return dtrec_seterr(err, errlen, -EINVAL,
 			"truncated descriptor: %zu bytes, need %zu", desc_len,
-			sizeof(d));
-	memcpy(&d, desc, sizeof(d));
+			(size_t)DTREC_DESC_V1_SIZE);
+	/* A recorder without worst-case capture: the rest reads as zero. */
+	memset(&d, 0, sizeof(d));
+	memcpy(&d, desc, desc_len < sizeof(d) ? desc_len : sizeof(d));
 	rc = check_desc(&d, desc_len, err, errlen);
 	if (rc)
 		return rc;
@@ -287,10 +371,26 @@ int dtrec_build_snapshot(const void *desc, size_t desc_len, dtrec_read_fn read,
 		}
 		memcpy(w, &sc, sizeof(sc));
 		w += sizeof(sc);
-		repack(&d, buf + d.off_ring_recs, w);
+		repack(&d, buf + d.off_ring_recs, w, d.nr_records);
 		w += (size_t)d.nr_records * sizeof(struct dtrec_record);
 	}
 	free(buf);
+	buf = NULL;
+	rc = build_max(&d, read, ctx, &mb, &mblen, err, errlen);
+	if (rc)
+		goto fail;
+	if (mb) {
+		w = realloc(stream, total + mblen);
+		if (!w) {
+			free(mb);
+			rc = dtrec_seterr(err, errlen, -ENOMEM, "out of memory");
+			goto fail;
+		}
+		stream = w;
+		memcpy(stream + total, mb, mblen);
+		total += mblen;
+		free(mb);
+	}
 	*out = stream;
 	*outlen = total;
 	return 0;
@@ -311,14 +411,15 @@ int dtrec_snapshot_add_names(void **stream, size_t *len,
 	size_t off, need, k;
 	uint32_t i;
 
-	if (!stream || !*stream || !len || *len < sizeof(h) ||
+	if (!stream || !*stream || !len || *len < DTREC_SNAP_HDR_V1_SIZE ||
 	    (nr_tasks && !tasks) || (nr_irqs && !irqs))
 		return dtrec_seterr(err, errlen, -EINVAL, "missing argument");
 	if (nr_tasks > DTREC_MAX_NAMES || nr_irqs > DTREC_MAX_NAMES)
 		return dtrec_seterr(err, errlen, -E2BIG, "more than %u names",
 				    DTREC_MAX_NAMES);
-	memcpy(&h, *stream, sizeof(h));
-	if (h.magic != DTREC_SNAP_MAGIC || h.header_size < sizeof(h) ||
+	memset(&h, 0, sizeof(h));
+	memcpy(&h, *stream, DTREC_SNAP_HDR_V1_SIZE);
+	if (h.magic != DTREC_SNAP_MAGIC || h.header_size < DTREC_SNAP_HDR_V1_SIZE ||
 	    h.header_size > *len || h.nr_cpus > DTREC_MAX_CPUS)
 		return dtrec_seterr(err, errlen, -EINVAL,
 				    "not a snapshot stream of this byte order");
@@ -335,6 +436,15 @@ int dtrec_snapshot_add_names(void **stream, size_t *len,
 		    (uint64_t)c.nr_records * h.rec_size > *len - off)
 			return dtrec_seterr(err, errlen, -EINVAL, "truncated snapshot");
 		off += (size_t)c.nr_records * h.rec_size;
+	}
+	/* A max block (version 3) stays before the names. */
+	if (h.version >= 3 && *len - off >= sizeof(struct dtrec_snap_max)) {
+		struct dtrec_snap_max b;
+
+		memcpy(&b, (unsigned char *)*stream + off, sizeof(b));
+		if (b.magic == DTREC_MAXB_MAGIC && b.size >= sizeof(b) &&
+		    b.size <= *len - off)
+			off += b.size;
 	}
 	if (off != *len)
 		return dtrec_seterr(err, errlen, -EEXIST,
@@ -354,8 +464,9 @@ int dtrec_snapshot_add_names(void **stream, size_t *len,
 		memcpy(p + off, &tasks[k], sizeof(*tasks));
 	for (k = 0; k < nr_irqs; k++, off += sizeof(*irqs))
 		memcpy(p + off, &irqs[k], sizeof(*irqs));
-	h.version = 2;
-	memcpy(p, &h, sizeof(h));
+	if (h.version < 2)
+		h.version = 2;
+	memcpy(p, &h, DTREC_SNAP_HDR_V1_SIZE);
 	*stream = p;
 	*len = off;
 	return 0;

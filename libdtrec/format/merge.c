@@ -15,7 +15,7 @@
 #define NSEC_PER_SEC 1000000000ULL
 
 /* floor(d * 1e9 / hz) without overflow, saturating at 2^64 - 1. */
-static uint64_t scale(uint64_t d, uint64_t hz)
+uint64_t dtrec_cycles_span_ns(uint64_t d, uint64_t hz)
 {
 	unsigned __int128 r;
 	uint64_t q, rem;
@@ -35,10 +35,10 @@ uint64_t dtrec_cycles_to_ns(const struct dtrec_snap_header *h, uint64_t ts)
 	uint64_t d;
 
 	if (ts >= h->ref_cycles) {
-		d = scale(ts - h->ref_cycles, h->clock_hz);
+		d = dtrec_cycles_span_ns(ts - h->ref_cycles, h->clock_hz);
 		return d > UINT64_MAX - h->ref_ns ? UINT64_MAX : h->ref_ns + d;
 	}
-	d = scale(h->ref_cycles - ts, h->clock_hz);
+	d = dtrec_cycles_span_ns(h->ref_cycles - ts, h->clock_hz);
 	return d > h->ref_ns ? 0 : h->ref_ns - d;
 }
 
@@ -49,8 +49,8 @@ static uint8_t slot_status(uint64_t seq, uint64_t pos)
 	return seq == 0 ? DTREC_TORN : DTREC_STALE;
 }
 
-static void decode_one(const struct dtrec_snapshot *s, uint32_t cpu,
-		       const unsigned char *rec, uint64_t pos, struct dtrec_ev *ev)
+void dtrec_decode_record(const struct dtrec_snapshot *s, uint32_t cpu,
+			 const unsigned char *rec, uint64_t pos, struct dtrec_ev *ev)
 {
 	struct dtrec_record r;
 
@@ -153,7 +153,7 @@ static void node_emit(const struct snapshot_ctx *c, struct node *n,
 	if (r->sorted)
 		*out = r->sorted[r->next++];
 	else
-		decode_one(c->s, r->cpu, r->ring + (r->pos & r->mask) * c->rs,
+		dtrec_decode_record(c->s, r->cpu, r->ring + (r->pos & r->mask) * c->rs,
 			   r->pos, out);
 	r->pos++;
 }
@@ -262,7 +262,7 @@ int dtrec_merge(struct dtrec_snapshot *s, const unsigned char *const *rings,
 			if (!r->sorted)
 				goto nomem;
 			for (k = 0; k < n; k++)
-				decode_one(s, r->cpu, r->ring + ((r->pos + k) & r->mask) * c.rs,
+				dtrec_decode_record(s, r->cpu, r->ring + ((r->pos + k) & r->mask) * c.rs,
 					   r->pos + k, &r->sorted[k]);
 			qsort(r->sorted, n, sizeof(*r->sorted), ev_cmp);
 		}

@@ -52,6 +52,7 @@ const char *dtrec_freeze_name(unsigned int reason)
 		[DTREC_FREEZE_OOPS]	= "oops",
 		[DTREC_FREEZE_DEBUGFS]	= "debugfs",
 		[DTREC_FREEZE_API]	= "api",
+		[DTREC_FREEZE_THRESHOLD]	= "threshold",
 	};
 
 	return reason < sizeof(n) / sizeof(n[0]) ? n[reason] : "unknown";

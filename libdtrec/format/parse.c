@@ -88,6 +88,23 @@ static void swap_header(void *h)
 		sw32((unsigned char *)h + u32s[i]);
 }
 
+/* The version 3 fields, when the (swapped) header_size has them. */
+static void swap_header_ext(void *h, size_t avail)
+{
+	struct dtrec_snap_header x;
+	size_t i;
+
+	memcpy(&x, h, DTREC_SNAP_HDR_V1_SIZE);
+	if (x.header_size < sizeof(x) || avail < sizeof(x))
+		return;
+	SW(sw64, h, struct dtrec_snap_header, freeze_value);
+	SW(sw32, h, struct dtrec_snap_header, freeze_metric);
+	SW(sw32, h, struct dtrec_snap_header, max_context);
+	for (i = 0; i < DTREC_MAX_METRICS; i++)
+		sw64((unsigned char *)h + offsetof(struct dtrec_snap_header, threshold_ns) +
+		     i * sizeof(uint64_t));
+}
+
 static void swap_cpu(void *c)
 {
 	SW(sw32, c, struct dtrec_snap_cpu, cpu);
@@ -104,6 +121,61 @@ static void swap_record(void *r)
 	SW(sw32, r, struct dtrec_record, arg2);
 	SW(sw16, r, struct dtrec_record, event);
 	SW(sw16, r, struct dtrec_record, state);
+}
+
+static void swap_max_hdr(void *b)
+{
+	SW(sw64, b, struct dtrec_snap_max, magic);
+	SW(sw32, b, struct dtrec_snap_max, size);
+	SW(sw32, b, struct dtrec_snap_max, nr_areas);
+	SW(sw32, b, struct dtrec_snap_max, rec_size);
+}
+
+/* A max block, its areas and their records, as far as they fit in len. */
+static size_t swap_max(unsigned char *p, size_t len, uint32_t rec_size)
+{
+	struct dtrec_snap_max b;
+	struct dtrec_max_area a;
+	size_t off = sizeof(b), k;
+	uint32_t i;
+
+	swap_max_hdr(p);
+	memcpy(&b, p, sizeof(b));
+	if (b.rec_size != rec_size || b.size > len)
+		return len;
+	for (i = 0; i < b.nr_areas && b.size - off >= sizeof(a); i++) {
+		unsigned char *q = p + off;
+		static const size_t u64s[] = {
+			offsetof(struct dtrec_max_area, gen),
+			offsetof(struct dtrec_max_area, length),
+			offsetof(struct dtrec_max_area, start_ts),
+			offsetof(struct dtrec_max_area, end_ts),
+			offsetof(struct dtrec_max_area, start_pos),
+			offsetof(struct dtrec_max_area, end_pos),
+			offsetof(struct dtrec_max_area, first_pos),
+		};
+		static const size_t u32s[] = {
+			offsetof(struct dtrec_max_area, nr),
+			offsetof(struct dtrec_max_area, metric),
+			offsetof(struct dtrec_max_area, cpu),
+			offsetof(struct dtrec_max_area, pid),
+			offsetof(struct dtrec_max_area, irq),
+			offsetof(struct dtrec_max_area, flags),
+		};
+
+		for (k = 0; k < sizeof(u64s) / sizeof(u64s[0]); k++)
+			sw64(q + u64s[k]);
+		for (k = 0; k < sizeof(u32s) / sizeof(u32s[0]); k++)
+			sw32(q + u32s[k]);
+		memcpy(&a, q, sizeof(a));
+		off += sizeof(a);
+		if (a.nr > DTREC_MAX_AREA_RECORDS ||
+		    (uint64_t)a.nr * rec_size > b.size - off)
+			break;
+		for (k = 0; k < a.nr; k++, off += rec_size)
+			swap_record(p + off);
+	}
+	return b.size;
 }
 
 /* A names block and its entries, as far as its counts fit in len. */
@@ -139,11 +211,13 @@ static void swap_stream(unsigned char *p, size_t len)
 	size_t off;
 	uint32_t i;
 
-	if (len < sizeof(h))
+	if (len < DTREC_SNAP_HDR_V1_SIZE)
 		return;
 	swap_header(p);
-	memcpy(&h, p, sizeof(h));
-	if (h.header_size < sizeof(h) || h.header_size > len ||
+	swap_header_ext(p, len);
+	memset(&h, 0, sizeof(h));
+	memcpy(&h, p, DTREC_SNAP_HDR_V1_SIZE);
+	if (h.header_size < DTREC_SNAP_HDR_V1_SIZE || h.header_size > len ||
 	    h.rec_size < sizeof(struct dtrec_record) ||
 	    h.rec_size > DTREC_MAX_REC_SIZE || h.nr_cpus > DTREC_MAX_CPUS)
 		return;
@@ -163,7 +237,11 @@ static void swap_stream(unsigned char *p, size_t len)
 		for (k = 0; k < c.nr_records; k++, off += h.rec_size)
 			swap_record(p + off);
 	}
-	if (len - off >= sizeof(struct dtrec_snap_names))
+	if (h.version >= 3 && len - off >= sizeof(struct dtrec_snap_max) &&
+	    __builtin_bswap64(*(const uint64_t *)(const void *)(p + off)) ==
+	    DTREC_MAXB_MAGIC)
+		off += swap_max(p + off, len - off, h.rec_size);
+	if (len > off && len - off >= sizeof(struct dtrec_snap_names))
 		swap_names(p + off, len - off);
 }
 
@@ -192,10 +270,11 @@ static int check_header(const struct dtrec_snap_header *h, size_t len,
 		return dtrec_seterr(err, errlen, -EPROTONOSUPPORT,
 			"unsupported snapshot version %u (this libdtrec reads %u..%u)",
 			h->version, DTREC_SNAP_VERSION_MIN, DTREC_SNAP_VERSION);
-	if (h->header_size < sizeof(*h) || h->header_size > DTREC_MAX_SNAP_HDR)
+	if (h->header_size < DTREC_SNAP_HDR_V1_SIZE ||
+	    h->header_size > DTREC_MAX_SNAP_HDR)
 		return dtrec_seterr(err, errlen, -EINVAL,
 			"bad header size %u (%zu..%u)", h->header_size,
-			sizeof(*h), DTREC_MAX_SNAP_HDR);
+			(size_t)DTREC_SNAP_HDR_V1_SIZE, DTREC_MAX_SNAP_HDR);
 	if (h->header_size > len)
 		return dtrec_seterr(err, errlen, -EINVAL,
 			"truncated snapshot: header size %u, stream %zu bytes",
@@ -346,10 +425,10 @@ int dtrec_parse(const void *buf, size_t len, struct dtrec_snapshot **out,
 	*out = NULL;
 	if (!p || len == 0)
 		return dtrec_seterr(err, errlen, -EINVAL, "empty snapshot");
-	if (len < sizeof(struct dtrec_snap_header))
+	if (len < DTREC_SNAP_HDR_V1_SIZE)
 		return dtrec_seterr(err, errlen, -EINVAL,
 			"truncated snapshot: %zu bytes, the header alone is %zu",
-			len, sizeof(struct dtrec_snap_header));
+			len, (size_t)DTREC_SNAP_HDR_V1_SIZE);
 
 	if (other_order(p)) {
 		unsigned char *copy = malloc(len);
@@ -366,10 +445,13 @@ int dtrec_parse(const void *buf, size_t len, struct dtrec_snapshot **out,
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return dtrec_seterr(err, errlen, -ENOMEM, "out of memory");
-	memcpy(&s->hdr, p, sizeof(s->hdr));
+	memcpy(&s->hdr, p, DTREC_SNAP_HDR_V1_SIZE);
 	rc = check_header(&s->hdr, len, err, errlen);
 	if (rc)
 		goto fail;
+	/* Fields past a shorter (older) header stay zero. */
+	memcpy(&s->hdr, p, s->hdr.header_size < sizeof(s->hdr) ?
+	       s->hdr.header_size : sizeof(s->hdr));
 
 	s->nr_cpus = s->hdr.nr_cpus;
 	s->cpus = calloc(s->nr_cpus, sizeof(*s->cpus));
@@ -408,6 +490,17 @@ int dtrec_parse(const void *buf, size_t len, struct dtrec_snapshot **out,
 		s->cpus[i].cpu = c.cpu;
 		s->cpus[i].nr_records = c.nr_records;
 		s->cpus[i].head = c.head;
+	}
+	/* Version 3 may have a max block, then a names block. */
+	if (off != len && s->hdr.version >= 3 &&
+	    len - off >= sizeof(struct dtrec_snap_max) &&
+	    !memcmp(p + off, &(uint64_t){ DTREC_MAXB_MAGIC }, 8)) {
+		size_t used = 0;
+
+		rc = dtrec_parse_max(s, p + off, len - off, &used, err, errlen);
+		if (rc)
+			goto fail;
+		off += used;
 	}
 	/* Version 2 may end with a names block, nothing else may follow. */
 	if (off != len && s->hdr.version >= 2 &&
@@ -468,13 +561,54 @@ int dtrec_read_snapshot(FILE *f, void **out, size_t *outlen, char *err,
 	return rc && swapped ? other_order_error(rc, err, errlen) : rc;
 }
 
+_Static_assert(sizeof(struct dtrec_snap_max) == sizeof(struct dtrec_snap_names),
+	       "a block's header is read before its kind is known");
+
+/*
+ * n holds the block header read after the CPU blocks. A max block's is
+ * checked, the block read into *buf, and the header of what follows
+ * read into n (*got: its bytes, 0 at the end of the input); any other
+ * header is left for the caller.
+ */
+static int read_max_block(FILE *f, struct dtrec_snap_names *n, int swapped,
+			  uint32_t rec_size, unsigned char **buf, size_t *len,
+			  size_t *got, char *err, size_t errlen)
+{
+	struct dtrec_snap_max b;
+	unsigned char *nb;
+	int why = 0, rc;
+
+	memcpy(&b, n, sizeof(b));
+	if (swapped)
+		swap_max_hdr(&b);
+	if (b.magic != DTREC_MAXB_MAGIC)
+		return 0;
+	rc = dtrec_max_block_check(&b, rec_size, SIZE_MAX, err, errlen);
+	if (rc)
+		return rc;
+	nb = realloc(*buf, *len + b.size);
+	if (!nb)
+		return dtrec_seterr(err, errlen, -ENOMEM,
+			"out of memory for a %u-byte max block", b.size);
+	*buf = nb;
+	memcpy(nb + *len, n, sizeof(*n));
+	if (read_all(f, nb + *len + sizeof(*n), b.size - sizeof(*n), &why))
+		return read_fail(why, err, errlen, "the max block", *len);
+	*len += b.size;
+	*got = fread(n, 1, sizeof(*n), f);
+	if (*got && *got < sizeof(*n))
+		return read_fail(ferror(f) ? EIO : 0, err, errlen, "the names block",
+				 *len);
+	return 0;
+}
+
 static int read_snapshot(FILE *f, void **out, size_t *outlen, int *swapped,
 			 char *err, size_t errlen)
 {
 	unsigned char seen[DTREC_MAX_CPUS] = { 0 };
 	struct dtrec_snap_header h, raw;
 	unsigned char *buf = NULL, *nb;
-	size_t len = sizeof(h);
+	size_t len;
 	unsigned int i;
 	int why = 0, rc;
 	char extra;
@@ -484,7 +618,9 @@ static int read_snapshot(FILE *f, void **out, size_t *outlen, int *swapped,
 	*out = NULL;
 	*outlen = 0;
 	/* The header first: nothing more is read for what is no snapshot. */
-	if (read_all(f, &h, sizeof(h), &why)) {
+	memset(&h, 0, sizeof(h));
+	len = DTREC_SNAP_HDR_V1_SIZE;
+	if (read_all(f, &h, len, &why)) {
 		if (!why && feof(f) && !ftell(f))
 			return dtrec_seterr(err, errlen, -EINVAL, "empty snapshot");
 		return read_fail(why, err, errlen, "the header", 0);
@@ -500,7 +636,7 @@ static int read_snapshot(FILE *f, void **out, size_t *outlen, int *swapped,
 	buf = malloc(h.header_size);
 	if (!buf)
 		return dtrec_seterr(err, errlen, -ENOMEM, "out of memory");
-	memcpy(buf, &raw, sizeof(raw));
+	memcpy(buf, &raw, len);
 	if (read_all(f, buf + len, h.header_size - len, &why)) {
 		rc = read_fail(why, err, errlen, "the end of the header", len);
 		goto fail;
@@ -546,6 +682,13 @@ static int read_snapshot(FILE *f, void **out, size_t *outlen, int *swapped,
 		if (got && got < sizeof(n)) {
 			rc = read_fail(ferror(f) ? EIO : 0, err, errlen, "the names block", len);
 			goto fail;
+		}
+		/* Version 3: first, a max block (its header is as long). */
+		if (got && h.version >= 3) {
+			rc = read_max_block(f, &n, *swapped, h.rec_size, &buf, &len,
+					    &got, err, errlen);
+			if (rc)
+				goto fail;
 		}
 		if (got) {
 			rawn = n;
@@ -599,6 +742,7 @@ void dtrec_free(struct dtrec_snapshot *s)
 {
 	if (!s)
 		return;
+	dtrec_free_maxima(s);
 	free(s->cpus);
 	free(s->events);
 	free(s->comms);

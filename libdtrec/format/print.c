@@ -103,8 +103,10 @@ int dtrec_print_trace(FILE *out, const struct dtrec_snapshot *s,
 	if (!out || !s)
 		return -EINVAL;
 	if (json) {
-		fprintf(out, "{\"command\":\"trace\",\"clock_hz\":%llu,\"cpus\":[",
+		fprintf(out, "{\"command\":\"trace\",\"clock_hz\":%llu,",
 			(unsigned long long)s->hdr.clock_hz);
+		dtrec_print_max_view(out, s, 1);
+		fputs(",\"cpus\":[", out);
 		for (i = 0; i < s->nr_cpus; i++) {
 			const struct dtrec_cpu_info *c = &s->cpus[i];
 
@@ -115,6 +117,8 @@ int dtrec_print_trace(FILE *out, const struct dtrec_snapshot *s,
 				(unsigned long long)c->stale);
 		}
 		fputs("],\"events\":[", out);
+	} else {
+		dtrec_print_max_view(out, s, 0);
 	}
 	for (i = first_shown(s, f); i < s->nr_events; i++) {
 		if (!dtrec_filter_match(f, &s->events[i]))
@@ -227,9 +231,13 @@ static void stats_json(FILE *out, const struct dtrec_snapshot *s,
 	fputs("{\"command\":\"stats\",\"release\":", out);
 	dtrec_json_strn(out, h->release, sizeof(h->release));
 	/* frozen is a bool, as in report --json (docs/json.md). */
-	fprintf(out, ",\"clock_hz\":%llu,\"event_mask\":%u,\"frozen\":%s,\"freeze_reason\":\"%s\",\"freeze_cpu\":%u,\"overhead_ps\":%u,\"cpus\":[",
+	fprintf(out, ",\"clock_hz\":%llu,\"event_mask\":%u,\"frozen\":%s,\"freeze_reason\":\"%s\",\"freeze_cpu\":%u,",
 		(unsigned long long)h->clock_hz, h->event_mask, h->frozen ? "true" : "false",
-		dtrec_freeze_name(h->freeze_reason), h->freeze_cpu, h->overhead_ps);
+		dtrec_freeze_name(h->freeze_reason), h->freeze_cpu);
+	dtrec_print_freeze_why(out, h, 1);
+	fprintf(out, ",\"overhead_ps\":%u,", h->overhead_ps);
+	dtrec_print_max_view(out, s, 1);
+	fputs(",\"cpus\":[", out);
 	for (i = 0; i < s->nr_cpus; i++) {
 		const struct dtrec_cpu_info *c = &s->cpus[i];
 
@@ -263,11 +271,15 @@ static void stats_text(FILE *out, const struct dtrec_snapshot *s,
 	dtrec_text_strn(out, h->release, sizeof(h->release));
 	fprintf(out, ", clock %llu Hz, %u CPUs, ",
 		(unsigned long long)h->clock_hz, s->nr_cpus);
-	if (h->frozen)
-		fprintf(out, "frozen (%s, cpu %u)\n", dtrec_freeze_name(h->freeze_reason),
+	if (h->frozen) {
+		fprintf(out, "frozen (%s, cpu %u)", dtrec_freeze_name(h->freeze_reason),
 			h->freeze_cpu);
-	else
+		dtrec_print_freeze_why(out, h, 0);
+		fputc('\n', out);
+	} else {
 		fputs("not frozen\n", out);
+	}
+	dtrec_print_max_view(out, s, 0);
 	fprintf(out, "%-5s %10s %14s %14s %8s %8s %12s\n",
 		"cpu", "records", "head", "lost", "torn", "stale", "ok");
 	for (i = 0; i < s->nr_cpus; i++) {
@@ -289,6 +301,22 @@ static void stats_text(FILE *out, const struct dtrec_snapshot *s,
 		(unsigned long long)(st->first_ns % 1000000000ULL),
 		(unsigned long long)(st->last_ns / 1000000000ULL),
 		(unsigned long long)(st->last_ns % 1000000000ULL));
+}
+
+/* Every worst case the kernel captured (docs/maxima.md). */
+static void stats_maxima(FILE *out, const struct dtrec_snapshot *s, int json)
+{
+	if (json) {
+		fputs(",\"maxima\":", out);
+		dtrec_print_maxima(out, s, 1);
+		return;
+	}
+	if (!s->nr_maxima) {
+		fputs("captured worst cases: none\n", out);
+		return;
+	}
+	fputs("captured worst cases (the kernel's max areas):\n", out);
+	dtrec_print_maxima(out, s, 0);
 }
 
 /*
@@ -374,10 +402,182 @@ int dtrec_print_stats(FILE *out, const struct dtrec_snapshot *s, int json)
 	else
 		stats_text(out, s, &st, ok);
 	stats_sections(out, &set, json);
+	stats_maxima(out, s, json);
 	stats_names(out, s, json);
 	if (json)
 		fputs("}\n", out);
 	dtrec_intervals_free(&set);
 	free(ok);
 	return ferror(out) ? -EIO : 0;
+}
+
+/* ---- the captured worst cases (maxima.c) ---- */
+
+/* An area's object, left open for the caller to close or extend. */
+static void print_max_json(FILE *out, const struct dtrec_snapshot *s,
+			   const struct dtrec_max *m)
+{
+	const char *comm = dtrec_comm(s, m->pid);
+
+	fprintf(out, "{\"cpu\":%u,\"metric\":\"%s\",\"ns\":%llu,\"cycles\":%llu,"
+		"\"start_ns\":%llu,\"end_ns\":%llu,\"start_pos\":%llu,\"end_pos\":%llu,"
+		"\"first_pos\":%llu,\"records\":%zu,\"cut\":%s,\"pid\":%u,\"comm\":",
+		m->cpu, dtrec_metric_name(m->metric),
+		(unsigned long long)dtrec_max_ns(m), (unsigned long long)m->length,
+		(unsigned long long)m->start_ns, (unsigned long long)m->end_ns,
+		(unsigned long long)m->start_pos, (unsigned long long)m->end_pos,
+		(unsigned long long)m->first_pos, m->nr,
+		m->flags & DTREC_MAX_CUT ? "true" : "false", m->pid);
+	dtrec_json_str(out, comm);
+	if (m->metric == DTREC_M_WAIT_INBAND || m->metric == DTREC_M_WAIT_OOB) {
+		const struct dtrec_irq_name *q = dtrec_irq_name(s, m->irq);
+
+		fprintf(out, ",\"irq\":%u,\"irq_name\":", m->irq);
+		dtrec_json_str(out, q && q->name[0] ? q->name : NULL);
+	} else {
+		fputs(",\"irq\":null,\"irq_name\":null", out);
+	}
+}
+
+static void print_max_text(FILE *out, const struct dtrec_snapshot *s,
+			   const struct dtrec_max *m)
+{
+	uint64_t ns = dtrec_max_ns(m);
+	size_t before = m->start_pos > m->first_pos ? m->start_pos - m->first_pos : 0;
+
+	fprintf(out, "  cpu %-3u %-14s %llu.%03llu us  records %llu..%llu",
+		m->cpu, dtrec_metric_name(m->metric),
+		(unsigned long long)(ns / 1000), (unsigned long long)(ns % 1000),
+		(unsigned long long)m->start_pos, (unsigned long long)m->end_pos);
+	if (m->metric == DTREC_M_WAIT_INBAND || m->metric == DTREC_M_WAIT_OOB) {
+		const struct dtrec_irq_name *q = dtrec_irq_name(s, m->irq);
+
+		fprintf(out, "  irq %u", m->irq);
+		if (q && q->name[0]) {
+			fputs(" (", out);
+			dtrec_text_str(out, q->name);
+			fputc(')', out);
+		}
+	}
+	fprintf(out, "  pid %u", m->pid);
+	dtrec_text_comm(out, dtrec_comm(s, m->pid));
+	if (m->flags & DTREC_MAX_CUT)
+		fprintf(out, "  (kept: its last %zu records)\n", m->nr);
+	else
+		fprintf(out, "  (kept: %zu records, %zu before it)\n", m->nr, before);
+}
+
+void dtrec_print_max_area(FILE *out, const struct dtrec_snapshot *s,
+			  const struct dtrec_max *m, int json, uint64_t context)
+{
+	size_t i, from = 0;
+
+	/* The section's records, and context of them before it. */
+	while (from < m->nr && m->ev[from].pos + context < m->start_pos)
+		from++;
+	if (json) {
+		print_max_json(out, s, m);
+		fputs(",\"events\":[", out);
+		for (i = from; i < m->nr; i++)
+			dtrec_print_event(out, s, &m->ev[i], 1, i == from);
+		fputs("]}", out);
+		return;
+	}
+	print_max_text(out, s, m);
+	for (i = from; i < m->nr; i++) {
+		fputs(m->ev[i].pos >= m->start_pos && m->ev[i].pos <= m->end_pos ?
+		      "  > " : "    ", out);
+		dtrec_print_event(out, s, &m->ev[i], 0, 0);
+	}
+}
+
+void dtrec_print_maxima(FILE *out, const struct dtrec_snapshot *s, int json)
+{
+	size_t i;
+
+	if (json) {
+		fputc('[', out);
+		for (i = 0; i < s->nr_maxima; i++) {
+			if (i)
+				fputc(',', out);
+			print_max_json(out, s, &s->maxima[i]);
+			fputc('}', out);
+		}
+		fputc(']', out);
+		return;
+	}
+	for (i = 0; i < s->nr_maxima; i++)
+		print_max_text(out, s, &s->maxima[i]);
+}
+
+static void print_ns_us(FILE *out, uint64_t ns)
+{
+	fprintf(out, "%llu.%03llu us", (unsigned long long)(ns / 1000),
+		(unsigned long long)(ns % 1000));
+}
+
+void dtrec_print_freeze_why(FILE *out, const struct dtrec_snap_header *h, int json)
+{
+	int thr = h->freeze_reason == DTREC_FREEZE_THRESHOLD;
+	int api = h->freeze_reason == DTREC_FREEZE_API;
+
+	if (json) {
+		fputs("\"freeze_metric\":", out);
+		if (h->frozen && thr)
+			fprintf(out, "\"%s\"", dtrec_metric_name(h->freeze_metric));
+		else
+			fputs("null", out);
+		if (h->frozen && (thr || api))
+			fprintf(out, ",\"freeze_value_ns\":%llu",
+				(unsigned long long)h->freeze_value);
+		else
+			fputs(",\"freeze_value_ns\":null", out);
+		fputs(",\"freeze_note\":", out);
+		if (h->frozen && api && h->freeze_note[0])
+			dtrec_json_strn(out, h->freeze_note, sizeof(h->freeze_note));
+		else
+			fputs("null", out);
+		return;
+	}
+	if (!h->frozen || !(thr || api))
+		return;
+	if (thr) {
+		fprintf(out, ": %s lasted ", dtrec_metric_name(h->freeze_metric));
+		print_ns_us(out, h->freeze_value);
+		if (h->freeze_metric < DTREC_MAX_METRICS &&
+		    h->threshold_ns[h->freeze_metric]) {
+			fputs(", over its threshold of ", out);
+			print_ns_us(out, h->threshold_ns[h->freeze_metric]);
+		}
+		return;
+	}
+	fputs(": \"", out);
+	dtrec_text_strn(out, h->freeze_note[0] ? h->freeze_note : "",
+			sizeof(h->freeze_note));
+	fputs("\", value ", out);
+	print_ns_us(out, h->freeze_value);
+}
+
+void dtrec_print_max_view(FILE *out, const struct dtrec_snapshot *s, int json)
+{
+	unsigned int m, n = 0;
+
+	if (json) {
+		if (!s->max_view) {
+			fputs("\"max\":null", out);
+			return;
+		}
+		fputs("\"max\":{\"metrics\":[", out);
+		for (m = 0; m < DTREC_NR_METRICS; m++)
+			if (s->max_view & (1U << m))
+				fprintf(out, "%s\"%s\"", n++ ? "," : "", dtrec_metric_name(m));
+		fputs("],\"areas\":", out);
+		dtrec_print_maxima(out, s, 1);
+		fputc('}', out);
+		return;
+	}
+	if (!s->max_view)
+		return;
+	fputs("captured worst cases (the kernel's max areas, not the rings):\n", out);
+	dtrec_print_maxima(out, s, 0);
 }

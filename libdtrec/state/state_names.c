@@ -14,16 +14,30 @@
 #include "internal.h"
 #include "idmap.h"
 
-/* The pids and IRQs the records of s mention; the IRQs also in order. */
+/*
+ * The pids and IRQs the records of s mention, the rings' then the max
+ * areas'; the IRQs also in order.
+ */
 static int mentioned(const struct dtrec_snapshot *s, struct dtrec_idmap *pids,
 		     struct dtrec_idmap *irqs, uint32_t **irqv, size_t *nirq)
 {
-	size_t i, cap = 0;
+	size_t i, m = 0, cap = 0, n = s->nr_events;
+	const struct dtrec_ev *ev = s->events;
 	int rc = 0;
 
-	for (i = 0; i < s->nr_events && !rc; i++) {
-		const struct dtrec_ev *e = &s->events[i];
-		int cls = dtrec_event_class(e->event);
+	for (i = 0; !rc; i++) {
+		const struct dtrec_ev *e;
+		int cls;
+
+		while (i >= n && m < s->nr_maxima) {
+			ev = s->maxima[m].ev;
+			n = s->maxima[m++].nr;
+			i = 0;
+		}
+		if (i >= n)
+			break;
+		e = &ev[i];
+		cls = dtrec_event_class(e->event);
 
 		if (e->status != DTREC_OK)
 			continue;

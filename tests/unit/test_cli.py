@@ -31,7 +31,8 @@ def decode_json(path, *args):
 def test_decode_all_matches_ground_truth(snap):
     path, truth = snap
     doc = decode_json(path, "--all")
-    assert list(doc) == ["command", "clock_hz", "cpus", "events"]
+    assert list(doc) == ["command", "clock_hz", "max", "cpus", "events"]
+    assert doc["max"] is None       # the rings, not captured worst cases
     assert doc["command"] == "trace"
     assert doc["clock_hz"] == truth["clock_hz"]
     assert doc["cpus"] == expected_cpus(truth)
@@ -120,10 +121,12 @@ def test_stats(snap):
     assert doc["frozen"] in (True, False)   # a bool, as in report --json
     lines = run_cli("stats", path).stdout.splitlines()
     total = [ln for ln in lines if ln.startswith("total ")]
-    assert total == [lines[-13]] and total[0].startswith("total %d events" % len(ok))
+    assert total == [lines[-14]] and total[0].startswith("total %d events" % len(ok))
     # then the interval model's sections, one line per kind, as in --json
-    assert lines[-12].split()[:3] == ["section", "measured", "open"]
-    assert [ln.split()[0] for ln in lines[-11:-1]] == list(doc["intervals"])
+    assert lines[-13].split()[:3] == ["section", "measured", "open"]
+    assert [ln.split()[0] for ln in lines[-12:-2]] == list(doc["intervals"])
+    # the worst cases the kernel captured (none from dtrec-gen)
+    assert lines[-2] == "captured worst cases: none" and doc["maxima"] == []
     # and last the names block (none in a dtrec-gen stream without --names)
     assert lines[-1] == "names: none (no names block)" and doc["names"] is None
 

@@ -398,10 +398,10 @@ static void test_bad_streams(void)
 	v64 = DTREC_SNAP_MAGIC;
 	memcpy(b.p, &v64, 8);
 
-	/* Versions 1 and 2 read (2 may end with a names block); 3 does not. */
+	/* Versions 1 to 3 read (3 may have a max block); 4 does not. */
 	v32 = DTREC_SNAP_VERSION + 1;
 	memcpy(b.p + offsetof(struct dtrec_snap_header, version), &v32, 4);
-	expect_error(&b, b.len, "unsupported snapshot version 3");
+	expect_error(&b, b.len, "unsupported snapshot version 4");
 	v32 = 0;
 	memcpy(b.p + offsetof(struct dtrec_snap_header, version), &v32, 4);
 	expect_error(&b, b.len, "unsupported snapshot version 0");
@@ -503,7 +503,7 @@ static void test_output(void)
 		f.include_bad = 1;
 		json = dtrec_trace_str(s, &f, 1);
 		CHECK(json && !strcmp(json,
-			"{\"command\":\"trace\",\"clock_hz\":1000000000,\"cpus\":[{\"cpu\":0,\"head\":3,\"lost\":1,\"torn\":1,\"stale\":0}],"
+			"{\"command\":\"trace\",\"clock_hz\":1000000000,\"max\":null,\"cpus\":[{\"cpu\":0,\"head\":3,\"lost\":1,\"torn\":1,\"stale\":0}],"
 			"\"events\":[{\"cpu\":0,\"pos\":1,\"ns\":5,\"event\":\"irq_play\",\"pid\":1,\"comm\":null,\"arg\":5,\"arg2\":7,\"state\":[],\"status\":\"torn\"},"
 			"{\"cpu\":0,\"pos\":2,\"ns\":12345678901,\"event\":\"irq_post\",\"pid\":42,\"comm\":null,\"arg\":3755744309,\"arg2\":7,"
 			"\"state\":[\"inband_stalled\",\"stage_oob\",\"hard_off\"],\"status\":\"ok\"}]}\n"));

@@ -25,7 +25,7 @@ def test_python_snapshot_carries_names(tmp_path):
     rc = cli.execute(fk.t, "snapshot", [str(path)], out.append, err.append)
     assert rc == 0, err
     data = path.read_bytes()
-    assert struct.unpack_from("<I", data, 8)[0] == 2
+    assert struct.unpack_from("<I", data, 8)[0] == 3
     rep = json.loads(run_cli("report", "--json", str(path)).stdout)
     cpu0 = rep["cpus"][0]
     assert cpu0["oob_stall"]["pid"] == 42
