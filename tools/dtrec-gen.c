@@ -32,8 +32,18 @@ struct opts {
 	enum shape shape;
 	unsigned long long events, seed, clock_hz, ref_cycles, ref_ns;
 	const char *expect, *release;
-	int image, names;
+	int image, names, maxima;
 };
+
+/*
+ * --maxima: per CPU one captured worst case of metric cpu % NR_METRICS,
+ * the last MAX_KEPT records of its window (the section: all but the
+ * first MAX_CONTEXT), in a max block (snapshot) or in per-CPU area
+ * blocks of MAX_SLOTS slots the descriptor points at (--image).
+ */
+#define MAX_KEPT	8U
+#define MAX_CONTEXT	2U
+#define MAX_SLOTS	16U
 
 static unsigned long long rng_state;
 
@@ -59,7 +69,7 @@ static void usage(FILE *f, int rc)
 	      "                 [--torn K] [--stale K] [--rec-size N] [--clock-hz HZ]\n"
 	      "                 [--ref-cycles C] [--ref-ns NS] [--release STR]\n"
 	      "                 [--shape random|irqs|pids|unsorted]\n"
-	      "                 [--expect FILE] [--image] [--names] > OUT\n"
+	      "                 [--expect FILE] [--image] [--names] [--maxima] > OUT\n"
 	      "Writes a snapshot stream, or with --image a struct dtrec_desc followed\n"
 	      "by target memory based at 0x10000. --events is the total written over\n"
 	      "all CPUs; --torn/--stale damage that many slots round-robin over CPUs.\n", f);
@@ -111,6 +121,8 @@ static void parse(struct opts *o, int argc, char **argv)
 			{ o->image = 1; continue; }
 		else if (!strcmp(a, "--names"))
 			{ o->names = 1; continue; }
+		else if (!strcmp(a, "--maxima"))
+			{ o->maxima = 1; continue; }
 		else if (!strcmp(a, "--cpus"))
 			o->cpus = num32(v);
 		else if (!strcmp(a, "--records"))
@@ -274,6 +286,66 @@ static void put_record(const struct opts *o, const struct dtrec_record *x,
 
 static void write_names(const struct opts *o, const struct ring *r);
 
+/* The --maxima area of CPU c: its header, 0 records when c has none. */
+static struct dtrec_max_area max_area(const struct opts *o, const struct ring *r,
+				      unsigned int c)
+{
+	unsigned long long first = r[c].head > o->records ? r[c].head - o->records : 0;
+	struct dtrec_max_area a;
+
+	memset(&a, 0, sizeof(a));
+	if (!o->maxima || r[c].head - first < MAX_KEPT)
+		return a;
+	a.nr = MAX_KEPT;
+	a.first_pos = r[c].head - MAX_KEPT;
+	a.start_pos = a.first_pos + MAX_CONTEXT;
+	a.end_pos = r[c].head - 1;
+	a.start_ts = r[c].rec[a.start_pos & (o->records - 1)].ts;
+	a.end_ts = r[c].rec[a.end_pos & (o->records - 1)].ts;
+	a.length = a.end_ts - a.start_ts;
+	a.metric = c % DTREC_NR_METRICS;
+	a.cpu = c;
+	a.pid = r[c].rec[a.start_pos & (o->records - 1)].pid;
+	a.irq = a.metric >= DTREC_M_WAIT_INBAND ? 7 : 0;
+	return a;
+}
+
+static void write_max_records(const struct opts *o, const struct ring *r,
+			      const struct dtrec_max_area *a, size_t pad)
+{
+	unsigned long long p;
+
+	for (p = a->first_pos; p < a->first_pos + a->nr; p++)
+		put_record(o, &r[a->cpu].rec[p & (o->records - 1)], pad);
+}
+
+static void write_max_block(const struct opts *o, const struct ring *r)
+{
+	struct dtrec_snap_max b;
+	unsigned int c;
+
+	memset(&b, 0, sizeof(b));
+	b.magic = DTREC_MAXB_MAGIC;
+	b.size = sizeof(b);
+	b.rec_size = o->rec_size;
+	for (c = 0; c < o->cpus; c++)
+		if (max_area(o, r, c).nr) {
+			b.nr_areas++;
+			b.size += sizeof(struct dtrec_max_area) + MAX_KEPT * o->rec_size;
+		}
+	if (!b.nr_areas)
+		return;
+	wr(&b, sizeof(b));
+	for (c = 0; c < o->cpus; c++) {
+		struct dtrec_max_area a = max_area(o, r, c);
+
+		if (!a.nr)
+			continue;
+		wr(&a, sizeof(a));
+		write_max_records(o, r, &a, 0);
+	}
+}
+
 static void write_snapshot(const struct opts *o, const struct ring *r)
 {
 	struct dtrec_snap_header h;
@@ -295,6 +367,12 @@ static void write_snapshot(const struct opts *o, const struct ring *r)
 	h.format_version = DTREC_FORMAT_VERSION;
 	h.overhead_ps = 12345;
 	strncpy(h.release, o->release, sizeof(h.release) - 1);
+	if (o->maxima) {
+		/* Header fields of version 3, so readers see them non-zero. */
+		h.max_context = MAX_CONTEXT;
+		h.threshold_ns[DTREC_M_OOB_STALL] = 50000;
+		h.threshold_ns[DTREC_M_WAIT_OOB] = 70000;
+	}
 	wr(&h, sizeof(h));
 	for (c = 0; c < o->cpus; c++) {
 		struct dtrec_snap_cpu sc = { c, o->records, r[c].head };
@@ -303,6 +381,8 @@ static void write_snapshot(const struct opts *o, const struct ring *r)
 		for (i = 0; i < o->records; i++)
 			put_record(o, &r[c].rec[i], 0);
 	}
+	if (o->maxima)
+		write_max_block(o, r);
 	if (o->names)
 		write_names(o, r);
 }
@@ -414,6 +494,22 @@ static void write_image(const struct opts *o, const struct ring *r)
 		d.ring[c] = IMAGE_BASE + c * ring_len;
 		d.ring_bytes[c] = ring_len;
 	}
+	if (o->maxima) {
+		/* The areas after the rings, each CPU's metrics one block. */
+		d.max_on = 1;
+		d.max_nr_metrics = DTREC_NR_METRICS;
+		d.max_area_records = MAX_SLOTS;
+		d.max_area_size = sizeof(struct dtrec_max_area) + MAX_SLOTS * o->rec_size;
+		d.max_context = MAX_CONTEXT;
+		/* As the kernel keeps them: cycles to compare, ns as set. */
+		d.threshold[DTREC_M_OOB_STALL] = 50000 * (o->clock_hz / 1000000000ULL + 1);
+		d.threshold_ns[DTREC_M_OOB_STALL] = 50000;
+		d.threshold[DTREC_M_WAIT_OOB] = 70000 * (o->clock_hz / 1000000000ULL + 1);
+		d.threshold_ns[DTREC_M_WAIT_OOB] = 70000;
+		for (c = 0; c < o->cpus; c++)
+			d.max_cpu[c] = IMAGE_BASE + o->cpus * ring_len +
+				(unsigned long long)c * DTREC_NR_METRICS * d.max_area_size;
+	}
 	wr(&d, sizeof(d));
 	for (c = 0; c < o->cpus; c++) {
 		struct dtrec_ring rh;
@@ -426,6 +522,28 @@ static void write_image(const struct opts *o, const struct ring *r)
 		wr(&rh, sizeof(rh));
 		for (i = 0; i < o->records; i++)
 			put_record(o, &r[c].rec[i], pad);
+	}
+	for (c = 0; o->maxima && c < o->cpus; c++) {
+		struct dtrec_max_area a = max_area(o, r, c);
+		unsigned int m;
+
+		for (m = 0; m < DTREC_NR_METRICS; m++) {
+			struct dtrec_max_area e;
+
+			if (a.nr && m == a.metric) {
+				e = a;
+				e.gen = 2;	/* written twice, now even: stable */
+				wr(&e, sizeof(e));
+				write_max_records(o, r, &a, pad);
+				zeros((MAX_SLOTS - a.nr) * o->rec_size);
+				continue;
+			}
+			memset(&e, 0, sizeof(e));
+			e.metric = m;
+			e.cpu = c;
+			wr(&e, sizeof(e));
+			zeros(MAX_SLOTS * o->rec_size);
+		}
 	}
 }
 
@@ -459,6 +577,20 @@ static void write_expect(const struct opts *o, const struct ring *r)
 				x->arg, x->arg2, x->state);
 			first = 0;
 		}
+	}
+	fputs("],\"maxima\":[", f);
+	for (c = 0; c < o->cpus; c++) {
+		struct dtrec_max_area a = max_area(o, r, c);
+		static int first_max = 1;
+
+		if (!a.nr)
+			continue;
+		fprintf(f, "%s{\"cpu\":%u,\"metric\":%u,\"first_pos\":%llu,\"start_pos\":%llu,\"end_pos\":%llu,\"records\":%u,\"cycles\":%llu,\"pid\":%u,\"irq\":%u}",
+			first_max ? "" : ",", c, a.metric,
+			(unsigned long long)a.first_pos, (unsigned long long)a.start_pos,
+			(unsigned long long)a.end_pos, a.nr, (unsigned long long)a.length,
+			a.pid, a.irq);
+		first_max = 0;
 	}
 	fputs("]}\n", f);
 	if (fclose(f))

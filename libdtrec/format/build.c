@@ -216,6 +216,7 @@ static int build_max(const struct dtrec_desc *d, dtrec_read_fn read, void *ctx,
 {
 	uint64_t cpu_len = (uint64_t)d->max_nr_metrics * d->max_area_size;
 	unsigned char *blk, *stream, *w;
+	size_t len;
 	struct dtrec_snap_max b;
 	uint32_t cpu, m;
 
@@ -232,15 +233,21 @@ static int build_max(const struct dtrec_desc *d, dtrec_read_fn read, void *ctx,
 		return dtrec_seterr(err, errlen, -EINVAL,
 			"bad descriptor: %u max areas of %u records in %u bytes",
 			d->max_nr_metrics, d->max_area_records, d->max_area_size);
+	if (cpu_len * d->nr_cpus > DTREC_MAX_BUILD_BYTES)
+		return dtrec_seterr(err, errlen, -EFBIG,
+			"max areas total %llu bytes, over the %llu limit",
+			(unsigned long long)(cpu_len * d->nr_cpus),
+			(unsigned long long)DTREC_MAX_BUILD_BYTES);
+	/* The stream grows with the areas found, not with what is claimed. */
 	blk = malloc(cpu_len);
-	stream = malloc(sizeof(b) + d->nr_cpus * cpu_len);
+	stream = malloc(sizeof(b));
 	if (!blk || !stream) {
 		free(blk);
 		free(stream);
 		return dtrec_seterr(err, errlen, -ENOMEM, "out of memory");
 	}
 	memset(&b, 0, sizeof(b));
-	w = stream + sizeof(b);
+	len = sizeof(b);
 	for (cpu = 0; cpu < d->nr_cpus; cpu++) {
 		if (!d->max_cpu[cpu] || !d->ring[cpu])
 			continue;
@@ -248,17 +255,25 @@ static int build_max(const struct dtrec_desc *d, dtrec_read_fn read, void *ctx,
 			continue;	/* e.g. vmalloc pages not in the dump */
 		for (m = 0; m < d->max_nr_metrics; m++) {
 			const unsigned char *p = blk + (size_t)m * d->max_area_size;
+			size_t need;
 			struct dtrec_max_area a;
 
 			memcpy(&a, p, sizeof(a));
 			if (!a.length || !a.nr || a.nr > d->max_area_records ||
 			    (a.gen & 1) || a.cpu != cpu || a.metric != m)
 				continue;
+			need = sizeof(a) + (size_t)a.nr * sizeof(struct dtrec_record);
+			w = realloc(stream, len + need);
+			if (!w) {
+				free(blk);
+				free(stream);
+				return dtrec_seterr(err, errlen, -ENOMEM, "out of memory");
+			}
+			stream = w;
 			a.gen = 0;
-			memcpy(w, &a, sizeof(a));
-			w += sizeof(a);
-			repack(d, p + sizeof(a), w, a.nr);
-			w += (size_t)a.nr * sizeof(struct dtrec_record);
+			memcpy(stream + len, &a, sizeof(a));
+			repack(d, p + sizeof(a), stream + len + sizeof(a), a.nr);
+			len += need;
 			b.nr_areas++;
 		}
 	}
@@ -268,7 +283,7 @@ static int build_max(const struct dtrec_desc *d, dtrec_read_fn read, void *ctx,
 		return 0;
 	}
 	b.magic = DTREC_MAXB_MAGIC;
-	b.size = (uint32_t)(w - stream);
+	b.size = (uint32_t)len;
 	b.rec_size = sizeof(struct dtrec_record);
 	memcpy(stream, &b, sizeof(b));
 	*out = stream;

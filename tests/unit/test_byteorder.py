@@ -19,6 +19,9 @@ HDR = struct.Struct("<QIIIIQQQIIIIII64s")
 CPU = struct.Struct("<IIQ")
 REC = struct.Struct("<QQIIIHH")
 NAMES = struct.Struct("<QIIII")
+HDR3 = struct.Struct("<QII8Q32s")        # version 3's fields after release
+MAXB = struct.Struct("<QIIII")
+AREA = struct.Struct("<7Q6I")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -32,6 +35,8 @@ def swapped(data):
     header_size, nr_cpus, rec_size = h[2], h[3], h[4]
     out = bytearray(data)
     struct.pack_into(">QIIIIQQQIIIIII64s", out, 0, *h)
+    if header_size >= HDR.size + HDR3.size:
+        struct.pack_into(">QII8Q32s", out, HDR.size, *HDR3.unpack_from(data, HDR.size))
     off = header_size
     for _ in range(nr_cpus):
         c = CPU.unpack_from(data, off)
@@ -41,6 +46,19 @@ def swapped(data):
             r = REC.unpack_from(data, off + k * rec_size)
             struct.pack_into(">QQIIIHH", out, off + k * rec_size, *r)
         off += c[1] * rec_size
+    if off < len(data) and MAXB.unpack_from(data, off)[0] == 0x4158414d4c545644:
+        # Version 3's max block: its header, then each area and its records.
+        magic, size, nr, rsize, res = MAXB.unpack_from(data, off)
+        struct.pack_into(">QIIII", out, off, magic, size, nr, rsize, res)
+        off += MAXB.size
+        for _ in range(nr):
+            a = AREA.unpack_from(data, off)
+            struct.pack_into(">7Q6I", out, off, *a)
+            off += AREA.size
+            for k in range(a[7]):
+                r = REC.unpack_from(data, off + k * rsize)
+                struct.pack_into(">QQIIIHH", out, off + k * rsize, *r)
+            off += a[7] * rsize
     if off < len(data):
         # Version 2's names block: its header, then (pid, comm[16]) and
         # (irq, hwirq, name[32], chip[24], vector[32]).
