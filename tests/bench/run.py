@@ -63,6 +63,15 @@ def host_info():
     return info
 
 
+def _icount(v):
+    """--icount: a shift of 0..10, or off."""
+    if v == "off":
+        return None
+    if not v.isdigit() or int(v) > 10:
+        raise argparse.ArgumentTypeError("want a shift 0..10 or off, not %r" % v)
+    return int(v)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -83,6 +92,9 @@ def main(argv=None):
     ap.add_argument("--records", type=int, default=524288,
                     help="dovetail_recorder= records per CPU for the "
                     "vmcore/gdb guest (default 524288)")
+    ap.add_argument("--icount", default=0, type=_icount, metavar="SHIFT|off",
+                    help="QEMU -icount shift of the vm section's guest "
+                    "(default 0; off: plain TCG, clocks follow the host)")
     ap.add_argument("--keep", action="store_true",
                     help="keep the vmcore and snapshot under out/bench")
     a = ap.parse_args(argv)
@@ -96,7 +108,8 @@ def main(argv=None):
     selected = set(a.only or keys)
     ctx = {"selected": selected, "kernel": a.kernel, "quick": a.quick,
            "smp": a.smp, "records_per_cpu": a.records, "keep": a.keep,
-           "workdir": os.path.dirname(os.path.abspath(a.json))}
+           "workdir": os.path.dirname(os.path.abspath(a.json)),
+           "icount": a.icount}
     if a.quick:
         ctx.update(bench_n=10000, bench_reps=1, reps=1)
     sections = []

@@ -107,10 +107,12 @@ def cmdline(kaslr, extra="", harness=True, arch="x86_64"):
 
 
 def qemu_argv(kernel, initrd, append, smp=2, mem="512M", gdb_port=None,
-              qmp_path=None, console=None, on_panic_exit=False):
+              qmp_path=None, console=None, on_panic_exit=False, icount=None):
     """The QEMU command line shared by the harness and `make vm`.
 
     TCG only: the tier must behave the same on machines without KVM.
+    icount: QEMU's -icount shift (the guest's clocks then count emulated
+    instructions, 2^shift ns each, whatever the host does meanwhile).
     """
     if kernel.arch == "arm64":
         argv = [QEMU_ARM64, "-accel", "tcg"] + ARM64_MACHINE + \
@@ -119,6 +121,8 @@ def qemu_argv(kernel, initrd, append, smp=2, mem="512M", gdb_port=None,
         # One socket per vCPU: without ACPI the kernel learns CPUs from
         # SeaBIOS's MP table, which lists one processor per socket only.
         argv = [QEMU, "-accel", "tcg", "-smp", "%d,sockets=%d" % (smp, smp)]
+    if icount is not None:
+        argv += ["-icount", "shift=%d" % icount]
     argv += ["-m", mem,
              "-nographic", "-no-reboot",
              "-kernel", kernel.image, "-initrd", initrd,
@@ -138,13 +142,14 @@ def qemu_argv(kernel, initrd, append, smp=2, mem="512M", gdb_port=None,
 
 class VM:
     def __init__(self, kernel, kaslr=False, smp=2, mem="512M", workdir=None,
-                 append="", panic_exit=False, timeout=None):
+                 append="", panic_exit=False, timeout=None, icount=None):
         self.kernel = kernel
         self.kaslr = kaslr
         self.smp = smp
         self.mem = mem
         self.append = append
         self.panic_exit = panic_exit
+        self.icount = icount
         self.timeout = timeout or boot_timeout()
         self._own_workdir = workdir is None
         self.workdir = workdir or tempfile.mkdtemp(prefix="dtvm-")
@@ -199,7 +204,8 @@ class VM:
                 raise VMError(str(e))
             argv = qemu_argv(self.kernel, initrd, self.cmdline,
                              self.smp, self.mem, self.gdb_port, qmp_path,
-                             (sock_path, self.console_log), self.panic_exit)
+                             (sock_path, self.console_log), self.panic_exit,
+                             self.icount)
             with open(self.qemu_log, "w") as err:
 
                 self.proc = subprocess.Popen(
