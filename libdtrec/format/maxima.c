@@ -241,9 +241,9 @@ int dtrec_max_view(const struct dtrec_snapshot *s, uint32_t mask,
 		v->events[k++] = v->events[i];
 		c = v->nr_cpus ? &v->cpus[v->nr_cpus - 1] : NULL;
 		if (!c || c->cpu != v->events[i].cpu) {
+			/* Records between areas were not lost: not kept. */
 			c = &v->cpus[v->nr_cpus++];
 			c->cpu = v->events[i].cpu;
-			c->lost = v->events[i].pos;
 		}
 		c->nr_records++;
 		c->head = v->events[i].pos + 1;
