@@ -11,7 +11,7 @@ from dtrec_testlib import ROOT
 UAPI = os.path.join(ROOT, "kernel-debug", "files", "include", "uapi")
 NAMES = ["DTREC_MAX_CPUS", "DTREC_MIN_RECORDS", "DTREC_MAX_RECORDS",
          "DTREC_MAX_REC_SIZE", "DTREC_MAX_RING_HDR", "DTREC_MAX_DESC_SIZE",
-         "DTREC_MAX_SNAP_HDR"]
+         "DTREC_MAX_SNAP_HDR", "DTREC_MAX_METRICS", "DTREC_MAX_AREA_RECORDS"]
 
 
 def header_values(tmp_path):
@@ -40,3 +40,8 @@ def test_header_doc_and_kconfig_agree(tmp_path):
     assert (int(lo), int(hi)) == (h["DTREC_MIN_RECORDS"], h["DTREC_MAX_RECORDS"])
     assert "nr_records` | ring size N in records, a power of two" in doc
     assert "power of two, 64 .. 1048576" in doc
+    # The kernel's area size range is the format's (dovetail_recorder_max=).
+    maxc = open(os.path.join(ROOT, "kernel-debug", "files", "kernel", "irq",
+                             "dovetail_recorder_max.c")).read()
+    assert "clamp(dtrec_max_records, 16U, DTREC_MAX_AREA_RECORDS)" in maxc
+    assert "record slots per area (16 .. %d)" % h["DTREC_MAX_AREA_RECORDS"] in doc
