@@ -13,8 +13,9 @@ carry a tag (`section KIND US TAG`), in a chosen order:
 - drgn, gdb and crash read the same areas from a dump and report them as
   the kernel's own snapshot does.
 
-Lengths are tens of milliseconds of the emulated TSC, far above what the
-guest does on its own under TCG, so no natural section competes.
+Lengths are hundreds of milliseconds of the emulated TSC, far above what
+the guest does on its own under TCG (a few ms at worst on a loaded host),
+so no natural section competes.
 """
 import json
 import os
@@ -33,7 +34,7 @@ KINDS = {
 IV_KIND = {"oob_stall": "stall_oob", "hard_off": "hard_off",
            "stall_pending": "stall_pending", "wait_inband": "irq_wait"}
 # In this order: the second is the longest.
-SECTIONS_MS = [(1, 20), (2, 60), (3, 40)]
+SECTIONS_MS = [(1, 100), (2, 300), (3, 200)]
 
 
 def _has_max(guest):
@@ -118,7 +119,7 @@ def test_report_shows_the_captured_section(guest, tmp_path):
     snap = fg.snapshot(guest, str(tmp_path / "rep.snap"))
     rep = _tool_json("report", "--json", "--last", "4", snap)
     area = [a for a in rep["maxima"] if a["metric"] == "oob_stall" and a["cpu"] == 1]
-    assert len(area) == 1 and area[0]["ns"] >= 60 * 10**6, rep["maxima"]
+    assert len(area) == 1 and area[0]["ns"] >= 300 * 10**6, rep["maxima"]
     ev = area[0]["events"]
     assert [e["event"] for e in ev if area[0]["start_pos"] <= e["pos"] <= area[0]["end_pos"]] \
         == ["oob_stall", "oob_unstall"]
@@ -132,10 +133,10 @@ def test_report_shows_the_captured_section(guest, tmp_path):
 
 def test_threshold_freezes_at_the_first_crossing(guest, tmp_path):
     _fresh(guest)
-    guest.check("echo 'oob_stall 50000000' > %s/threshold" % fg.RECORDER)
-    assert "oob_stall 50000000" in guest.check("cat %s/threshold" % fg.RECORDER)
+    guest.check("echo 'oob_stall 250000000' > %s/threshold" % fg.RECORDER)
+    assert "oob_stall 250000000" in guest.check("cat %s/threshold" % fg.RECORDER)
     try:
-        for tag, ms in [(11, 20), (12, 70), (13, 90)]:
+        for tag, ms in [(11, 100), (12, 350), (13, 450)]:
             _section(guest, "oob_stall", ms, tag)
         assert guest.check("cat %s/freeze" % fg.RECORDER).strip() == "1"
         snap = fg.snapshot(guest, str(tmp_path / "thr.snap"))
@@ -144,7 +145,7 @@ def test_threshold_freezes_at_the_first_crossing(guest, tmp_path):
     stats = _tool_json("stats", "--json", snap)
     assert stats["freeze_reason"] == "threshold" and stats["freeze_cpu"] == 1
     assert stats["freeze_metric"] == "oob_stall"
-    assert 70 * 10**6 <= stats["freeze_value_ns"] < 90 * 10**6
+    assert 350 * 10**6 <= stats["freeze_value_ns"] < 450 * 10**6
     ev = [e for e in _tool_json("decode", "--json", snap)["events"] if e["cpu"] == 1]
     assert _tags(ev, START) == [11, 12]              # stopped before the third
     assert ev[-1]["event"] == "freeze"
@@ -152,7 +153,7 @@ def test_threshold_freezes_at_the_first_crossing(guest, tmp_path):
     assert rep["freeze_metric"] == "oob_stall" and rep["freeze_value_ns"] == stats["freeze_value_ns"]
     rc, text, _ = fg.trace_tool("report", snap)
     assert "frozen (threshold, cpu 1): oob_stall lasted " in text
-    assert "over its threshold of 50000.000 us" in text
+    assert "over its threshold of 250000.000 us" in text
 
 
 def test_api_freeze_carries_note_and_value(guest, tmp_path):
@@ -171,13 +172,13 @@ def test_api_freeze_carries_note_and_value(guest, tmp_path):
 
 def test_reset_empties_the_areas(guest, tmp_path):
     _fresh(guest)
-    _section(guest, "hard_off", 20, 21)
+    _section(guest, "hard_off", 100, 21)
     assert " hard_off " in guest.check("cat %s/max" % fg.RECORDER)
     guest.check("echo reset > %s/max" % fg.RECORDER)
     lines = [l for l in guest.check("cat %s/max" % fg.RECORDER).splitlines()
              if l and not l.startswith("#")]
     # Only what ran since the reset (a few records, none of ours).
-    assert all(int(l.split()[2]) < 20 * 10**6 for l in lines), lines
+    assert all(int(l.split()[2]) < 100 * 10**6 for l in lines), lines
 
 
 def test_front_ends_read_the_areas_from_a_dump(guest, kernel, tmp_path):
@@ -195,7 +196,7 @@ def test_front_ends_read_the_areas_from_a_dump(guest, kernel, tmp_path):
         _fresh(guest)
     want = _tool_json("report", "--json", "--max=hard_off", ksnap)["maxima"]
     assert [a for a in want if a["cpu"] == 1 and a["metric"] == "hard_off"
-            and a["ns"] >= 60 * 10**6], want
+            and a["ns"] >= 300 * 10**6], want
     cmd = "report --json --max=hard_off"
     outs = {"drgn": fg.drgn_run(kernel.vmlinux, dump, cmd.split()).stdout,
             "gdb": fg.gdb_core_out(kernel, dump, [cmd])[cmd]}
@@ -223,13 +224,13 @@ def test_boot_parameter_threshold(kernel, tmp_path):
     if why:
         pytest.skip(why)
     vm = fg.boot(kernel, str(tmp_path),
-                 append="dovetail_recorder_threshold=hard_off:50000000")
+                 append="dovetail_recorder_threshold=hard_off:250000000")
     try:
         if not _has_max(vm):
             pytest.skip("kernel %s was built before worst-case capture" % kernel.name)
-        assert "hard_off 50000000" in vm.check("cat %s/threshold" % fg.RECORDER)
+        assert "hard_off 250000000" in vm.check("cat %s/threshold" % fg.RECORDER)
         vm.check("echo 1 > %s/clear" % fg.RECORDER)
-        for tag, ms in [(31, 20), (32, 60), (33, 30)]:
+        for tag, ms in [(31, 100), (32, 300), (33, 150)]:
             _section(vm, "hard_off", ms, tag)
         assert vm.check("cat %s/freeze" % fg.RECORDER).strip() == "1"
         snap = fg.snapshot(vm, str(tmp_path / "boot.snap"))
@@ -237,6 +238,6 @@ def test_boot_parameter_threshold(kernel, tmp_path):
         vm.stop()
     stats = _tool_json("stats", "--json", snap)
     assert stats["freeze_reason"] == "threshold" and stats["freeze_metric"] == "hard_off"
-    assert 60 * 10**6 <= stats["freeze_value_ns"] < 90 * 10**6
+    assert 300 * 10**6 <= stats["freeze_value_ns"] < 400 * 10**6
     ev = [e for e in _tool_json("decode", "--json", snap)["events"] if e["cpu"] == 1]
     assert _tags(ev, START) == [31, 32]
