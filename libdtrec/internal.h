@@ -34,6 +34,9 @@ uint64_t dtrec_cycles_span_ns(uint64_t d, uint64_t hz);
 /* Cycles to ns against the snapshot's reference point, clamped to [0, 2^64). */
 uint64_t dtrec_cycles_to_ns(const struct dtrec_snap_header *h, uint64_t ts);
 
+/* qsort() order of a snapshot's events: ts, then cpu, then pos. */
+int dtrec_ev_cmp(const void *pa, const void *pb);
+
 /* One raw record (stream layout) at ring position pos of a CPU. */
 void dtrec_decode_record(const struct dtrec_snapshot *s, uint32_t cpu,
 			 const unsigned char *rec, uint64_t pos, struct dtrec_ev *ev);

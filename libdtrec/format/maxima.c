@@ -157,17 +157,6 @@ static int cmp_cpu_pos(const void *pa, const void *pb)
 	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
-static int cmp_time(const void *pa, const void *pb)
-{
-	const struct dtrec_ev *x = pa, *y = pb;
-
-	if (x->ns != y->ns)
-		return x->ns < y->ns ? -1 : 1;
-	if (x->cpu != y->cpu)
-		return x->cpu < y->cpu ? -1 : 1;
-	return x->pos < y->pos ? -1 : x->pos > y->pos;
-}
-
 static void *dup_array(const void *p, size_t n, size_t size)
 {
 	void *q = malloc(n ? n * size : 1);
@@ -254,7 +243,8 @@ int dtrec_max_view(const struct dtrec_snapshot *s, uint32_t mask,
 	}
 	v->nr_events = k;
 	v->hdr.nr_cpus = v->nr_cpus;
-	qsort(v->events, v->nr_events, sizeof(*v->events), cmp_time);
+	/* The order of every snapshot's events (dtrec.h). */
+	qsort(v->events, v->nr_events, sizeof(*v->events), dtrec_ev_cmp);
 	*out = v;
 	return 0;
 nomem:

@@ -76,7 +76,7 @@ static int ev_before(const struct dtrec_ev *a, const struct dtrec_ev *b)
 	return a->pos < b->pos;
 }
 
-static int ev_cmp(const void *pa, const void *pb)
+int dtrec_ev_cmp(const void *pa, const void *pb)
 {
 	const struct dtrec_ev *a = pa, *b = pb;
 
@@ -264,7 +264,7 @@ int dtrec_merge(struct dtrec_snapshot *s, const unsigned char *const *rings,
 			for (k = 0; k < n; k++)
 				dtrec_decode_record(s, r->cpu, r->ring + ((r->pos + k) & r->mask) * c.rs,
 					   r->pos + k, &r->sorted[k]);
-			qsort(r->sorted, n, sizeof(*r->sorted), ev_cmp);
+			qsort(r->sorted, n, sizeof(*r->sorted), dtrec_ev_cmp);
 		}
 		heap[nruns].run = r;
 		heap[nruns].cpu = r->cpu;
